@@ -1,0 +1,1 @@
+"""Datasets: generation, augmentation, storage, validation, motion capture."""

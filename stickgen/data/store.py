@@ -1,0 +1,295 @@
+"""A dataset on disk: memory-mapped arrays, a manifest, unique descriptions; written atomically.
+
+Layout of a dataset directory::
+
+    manifest.json          format, version, counts, seed, generator config, action vocabulary,
+                           split counts, action histogram, embedding info, checksums
+    motion.npy             float32 [N, T, 20]
+    actions.npy            uint8   [N, T]   (read back as int64 labels)
+    physics.npy            float32 [N, T, 6]
+    face.npy               float32 [N, T, 7]
+    description_index.npy  int32   [N]      row of descriptions.jsonl for each sample
+    scene_id.npy           int64   [N]      the base scene a sample comes from (augmented copies share it)
+    split.npy              uint8   [N]      0 train, 1 val, 2 test (by scene)
+    augmentation.npy       uint8   [N]      0 none, 1 speed, 2 position, 3 scale, 4 mirror
+    source.npy             uint8   [N]      index into manifest["sources"]
+    descriptions.jsonl     one JSON string per line, unique
+    embeddings.npy         float32 [U, D]   optional, row i embeds descriptions line i
+
+A directory is built as `NAME.tmp/` and renamed to `NAME/` only when complete, so a crash never
+leaves something that looks like a finished dataset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stickgen.errors import NotFoundError, StickGenError
+from stickgen.schema import FACE_DIM, MOTION_DIM, NUM_ACTIONS, PHYSICS_DIM, action_vocabulary
+
+FORMAT = "stickgen-dataset"
+VERSION = 1
+MANIFEST = "manifest.json"
+DESCRIPTIONS = "descriptions.jsonl"
+EMBEDDINGS = "embeddings.npy"
+SPLITS = ("train", "val", "test")
+AUGMENTATIONS = ("none", "speed", "position", "scale", "mirror")
+
+# field -> (disk dtype, trailing shape given frames)
+PER_SAMPLE_FIELDS: dict[str, tuple[np.dtype, Any]] = {
+    "motion": (np.dtype(np.float32), lambda t: (t, MOTION_DIM)),
+    "actions": (np.dtype(np.uint8), lambda t: (t,)),
+    "physics": (np.dtype(np.float32), lambda t: (t, PHYSICS_DIM)),
+    "face": (np.dtype(np.float32), lambda t: (t, FACE_DIM)),
+    "description_index": (np.dtype(np.int32), lambda t: ()),
+    "scene_id": (np.dtype(np.int64), lambda t: ()),
+    "split": (np.dtype(np.uint8), lambda t: ()),
+    "augmentation": (np.dtype(np.uint8), lambda t: ()),
+    "source": (np.dtype(np.uint8), lambda t: ()),
+}
+
+
+def sha256_file(path: Path, chunk: int = 1 << 24) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_json_atomic(path: Path, payload: Any) -> None:
+    """Write JSON to a temp file beside `path`, fsync, then rename over it."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as fh:
+        json.dump(payload, fh, indent=2, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def save_npy_atomic(path: Path, array: np.ndarray) -> None:
+    """`np.save` to a temp file beside `path`, then rename over it."""
+    tmp = path.with_name(path.name + ".tmp.npy")
+    np.save(tmp, array)
+    os.replace(tmp, path)
+
+
+class DatasetWriter:
+    """Fill a new dataset's arrays in any order of sample ranges, then `finish()` to publish it.
+
+    Used as a context manager: leaving the block without `finish()` (an exception, a cancel)
+    deletes the temporary directory.
+    """
+
+    def __init__(
+        self,
+        out_dir: str | Path,
+        num_samples: int,
+        frames: int,
+        *,
+        sources: Sequence[str] = ("synthetic",),
+        overwrite: bool = False,
+    ) -> None:
+        if num_samples <= 0:
+            raise StickGenError("a dataset needs at least one sample")
+        self.final = Path(out_dir)
+        if self.final.exists() and not overwrite:
+            raise StickGenError(f"{self.final} already exists (pass overwrite to replace it)")
+        self.tmp = self.final.with_name(self.final.name + ".tmp")
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp)
+        self.tmp.mkdir(parents=True)
+        self.num_samples = num_samples
+        self.frames = frames
+        self.sources = list(sources)
+        self.arrays = {
+            name: np.lib.format.open_memmap(
+                self.tmp / f"{name}.npy", mode="w+", dtype=dtype, shape=(num_samples, *shape(frames))
+            )
+            for name, (dtype, shape) in PER_SAMPLE_FIELDS.items()
+        }
+        self._text_index: dict[str, int] = {}
+        self._written = np.zeros(num_samples, dtype=bool)
+        self._finished = False
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if not self._finished:
+            self.abort()
+
+    def description_ids(self, texts: Sequence[str]) -> np.ndarray:
+        """Map texts to rows of the unique-description table, adding new ones."""
+        ids = np.empty(len(texts), dtype=np.int32)
+        for i, text in enumerate(texts):
+            ids[i] = self._text_index.setdefault(text, len(self._text_index))
+        return ids
+
+    def write(self, start: int, *, descriptions: Sequence[str], **fields: np.ndarray) -> None:
+        """Write samples `start .. start+len(descriptions)`; every per-sample field but
+        description_index must be given (source defaults to 0)."""
+        n = len(descriptions)
+        stop = start + n
+        if start < 0 or stop > self.num_samples:
+            raise IndexError(f"samples {start}..{stop} outside 0..{self.num_samples}")
+        fields.setdefault("source", np.zeros(n, dtype=np.uint8))
+        fields["description_index"] = self.description_ids(descriptions)
+        missing = set(PER_SAMPLE_FIELDS) - set(fields)
+        if missing:
+            raise ValueError(f"missing fields: {sorted(missing)}")
+        for name, value in fields.items():
+            target = self.arrays[name]
+            value = np.asarray(value)
+            if value.shape != (n, *target.shape[1:]):
+                raise ValueError(f"{name}: shape {value.shape}, expected {(n, *target.shape[1:])}")
+            target[start:stop] = value
+        self._written[start:stop] = True
+
+    def finish(self, manifest: dict[str, Any] | None = None) -> Path:
+        """Flush, checksum, write the manifest and atomically publish the dataset."""
+        if not self._written.all():
+            raise StickGenError(f"{int((~self._written).sum())} samples were never written")
+        texts = sorted(self._text_index, key=self._text_index.__getitem__)
+        with open(self.tmp / DESCRIPTIONS, "w") as fh:
+            for text in texts:
+                fh.write(json.dumps(text) + "\n")
+        actions = self.arrays["actions"]
+        split = self.arrays["split"]
+        for array in self.arrays.values():
+            array.flush()
+        histogram = np.zeros(NUM_ACTIONS, dtype=np.int64)
+        for lo in range(0, self.num_samples, 4096):
+            histogram += np.bincount(actions[lo : lo + 4096].ravel(), minlength=NUM_ACTIONS)
+        vocab = action_vocabulary()
+        self.arrays.clear()
+        del actions
+        body = {
+            "format": FORMAT,
+            "version": VERSION,
+            "num_samples": self.num_samples,
+            "frames": self.frames,
+            "unique_descriptions": len(texts),
+            "actions": vocab,
+            "action_histogram": {vocab[i]: int(c) for i, c in enumerate(histogram)},
+            "splits": {
+                name: int(np.count_nonzero(np.asarray(split) == k)) for k, name in enumerate(SPLITS)
+            },
+            "sources": self.sources,
+            "embedding": None,
+            **(manifest or {}),
+        }
+        del split
+        body["checksums"] = checksums(self.tmp)
+        write_json_atomic(self.tmp / MANIFEST, body)
+        if self.final.exists():
+            shutil.rmtree(self.final)
+        os.replace(self.tmp, self.final)
+        self._finished = True
+        return self.final
+
+    def abort(self) -> None:
+        self.arrays.clear()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def checksums(directory: Path) -> dict[str, str]:
+    """sha256 of every data file of a dataset directory (the manifest excluded)."""
+    names = [f"{n}.npy" for n in PER_SAMPLE_FIELDS] + [DESCRIPTIONS]
+    if (directory / EMBEDDINGS).exists():
+        names.append(EMBEDDINGS)
+    return {name: sha256_file(directory / name) for name in names}
+
+
+class Dataset:
+    """Read-only view of a dataset directory; arrays are memory-mapped, never loaded whole."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        manifest_path = self.path / MANIFEST
+        if not manifest_path.exists():
+            if self.path.with_name(self.path.name + ".tmp").exists():
+                raise StickGenError(f"{self.path} is incomplete (generation did not finish)")
+            raise NotFoundError(f"no dataset at {self.path} (missing {MANIFEST})")
+        self.manifest: dict[str, Any] = json.loads(manifest_path.read_text())
+        if self.manifest.get("format") != FORMAT:
+            raise StickGenError(f"{self.path} is not a Stick-Gen dataset")
+        if self.manifest.get("version") != VERSION:
+            raise StickGenError(
+                f"{self.path} has dataset version {self.manifest.get('version')}, "
+                f"this Stick-Gen reads version {VERSION}"
+            )
+        for name in PER_SAMPLE_FIELDS:
+            setattr(self, name, np.load(self.path / f"{name}.npy", mmap_mode="r"))
+        with open(self.path / DESCRIPTIONS) as fh:
+            self.descriptions: list[str] = [json.loads(line) for line in fh]
+        emb_path = self.path / EMBEDDINGS
+        self.embeddings: np.ndarray | None = (
+            np.load(emb_path, mmap_mode="r") if emb_path.exists() else None
+        )
+
+    motion: np.ndarray
+    actions: np.ndarray
+    physics: np.ndarray
+    face: np.ndarray
+    description_index: np.ndarray
+    scene_id: np.ndarray
+    split: np.ndarray
+    augmentation: np.ndarray
+    source: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.manifest["num_samples"])
+
+    @property
+    def frames(self) -> int:
+        return int(self.manifest["frames"])
+
+    @property
+    def embedding_model(self) -> str | None:
+        info = self.manifest.get("embedding")
+        return info["model"] if info else None
+
+    @property
+    def dataset_id(self) -> str:
+        """A short content id: changes whenever any data file changes."""
+        digest = hashlib.sha256(json.dumps(self.manifest["checksums"], sort_keys=True).encode())
+        return digest.hexdigest()[:16]
+
+    def split_indices(self, name: str) -> np.ndarray:
+        """Sample indices of one split ("train", "val" or "test")."""
+        if name not in SPLITS:
+            raise StickGenError(f"unknown split {name!r}; expected one of {SPLITS}")
+        return np.flatnonzero(np.asarray(self.split) == SPLITS.index(name))
+
+    def description(self, i: int) -> str:
+        return self.descriptions[int(self.description_index[i])]
+
+    def embedding(self, i: int) -> np.ndarray | None:
+        if self.embeddings is None:
+            return None
+        return np.asarray(self.embeddings[int(self.description_index[i])], dtype=np.float32)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i = i % len(self)
+        sample: dict[str, Any] = {
+            "description": self.description(i),
+            "motion": np.asarray(self.motion[i], dtype=np.float32),
+            "actions": np.asarray(self.actions[i], dtype=np.int64),
+            "physics": np.asarray(self.physics[i], dtype=np.float32),
+            "face": np.asarray(self.face[i], dtype=np.float32),
+        }
+        embedding = self.embedding(i)
+        if embedding is not None:
+            sample["embedding"] = embedding
+        return sample

@@ -1,0 +1,13 @@
+"""User-facing errors: the CLI prints them without a traceback, the API maps them to 4xx."""
+
+
+class StickGenError(ValueError):
+    """Bad input or an unusable artefact, explained in words a user can act on."""
+
+
+class NotFoundError(StickGenError):
+    """A named thing (file, checkpoint, dataset, model) does not exist."""
+
+
+class Cancelled(Exception):  # noqa: N818 - it is a signal, not a failure
+    """Raised inside long work when its caller asked it to stop."""

@@ -1,0 +1,76 @@
+"""The 5-segment stick figure: proportions, segment layout and derived quantities.
+
+A motion frame is 20 floats: 5 segments x (x1, y1, x2, y2) in metres, y up, ground at y = 0, x to
+the figure's front. Segment order and endpoints:
+
+    0 torso      neck -> hip
+    1 left arm   neck -> left hand
+    2 right arm  neck -> right hand
+    3 left leg   hip  -> left foot
+    4 right leg  hip  -> right foot
+
+The head is a circle of radius HEAD_RADIUS whose centre sits HEAD_OFFSET above the neck along the
+torso axis (hip -> neck direction).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+TORSO, LEFT_ARM, RIGHT_ARM, LEFT_LEG, RIGHT_LEG = range(5)
+SEGMENT_NAMES = ("torso", "left_arm", "right_arm", "left_leg", "right_leg")
+
+TORSO_LENGTH = 0.55
+ARM_LENGTH = 0.70
+LEG_LENGTH = 0.90
+HEAD_RADIUS = 0.12
+HEAD_OFFSET = 0.15  # neck to head centre
+SEGMENT_LENGTHS = np.array(
+    [TORSO_LENGTH, ARM_LENGTH, ARM_LENGTH, LEG_LENGTH, LEG_LENGTH], dtype=np.float32
+)
+BODY_HEIGHT = LEG_LENGTH + TORSO_LENGTH + HEAD_OFFSET + HEAD_RADIUS  # standing, 1.72 m
+
+BODY_MASS = 70.0  # kg, used for momentum in the physics track
+# Share of body mass per segment (head separately); each segment's mass sits at its midpoint.
+SEGMENT_MASS_SHARE = np.array([0.50, 0.05, 0.05, 0.16, 0.16], dtype=np.float32)
+HEAD_MASS_SHARE = 0.08
+
+# Column permutation that swaps left and right limbs (used by mirror augmentation).
+MIRROR_PERMUTATION = np.concatenate(
+    [np.arange(4 * s, 4 * s + 4) for s in (TORSO, RIGHT_ARM, LEFT_ARM, RIGHT_LEG, LEFT_LEG)]
+)
+
+
+def as_segments(motion: np.ndarray) -> np.ndarray:
+    """View `[..., 20]` motion as `[..., 5, 2, 2]` (segment, endpoint, xy)."""
+    return motion.reshape(*motion.shape[:-1], 5, 2, 2)
+
+
+def segment_lengths(motion: np.ndarray) -> np.ndarray:
+    """Length of each segment, `[..., 5]`."""
+    seg = as_segments(motion)
+    return np.linalg.norm(seg[..., 1, :] - seg[..., 0, :], axis=-1)
+
+
+def head_centre(motion: np.ndarray) -> np.ndarray:
+    """Head centre `[..., 2]`: HEAD_OFFSET above the neck along the hip -> neck direction."""
+    seg = as_segments(motion)
+    neck, hip = seg[..., TORSO, 0, :], seg[..., TORSO, 1, :]
+    axis = neck - hip
+    axis = axis / np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), 1e-6)
+    return neck + HEAD_OFFSET * axis
+
+
+def centre_of_mass(motion: np.ndarray) -> np.ndarray:
+    """Mass-weighted centre of the segments' midpoints and the head, `[..., 2]`."""
+    seg = as_segments(motion)
+    mids = seg.mean(axis=-2)  # [..., 5, 2]
+    body = (mids * SEGMENT_MASS_SHARE[:, None]).sum(axis=-2)
+    return body + HEAD_MASS_SHARE * head_centre(motion)
+
+
+def lowest_point(motion: np.ndarray) -> np.ndarray:
+    """Lowest y of any segment endpoint or the head's bottom, `[...]` (0 when standing)."""
+    seg = as_segments(motion)
+    ends = seg[..., 1].min(axis=(-1, -2))
+    return np.minimum(ends, head_centre(motion)[..., 1] - HEAD_RADIUS)
