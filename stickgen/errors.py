@@ -9,5 +9,5 @@ class NotFoundError(StickGenError):
     """A named thing (file, checkpoint, dataset, model) does not exist."""
 
 
-class Cancelled(Exception):  # noqa: N818 - it is a signal, not a failure
+class Cancelled(Exception):
     """Raised inside long work when its caller asked it to stop."""

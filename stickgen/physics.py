@@ -16,9 +16,6 @@ def physics_from_motion(motion: np.ndarray, fps: float = FPS) -> np.ndarray:
     `[B, T, 20]`; clips shorter than 2 frames have zero velocity.
     """
     com = centre_of_mass(np.asarray(motion, dtype=np.float64))
-    if com.shape[-2] < 2:
-        vel = np.zeros_like(com)
-    else:
-        vel = np.gradient(com, 1.0 / fps, axis=-2)
+    vel = np.zeros_like(com) if com.shape[-2] < 2 else np.gradient(com, 1.0 / fps, axis=-2)
     acc = np.gradient(vel, 1.0 / fps, axis=-2) if com.shape[-2] >= 2 else np.zeros_like(com)
     return np.concatenate([vel, acc, BODY_MASS * vel], axis=-1).astype(np.float32)

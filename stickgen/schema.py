@@ -140,9 +140,7 @@ ACTION_SPECS: dict[ActionType, ActionSpec] = {
     ActionType.IDLE: ActionSpec(_C.LOCOMOTION, _L.FULL, 0.0, _E.NEUTRAL, _M.CLOSED),
     ActionType.WALK: ActionSpec(_C.LOCOMOTION, _L.LOWER, 1.4, _E.NEUTRAL, _M.CLOSED),
     ActionType.RUN: ActionSpec(_C.LOCOMOTION, _L.LOWER, 3.5, _E.NEUTRAL, _M.OPEN, airborne=True),
-    ActionType.SPRINT: ActionSpec(
-        _C.LOCOMOTION, _L.LOWER, 6.5, _E.EXCITED, _M.OPEN, airborne=True
-    ),
+    ActionType.SPRINT: ActionSpec(_C.LOCOMOTION, _L.LOWER, 6.5, _E.EXCITED, _M.OPEN, airborne=True),
     ActionType.JUMP: ActionSpec(_C.LOCOMOTION, _L.FULL, 0.0, _E.EXCITED, _M.OPEN, airborne=True),
     ActionType.CLIMB: ActionSpec(_C.LOCOMOTION, _L.FULL, 0.0, _E.NEUTRAL, _M.CLOSED, airborne=True),
     ActionType.CRAWL: ActionSpec(_C.LOCOMOTION, _L.FULL, 0.4, _E.NEUTRAL, _M.CLOSED),
@@ -227,10 +225,10 @@ class FaceFeatures:
     @classmethod
     def from_vector(cls, row: np.ndarray) -> FaceFeatures:
         return cls(
-            expression=FacialExpression(int(round(float(row[0])))),
-            eye_type=EyeType(int(round(float(row[1])))),
+            expression=FacialExpression(round(float(row[0]))),
+            eye_type=EyeType(round(float(row[1]))),
             eyebrow_angle=float(row[2]),
-            mouth_shape=MouthShape(int(round(float(row[3])))),
+            mouth_shape=MouthShape(round(float(row[3]))),
             mouth_openness=float(row[4]),
             speaking=bool(row[5] >= 0.5),
             speech_hz=float(row[6]),
@@ -284,7 +282,7 @@ class Scene:
     extras: dict[str, str] = field(default_factory=dict)
 
     def num_frames(self, fps: int = FPS) -> int:
-        return int(round(self.duration * fps))
+        return round(self.duration * fps)
 
     def _track(self, actor: int, fps: int, value, fill: int) -> np.ndarray:
         t = (np.arange(self.num_frames(fps)) + 0.5) / fps

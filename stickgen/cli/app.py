@@ -25,7 +25,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-data_app = typer.Typer(help="Dataset work: generate, embed, validate, export.", no_args_is_help=True)
+data_app = typer.Typer(
+    help="Dataset work: generate, embed, validate, export.", no_args_is_help=True
+)
 app.add_typer(data_app, name="data")
 
 console = Console(stderr=True)

@@ -9,7 +9,7 @@ Layout of a dataset directory::
     physics.npy            float32 [N, T, 6]
     face.npy               float32 [N, T, 7]
     description_index.npy  int32   [N]      row of descriptions.jsonl for each sample
-    scene_id.npy           int64   [N]      the base scene a sample comes from (augmented copies share it)
+    scene_id.npy           int64   [N]      base scene of a sample (augmented copies share it)
     split.npy              uint8   [N]      0 train, 1 val, 2 test (by scene)
     augmentation.npy       uint8   [N]      0 none, 1 speed, 2 position, 3 scale, 4 mirror
     source.npy             uint8   [N]      index into manifest["sources"]
@@ -112,7 +112,10 @@ class DatasetWriter:
         self.sources = list(sources)
         self.arrays = {
             name: np.lib.format.open_memmap(
-                self.tmp / f"{name}.npy", mode="w+", dtype=dtype, shape=(num_samples, *shape(frames))
+                self.tmp / f"{name}.npy",
+                mode="w+",
+                dtype=dtype,
+                shape=(num_samples, *shape(frames)),
             )
             for name, (dtype, shape) in PER_SAMPLE_FIELDS.items()
         }
