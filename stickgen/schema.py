@@ -305,3 +305,17 @@ class Scene:
     def expression_track(self, actor: int = 0, fps: int = FPS) -> np.ndarray:
         """int64 `[T]` emotion override per frame from the prompt, -1 where none."""
         return self._track(actor, fps, lambda s: s.expression, -1)
+
+
+@dataclass
+class MotionClip:
+    """One figure's animation: what the motion engine or the learned model produces."""
+
+    motion: np.ndarray  # float32 [T, 20]
+    actions: np.ndarray  # int64 [T]
+    physics: np.ndarray  # float32 [T, 6]
+    fps: int = FPS
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.motion.shape[0])
