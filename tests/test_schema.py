@@ -24,7 +24,7 @@ def test_action_vocabulary_is_stable_and_complete():
 
 
 def test_face_vector_round_trip():
-    face = FaceFeatures(FacialExpression.HAPPY, mouth_shape=MouthShape.SMILE, mouth_openness=0.4)
+    face = FaceFeatures(FacialExpression.HAPPY, mouth_shape=MouthShape.SMILE, mouth_openness=0.5)
     assert FaceFeatures.from_vector(face.to_vector()) == face
 
 
@@ -53,7 +53,8 @@ def test_mirror_permutation_swaps_limbs_and_is_an_involution():
 
 def test_physics_of_uniform_travel():
     t = np.arange(50) / 25.0
-    frame = np.array([0, 1.45, 0, 0.9, 0, 1.45, 0, 0.75, 0, 1.45, 0, 0.75, 0, 0.9, 0, 0, 0, 0.9, 0, 0])
+    neck, hip, hand, foot = [0, 1.45], [0, 0.9], [0, 0.75], [0, 0.0]
+    frame = np.array([*neck, *hip, *neck, *hand, *neck, *hand, *hip, *foot, *hip, *foot])
     motion = np.tile(frame, (50, 1)).astype(np.float32)
     motion[:, 0::2] += 1.5 * t[:, None]
     phys = physics_from_motion(motion)
