@@ -74,3 +74,15 @@ def lowest_point(motion: np.ndarray) -> np.ndarray:
     seg = as_segments(motion)
     ends = seg[..., 1].min(axis=(-1, -2))
     return np.minimum(ends, head_centre(motion)[..., 1] - HEAD_RADIUS)
+
+
+def mirror_motion(motion: np.ndarray, about_x: float | np.ndarray = 0.0) -> np.ndarray:
+    """Mirror `[..., 20]` motion across the vertical line x = about_x and swap left/right limbs.
+
+    `about_x` is a float or an array broadcastable to `motion.shape[:-1]`. The figure then faces
+    the other way; applying it twice gives the original motion back.
+    """
+    out = np.array(motion[..., MIRROR_PERMUTATION], dtype=motion.dtype, copy=True)
+    about = np.expand_dims(np.asarray(about_x, dtype=motion.dtype), -1)
+    out[..., 0::2] = 2 * about - out[..., 0::2]
+    return out

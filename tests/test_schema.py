@@ -13,7 +13,7 @@ from stickgen.schema import (
     Scene,
     action_vocabulary,
 )
-from stickgen.skeleton import MIRROR_PERMUTATION, SEGMENT_LENGTHS, segment_lengths
+from stickgen.skeleton import MIRROR_PERMUTATION, SEGMENT_LENGTHS, mirror_motion, segment_lengths
 
 
 def test_action_vocabulary_is_stable_and_complete():
@@ -62,3 +62,12 @@ def test_physics_of_uniform_travel():
     assert np.allclose(phys[:, 2:4], 0, atol=1e-3)
     assert np.allclose(phys[:, 4], 70 * 1.5, atol=1e-2)
     assert np.allclose(segment_lengths(motion), SEGMENT_LENGTHS, atol=1e-6)
+
+
+def test_mirror_motion_is_an_involution_that_swaps_arms():
+    rng = np.random.default_rng(0)
+    motion = rng.normal(size=(10, 20)).astype(np.float32)
+    once = mirror_motion(motion, about_x=0.5)
+    assert np.allclose(mirror_motion(once, about_x=0.5), motion, atol=1e-6)
+    assert np.allclose(once[:, 4 + 1], motion[:, 8 + 1])  # left-arm y <- right-arm y
+    assert np.allclose(once[:, 4], 1.0 - motion[:, 8])  # x reflected about 0.5
