@@ -26,7 +26,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +157,12 @@ class DatasetWriter:
             target[start:stop] = value
         self._written[start:stop] = True
 
+    def release(self) -> None:
+        """Unmap the arrays and map them again: written pages stay in the OS cache, not in this
+        process, so resident memory stays bounded however many samples are written."""
+        for name in self.arrays:
+            self.arrays[name] = np.load(self.tmp / f"{name}.npy", mmap_mode="r+")
+
     def finish(self, manifest: dict[str, Any] | None = None) -> Path:
         """Flush, checksum, write the manifest and atomically publish the dataset."""
         if not self._written.all():
@@ -165,16 +171,14 @@ class DatasetWriter:
         with open(self.tmp / DESCRIPTIONS, "w") as fh:
             for text in texts:
                 fh.write(json.dumps(text) + "\n")
-        actions = self.arrays["actions"]
-        split = self.arrays["split"]
         for array in self.arrays.values():
             array.flush()
-        histogram = np.zeros(NUM_ACTIONS, dtype=np.int64)
-        for lo in range(0, self.num_samples, 4096):
-            histogram += np.bincount(actions[lo : lo + 4096].ravel(), minlength=NUM_ACTIONS)
-        vocab = action_vocabulary()
         self.arrays.clear()
-        del actions
+        histogram = np.zeros(NUM_ACTIONS, dtype=np.int64)
+        for _, block in iter_chunks(self.tmp / "actions.npy", self.num_samples):
+            histogram += np.bincount(block.ravel(), minlength=NUM_ACTIONS)
+        split = np.load(self.tmp / "split.npy")
+        vocab = action_vocabulary()
         body = {
             "format": FORMAT,
             "version": VERSION,
@@ -202,6 +206,13 @@ class DatasetWriter:
     def abort(self) -> None:
         self.arrays.clear()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def iter_chunks(path: Path, count: int, size: int = 4096) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield `(start, rows)` of an `.npy` file in blocks of `size` rows, each read through a fresh
+    memory map and copied, so resident memory stays bounded by one block."""
+    for lo in range(0, count, size):
+        yield lo, np.array(np.load(path, mmap_mode="r")[lo : lo + size])
 
 
 def checksums(directory: Path) -> dict[str, str]:
@@ -266,6 +277,14 @@ class Dataset:
         """A short content id: changes whenever any data file changes."""
         digest = hashlib.sha256(json.dumps(self.manifest["checksums"], sort_keys=True).encode())
         return digest.hexdigest()[:16]
+
+    def chunks(self, field: str, size: int = 4096) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield `(start, rows)` blocks of one per-sample field with bounded resident memory."""
+        if field not in PER_SAMPLE_FIELDS:
+            raise StickGenError(
+                f"unknown field {field!r}; expected one of {list(PER_SAMPLE_FIELDS)}"
+            )
+        return iter_chunks(self.path / f"{field}.npy", len(self), size)
 
     def split_indices(self, name: str) -> np.ndarray:
         """Sample indices of one split ("train", "val" or "test")."""
