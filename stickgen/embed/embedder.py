@@ -1,0 +1,275 @@
+"""`Embedder`: one sentence-transformers model, one pooling, L2-normalized float32 vectors.
+
+Training, inference and the dataset tools all go through this class, so a dataset's embeddings and
+a prompt's embedding at inference time always come from the same model with the same pooling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stickgen.errors import NotFoundError, StickGenError
+from stickgen.progress import Progress, no_progress
+
+DEFAULT_MODEL = "BAAI/bge-large-en-v1.5"
+
+# Files and folders of a model directory that never change what the torch backend computes.
+_IGNORED_NAMES = {"README.md", "onnx", "openvino"}
+_MODULES_FILE = "modules.json"
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _model_files(directory: Path) -> list[Path]:
+    """The files of a model directory that define its output, in a stable order."""
+    files = []
+    for path in sorted(directory.rglob("*")):
+        parts = path.relative_to(directory).parts
+        if any(p.startswith(".") or p in _IGNORED_NAMES for p in parts) or not path.is_file():
+            continue
+        files.append(path)
+    return files
+
+
+@lru_cache(maxsize=16)
+def _hash_files(stamps: tuple[tuple[str, int, int], ...], root: str) -> str:
+    digest = hashlib.sha256()
+    for relative, _size, _mtime in stamps:
+        digest.update(relative.encode() + b"\0")
+        with open(Path(root) / relative, "rb") as fh:
+            digest.update(hashlib.file_digest(fh, "sha256").digest())
+    return digest.hexdigest()
+
+
+def directory_fingerprint(directory: Path) -> str:
+    """sha256 over the relative names and contents of a model directory's files (memoized on
+    size and modification time, so a process hashes a large model once)."""
+    stamps = []
+    for path in _model_files(directory):
+        stat = path.stat()
+        stamps.append((path.relative_to(directory).as_posix(), stat.st_size, stat.st_mtime_ns))
+    return _hash_files(tuple(stamps), str(directory))
+
+
+def _card_name(directory: Path) -> str | None:
+    """The model's name from its model card: `model-index` name, else the first `# ` heading."""
+    readme = directory / "README.md"
+    if not readme.is_file():
+        return None
+    text = readme.read_text(errors="replace")
+    body = text
+    if text.startswith("---"):
+        front, _, body = text[3:].partition("\n---")
+        try:
+            import yaml
+
+            meta = yaml.safe_load(front) or {}
+        except Exception:
+            meta = {}
+        index = meta.get("model-index") if isinstance(meta, dict) else None
+        if isinstance(index, list) and index and isinstance(index[0], dict):
+            name = index[0].get("name")
+            if isinstance(name, str) and name.strip():
+                return name.strip()
+    for line in body.splitlines():
+        if line.startswith("# ") and line[2:].strip():
+            return line[2:].strip()
+    return None
+
+
+def local_model_id(directory: Path) -> str:
+    """`NAME@HASH12`: the card's name (or the directory's) plus a hash of its files."""
+    name = _card_name(directory) or directory.resolve().name
+    name = "-".join(name.split())
+    return f"{name}@{directory_fingerprint(directory)[:12]}"
+
+
+def _looks_like_path(text: str) -> bool:
+    """True for text that can only be a filesystem path (hub names are `name` or `org/name`)."""
+    return text.startswith((".", "/", "~")) or text.count("/") > 1 or "\\" in text
+
+
+def _resolve_local(model: str | Path) -> Path | None:
+    """The local directory `model` names, None for a hub name; a clear error for a bad path."""
+    path = Path(model).expanduser()
+    if path.is_dir():
+        if not (path / _MODULES_FILE).is_file():
+            raise StickGenError(
+                f"{path} is not a sentence-transformers model directory (no {_MODULES_FILE}); "
+                "point --model at a folder saved by sentence-transformers, e.g. a downloaded "
+                f"copy of {DEFAULT_MODEL}"
+            )
+        return path
+    if path.exists():
+        raise StickGenError(f"text model {model}: expected a directory, found a file")
+    if isinstance(model, Path) or _looks_like_path(str(model)):
+        raise NotFoundError(
+            f"text model directory {model} does not exist; pass an existing sentence-transformers "
+            f"directory or a Hugging Face hub name such as {DEFAULT_MODEL}"
+        )
+    return None
+
+
+def _load_error(model: str | Path, exc: Exception) -> StickGenError:
+    reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
+    if offline:
+        hint = "HF_HUB_OFFLINE is set, so a hub model must already be in the Hugging Face cache"
+    else:
+        hint = (
+            "on a machine without internet set HF_HUB_OFFLINE=1 (no slow retries) and use a model "
+            "already in the Hugging Face cache"
+        )
+    return StickGenError(
+        f"could not load text model {str(model)!r} ({reason}). {hint}; or download it once on a "
+        "machine with internet and pass its local directory with --model PATH"
+    )
+
+
+def _pooling_mode(model: Any) -> str:
+    """The pooling recorded in the model's Pooling module config (e.g. 'cls', 'mean')."""
+    for module in model:
+        if type(module).__name__ != "Pooling":
+            continue
+        mode = getattr(module, "pooling_mode", None)
+        if isinstance(mode, str):
+            return mode
+        if hasattr(module, "get_pooling_mode_str"):
+            return str(module.get_pooling_mode_str())
+        config = module.get_config_dict()
+        flags = [k for k, v in config.items() if k.startswith("pooling_mode_") and v]
+        return "+".join(k.removeprefix("pooling_mode_").removesuffix("_tokens") for k in flags)
+    return "none"
+
+
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run the block with torch using `count` intra-op threads, then restore the old value."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(max(1, count))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+class Embedder:
+    """A sentence-transformers text model loaded on first use.
+
+    `model` is a Hugging Face hub name or a local sentence-transformers directory. `threads`
+    caps torch's CPU threads while encoding (default: every core this process may use).
+    """
+
+    def __init__(
+        self,
+        model: str | Path = DEFAULT_MODEL,
+        device: str = "cpu",
+        batch_size: int = 64,
+        threads: int | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise StickGenError(f"batch size must be at least 1, got {batch_size}")
+        if threads is not None and threads < 1:
+            raise StickGenError(f"threads must be at least 1, got {threads}")
+        self.source = model
+        self.device = device
+        self.batch_size = batch_size
+        self.threads = threads or available_cores()
+        self.local_dir = _resolve_local(model)
+        self._model_id: str | None = None
+        self._model: Any = None
+
+    @property
+    def model_id(self) -> str:
+        """Stable id recorded in artefacts: the hub name, or `NAME@HASH12` for a local dir."""
+        if self._model_id is None:
+            if self.local_dir is None:
+                self._model_id = str(self.source)
+            else:
+                self._model_id = local_model_id(self.local_dir)
+        return self._model_id
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def model(self) -> Any:
+        """The underlying `SentenceTransformer`, loaded on first access."""
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    def _load(self) -> Any:
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            with torch_threads(self.threads):
+                model = SentenceTransformer(str(self.local_dir or self.source), device=self.device)
+        except StickGenError:
+            raise
+        except Exception as exc:  # hub, file-format and device errors alike
+            raise _load_error(self.source, exc) from exc
+        model.eval()
+        return model
+
+    @property
+    def dim(self) -> int:
+        """Embedding dimension, read from the model."""
+        model = self.model
+        getter = getattr(model, "get_embedding_dimension", None)
+        if getter is None:  # sentence-transformers < 5
+            getter = model.get_sentence_embedding_dimension
+        dim = getter()
+        if not dim:
+            raise StickGenError(f"text model {self.model_id} does not report its dimension")
+        return int(dim)
+
+    @property
+    def pooling(self) -> str:
+        """Pooling mode from the model's pooling config (e.g. 'cls' for bge, 'mean' for MiniLM)."""
+        return _pooling_mode(self.model)
+
+    def encode(self, texts: Sequence[str], progress: Progress = no_progress) -> np.ndarray:
+        """Embed `texts` in order: float32 [n, dim], every row L2-normalized."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self.model
+        out = []
+        step = self.batch_size * 4
+        with torch_threads(self.threads):
+            for start in range(0, len(texts), step):
+                chunk = texts[start : start + step]
+                vectors = model.encode(
+                    chunk,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+                out.append(np.asarray(vectors, dtype=np.float32))
+                progress(start + len(chunk), len(texts), "encoding")
+        return _normalize(np.concatenate(out))
+
+
+def _normalize(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm (zero rows stay zero)."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)

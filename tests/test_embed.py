@@ -1,0 +1,317 @@
+"""Text embeddings with a real sentence-transformers model (all-MiniLM-L6-v2, offline)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stickgen.cli import main
+from stickgen.data.store import EMBEDDINGS, Dataset, DatasetWriter, sha256_file
+from stickgen.embed import (
+    Embedder,
+    EmbeddingCache,
+    default_cache_dir,
+    embed_dataset,
+    embed_texts,
+    embed_texts_with_stats,
+    embedding_checks,
+    require_embedding_model,
+)
+from stickgen.errors import StickGenError
+
+DESCRIPTIONS = [
+    "a man walks to the shop",
+    "a woman dances happily, then waves goodbye",
+    "a kid kicks a football across the park and cheers",
+    "someone sits down",
+]
+
+
+@pytest.fixture(scope="module")
+def embedder(text_model_path: Path) -> Embedder:
+    """The test model, loaded once for the module."""
+    model = Embedder(text_model_path, batch_size=8)
+    model.model  # noqa: B018 - load now, once
+    return model
+
+
+@pytest.fixture(scope="module")
+def changed_model_dir(text_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the test model with one config byte changed (weights linked, not copied)."""
+    copy = tmp_path_factory.mktemp("model") / "minilm-copy"
+    shutil.copytree(text_model_path, copy, ignore=shutil.ignore_patterns("model.safetensors"))
+    (copy / "model.safetensors").symlink_to(text_model_path / "model.safetensors")
+    config = copy / "config.json"
+    text = config.read_text()
+    assert '"initializer_range": 0.02' in text
+    config.write_text(text.replace('"initializer_range": 0.02', '"initializer_range": 0.03'))
+    return copy
+
+
+class EncodeCounter:
+    """Wraps the underlying SentenceTransformer.encode and records the texts it receives."""
+
+    def __init__(self, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.texts: list[str] = []
+        original = embedder.model.encode
+
+        def counting(texts, *args, **kwargs):
+            self.texts.extend(texts)
+            return original(texts, *args, **kwargs)
+
+        monkeypatch.setattr(embedder.model, "encode", counting)
+
+
+def make_dataset(path: Path, descriptions: list[str]) -> Path:
+    """A small dataset with zero arrays and real descriptions."""
+    n, frames = len(descriptions), 4
+    with DatasetWriter(path, n, frames) as writer:
+        writer.write(
+            0,
+            descriptions=descriptions,
+            motion=np.zeros((n, frames, 20), np.float32),
+            actions=np.zeros((n, frames), np.uint8),
+            physics=np.zeros((n, frames, 6), np.float32),
+            face=np.zeros((n, frames, 7), np.float32),
+            scene_id=np.arange(n),
+            split=np.zeros(n, np.uint8),
+            augmentation=np.zeros(n, np.uint8),
+        )
+        return writer.finish()
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+# --- Embedder -----------------------------------------------------------------------------
+
+
+def test_same_text_gives_the_same_vector(embedder: Embedder) -> None:
+    alone = embedder.encode(["a man walks to the shop"])[0]
+    again = embedder.encode(["a man walks to the shop"])[0]
+    in_batch = embedder.encode(["x", "a man walks to the shop", DESCRIPTIONS[2]])[1]
+    np.testing.assert_array_equal(alone, again)
+    np.testing.assert_allclose(alone, in_batch, atol=1e-5)
+
+
+def test_close_prompts_are_closer_than_unrelated_ones(embedder: Embedder) -> None:
+    walk, stroll, kick = embedder.encode(
+        ["a man walks to the shop", "a person strolls to the store", "a kid kicks a football"]
+    )
+    assert cosine(walk, stroll) > cosine(walk, kick) + 0.2
+    assert cosine(walk, stroll) > cosine(stroll, kick) + 0.2
+
+
+def test_vectors_are_normalized_float32_with_the_models_dimension(
+    embedder: Embedder, text_model_path: Path
+) -> None:
+    pooling_config = json.loads((text_model_path / "1_Pooling" / "config.json").read_text())
+    vectors = embedder.encode(DESCRIPTIONS)
+    assert embedder.dim == pooling_config["word_embedding_dimension"] == 384
+    assert vectors.shape == (len(DESCRIPTIONS), embedder.dim)
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert pooling_config["pooling_mode_mean_tokens"] and embedder.pooling == "mean"
+
+
+def test_model_id_names_the_model_and_hashes_its_files(
+    embedder: Embedder, text_model_path: Path, changed_model_dir: Path, tmp_path: Path
+) -> None:
+    same_copy = tmp_path / "other-name"
+    shutil.copytree(text_model_path, same_copy, ignore=shutil.ignore_patterns("model.safetensors"))
+    (same_copy / "model.safetensors").symlink_to(text_model_path / "model.safetensors")
+    changed = Embedder(changed_model_dir).model_id
+    assert embedder.model_id.startswith("all-MiniLM-L6-v2@")
+    assert changed.startswith("all-MiniLM-L6-v2@")
+    assert changed != embedder.model_id
+    assert Embedder(same_copy).model_id == embedder.model_id  # content, not location
+    assert Embedder("BAAI/bge-large-en-v1.5").model_id == "BAAI/bge-large-en-v1.5"
+
+
+def test_bad_model_paths_fail_with_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(StickGenError, match="does not exist"):
+        Embedder(tmp_path / "missing-model")
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(StickGenError, match="not a sentence-transformers model directory"):
+        Embedder(tmp_path)
+    with pytest.raises(StickGenError, match="HF_HUB_OFFLINE") as caught:
+        Embedder("stickgen-tests/no-such-model").encode(["hello"])
+    assert "--model PATH" in str(caught.value)
+
+
+# --- dedup, batching, cache ---------------------------------------------------------------
+
+
+def test_duplicates_are_encoded_once_and_results_keep_input_order(
+    embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = EncodeCounter(embedder, monkeypatch)
+    texts = [DESCRIPTIONS[1], *["a man walks to the shop"] * 5, DESCRIPTIONS[2], DESCRIPTIONS[3]]
+    vectors = embed_texts(embedder, texts)
+    assert sorted(counter.texts) == sorted(set(texts))
+    assert [len(t) for t in counter.texts] == sorted(len(t) for t in counter.texts)
+    for i, text in enumerate(texts):
+        np.testing.assert_allclose(vectors[i], embedder.encode([text])[0], atol=1e-5)
+
+
+def test_cache_hits_skip_the_model(
+    embedder: Embedder, text_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = EncodeCounter(embedder, monkeypatch)
+    with EmbeddingCache(tmp_path / "cache") as cache:
+        first = embed_texts_with_stats(embedder, DESCRIPTIONS[:3], cache)
+        assert (first.encoded, first.cache_hits) == (3, 0)
+        assert len(counter.texts) == 3
+        assert cache.count(embedder.model_id) == 3
+
+    fresh = Embedder(text_model_path)  # same model, never loaded
+    with EmbeddingCache(tmp_path / "cache") as cache:
+        warm = embed_texts_with_stats(fresh, DESCRIPTIONS[:3], cache)
+    assert not fresh.loaded
+    assert (warm.encoded, warm.cache_hits) == (0, 3)
+    np.testing.assert_array_equal(warm.vectors, first.vectors)
+
+    counter.texts.clear()
+    with EmbeddingCache(tmp_path / "cache") as cache:
+        mixed = embed_texts_with_stats(embedder, DESCRIPTIONS, cache)
+    assert counter.texts == [DESCRIPTIONS[3]]
+    assert (mixed.encoded, mixed.cache_hits) == (1, 3)
+    np.testing.assert_allclose(mixed.vectors, embedder.encode(DESCRIPTIONS), atol=1e-5)
+
+
+def test_cache_is_keyed_by_model(embedder: Embedder, tmp_path: Path) -> None:
+    vectors = embedder.encode(DESCRIPTIONS[:2])
+    with EmbeddingCache(tmp_path) as cache:
+        cache.register_model(embedder.model_id, embedder.dim, embedder.pooling)
+        cache.put(embedder.model_id, DESCRIPTIONS[:2], vectors)
+        found, _ = cache.get("another-model", DESCRIPTIONS[:2])
+        assert not found.any()
+        found, cached = cache.get(embedder.model_id, [DESCRIPTIONS[1], "unseen", DESCRIPTIONS[0]])
+        assert found.tolist() == [True, False, True]
+        np.testing.assert_array_equal(cached[[0, 2]], vectors[[1, 0]])
+        with pytest.raises(StickGenError, match="delete the cache"):
+            cache.register_model(embedder.model_id, embedder.dim + 1, embedder.pooling)
+
+
+def test_cache_directory_follows_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("STICKGEN_CACHE_DIR", raising=False)
+    assert default_cache_dir() == Path("data/cache/embeddings")
+    monkeypatch.setenv("STICKGEN_CACHE_DIR", str(tmp_path))
+    assert default_cache_dir() == tmp_path / "embeddings"
+
+
+# --- datasets -----------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def dataset_dir(tmp_path: Path) -> Path:
+    samples = [DESCRIPTIONS[i % len(DESCRIPTIONS)] for i in (0, 1, 2, 3, 0, 0, 2, 1, 3, 0)]
+    return make_dataset(tmp_path / "ds", samples)
+
+
+def test_dataset_round_trip(embedder: Embedder, dataset_dir: Path, tmp_path: Path) -> None:
+    before = Dataset(dataset_dir).manifest["checksums"]
+    summary = embed_dataset(dataset_dir, embedder=embedder, cache_dir=tmp_path / "cache")
+    assert summary["unique_texts"] == len(DESCRIPTIONS)
+    assert (summary["encoded"], summary["cache_hits"]) == (len(DESCRIPTIONS), 0)
+    assert summary["samples"] == 10 and summary["dim"] == 384
+
+    ds = Dataset(dataset_dir)
+    assert ds.embeddings is not None and ds.embeddings.shape == (len(DESCRIPTIONS), 384)
+    for i in range(len(ds)):
+        sample = ds[i]
+        expected = embedder.encode([sample["description"]])[0]
+        np.testing.assert_allclose(sample["embedding"], expected, atol=1e-5)
+    assert ds.manifest["embedding"] == {
+        "model": embedder.model_id,
+        "dim": 384,
+        "pooling": "mean",
+        "normalized": True,
+        "count": len(DESCRIPTIONS),
+    }
+    assert ds.embedding_model == embedder.model_id
+    assert ds.manifest["checksums"][EMBEDDINGS] == sha256_file(dataset_dir / EMBEDDINGS)
+    assert {k: v for k, v in ds.manifest["checksums"].items() if k != EMBEDDINGS} == before
+    checks = embedding_checks(ds)
+    assert all(passed for _, passed, _ in checks), checks
+    assert len(checks) >= 7
+
+
+def test_re_embedding_with_another_model_replaces_vectors_and_entry(
+    embedder: Embedder, dataset_dir: Path, changed_model_dir: Path, tmp_path: Path
+) -> None:
+    embed_dataset(dataset_dir, embedder=embedder, cache_dir=tmp_path / "cache")
+    other = Embedder(changed_model_dir)
+    embed_dataset(dataset_dir, model=changed_model_dir, cache_dir=tmp_path / "cache")
+    ds = Dataset(dataset_dir)
+    assert ds.embedding_model == other.model_id != embedder.model_id
+    assert ds.manifest["checksums"][EMBEDDINGS] == sha256_file(dataset_dir / EMBEDDINGS)
+    assert all(passed for _, passed, _ in embedding_checks(ds))
+
+
+def test_checks_catch_missing_and_damaged_embeddings(
+    embedder: Embedder, dataset_dir: Path, tmp_path: Path
+) -> None:
+    [(_, passed, detail)] = embedding_checks(dataset_dir)
+    assert not passed and "stick-gen data embed" in detail
+
+    embed_dataset(dataset_dir, embedder=embedder, use_cache=False)
+    table = np.load(dataset_dir / EMBEDDINGS)
+    table[1] *= 1.5
+    np.save(dataset_dir / EMBEDDINGS, table)
+    failed = {name for name, passed, _ in embedding_checks(dataset_dir) if not passed}
+    assert failed == {"embedding L2 norm 1", "embeddings checksum", "embedding per-vector std"}
+
+
+def test_require_embedding_model(embedder: Embedder, dataset_dir: Path) -> None:
+    with pytest.raises(StickGenError, match="no text embeddings"):
+        require_embedding_model(dataset_dir, embedder.model_id)
+    embed_dataset(dataset_dir, embedder=embedder, use_cache=False)
+    entry = require_embedding_model(dataset_dir, embedder.model_id)
+    assert entry["model"] == embedder.model_id
+    manifest = Dataset(dataset_dir).manifest
+    assert require_embedding_model(manifest, embedder.model_id)["dim"] == 384
+    with pytest.raises(StickGenError, match="was embedded with text model"):
+        require_embedding_model(manifest, "BAAI/bge-large-en-v1.5")
+
+
+# --- CLI ----------------------------------------------------------------------------------
+
+
+def test_cli_embeds_a_dataset_from_a_warm_cache(
+    embedder: Embedder,
+    text_model_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cache_dir = tmp_path / "cache"
+    with EmbeddingCache(cache_dir) as cache:  # warm the cache through the library
+        embed_texts(embedder, DESCRIPTIONS, cache)
+    path = make_dataset(tmp_path / "cli-ds", DESCRIPTIONS[::-1])
+    argv = ["data", "embed", str(path), "--model", str(text_model_path)]
+    with pytest.raises(SystemExit) as done:
+        main([*argv, "--cache-dir", str(cache_dir), "--batch-size", "8"])
+    assert done.value.code == 0
+    assert "0 encoded, 4 from cache" in capsys.readouterr().err
+    ds = Dataset(path)
+    assert ds.embedding_model == embedder.model_id
+    np.testing.assert_allclose(ds.embeddings, embedder.encode(ds.descriptions), atol=1e-5)
+
+
+def test_cli_reports_a_bad_model_path_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = make_dataset(tmp_path / "cli-ds", DESCRIPTIONS)
+    with pytest.raises(SystemExit) as done:
+        main(["data", "embed", str(path), "--model", str(tmp_path / "nope")])
+    assert done.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "error: text model directory" in err and "does not exist" in err
+    assert "Traceback" not in err
