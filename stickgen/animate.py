@@ -1,0 +1,309 @@
+"""Prompt to animation: plan the scene, make each actor's motion and face, render or export.
+
+    prompt -> stickgen.story.parse_prompt -> Scene
+           -> per actor: stickgen.motion.synthesize (procedural)
+                         or stickgen.infer.load_generator(checkpoint).generate (learned model)
+           -> face_track(actions, upper, expression) -> render (MP4 / GIF) or JSON
+
+With a checkpoint every figure is drawn from what the model predicts, and its faces follow the
+model's *predicted* actions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from stickgen.errors import StickGenError
+from stickgen.face import face_track
+from stickgen.progress import Progress, no_progress
+from stickgen.render import FORMATS as VIDEO_FORMATS
+from stickgen.render import check_size, write_video
+from stickgen.schema import FPS, ActionType, MotionClip, Scene
+
+MIN_DURATION, MAX_DURATION = 0.5, 60.0
+FORMATS = (*VIDEO_FORMATS, "json")
+ENGINES = ("procedural", "model")
+JSON_VERSION = 1
+
+
+@dataclass
+class Animation:
+    """A planned and generated animation: one clip and one face track per actor."""
+
+    scene: Scene
+    clips: list[MotionClip]
+    faces: list[np.ndarray]
+    engine: str  # "procedural" | "model"
+
+    @property
+    def fps(self) -> int:
+        return self.clips[0].fps if self.clips else FPS
+
+    @property
+    def num_frames(self) -> int:
+        return max((c.num_frames for c in self.clips), default=0)
+
+    def summary(self) -> str:
+        """One line: engine, duration and each actor's action timeline."""
+        actors = " | ".join(_timeline(a.name, a.segments) for a in self.scene.actors)
+        return f"{self.engine} engine, {self.scene.duration:g} s: {actors}"
+
+    def motion(self) -> np.ndarray:
+        """`[A, T, 20]` motion of all actors (shorter clips hold their last frame)."""
+        return _stack([c.motion for c in self.clips], self.num_frames)
+
+    def face(self) -> np.ndarray:
+        """`[A, T, 7]` face rows of all actors."""
+        return _stack(self.faces, self.num_frames)
+
+    def to_json(self) -> dict:
+        """Plain-JSON view: scene plan, per-actor motion, action names and face rows."""
+        names = [a.name.lower() for a in ActionType]
+        return {
+            "version": JSON_VERSION,
+            "description": self.scene.description,
+            "engine": self.engine,
+            "fps": self.fps,
+            "duration": self.scene.duration,
+            "frames": self.num_frames,
+            "motion_layout": "5 segments x (x1, y1, x2, y2): torso neck->hip, left arm, right arm, "
+            "left leg, right leg; metres, y up, ground at y = 0",
+            "face_layout": [
+                "expression",
+                "eye_type",
+                "eyebrow_angle",
+                "mouth_shape",
+                "mouth_openness",
+                "speaking",
+                "speech_hz",
+            ],
+            "scene": _scene_json(self.scene),
+            "actors": [
+                {
+                    "name": actor.name,
+                    "motion": np.round(clip.motion.astype(np.float64), 4).tolist(),
+                    "actions": [names[int(i)] for i in clip.actions],
+                    "physics": np.round(clip.physics.astype(np.float64), 4).tolist(),
+                    "face": np.round(face.astype(np.float64), 4).tolist(),
+                }
+                for actor, clip, face in zip(self.scene.actors, self.clips, self.faces, strict=True)
+            ],
+        }
+
+
+def _name(value) -> str | None:
+    return None if value is None else value.name.lower()
+
+
+def _timeline(name: str, segments) -> str:
+    parts = []
+    for seg in segments:
+        label = _name(seg.action) + (f"+{_name(seg.upper)}" if seg.upper is not None else "")
+        if seg.expression is not None:
+            label += f" ({_name(seg.expression)})"
+        parts.append(f"{label} {seg.start:g}-{seg.end:g}s")
+    return f"{name}: " + (", ".join(parts) if parts else "idle")
+
+
+def _scene_json(scene: Scene) -> dict:
+    return {
+        "description": scene.description,
+        "duration": scene.duration,
+        "theme": scene.theme,
+        "extras": dict(scene.extras),
+        "actors": [
+            {
+                "name": actor.name,
+                "start_x": actor.start_x,
+                "facing": actor.facing,
+                "segments": [
+                    {
+                        "action": _name(seg.action),
+                        "start": seg.start,
+                        "end": seg.end,
+                        "upper": _name(seg.upper),
+                        "expression": _name(seg.expression),
+                        "speech": seg.speech,
+                    }
+                    for seg in actor.segments
+                ],
+            }
+            for actor in scene.actors
+        ],
+    }
+
+
+def _fit(track: np.ndarray, frames: int, fill: int | None = None) -> np.ndarray:
+    """Cut or pad a per-frame track to `frames` (pad with `fill`, or repeat the last value)."""
+    missing = frames - len(track)
+    if missing <= 0:
+        return track[:frames]
+    if fill is None and len(track):
+        pad = np.repeat(track[-1:], missing, axis=0)
+    else:
+        pad = np.full((missing, *track.shape[1:]), -1 if fill is None else fill, track.dtype)
+    return np.concatenate([track, pad])
+
+
+def _stack(tracks: list[np.ndarray], frames: int) -> np.ndarray:
+    return np.stack([_fit(t, frames) for t in tracks])
+
+
+def check_duration(duration: float | None) -> None:
+    """Raise StickGenError unless `duration` is None or within MIN..MAX_DURATION seconds."""
+    if duration is None:
+        return
+    if isinstance(duration, bool) or not isinstance(duration, int | float):
+        raise StickGenError(f"duration must be a number of seconds, got {duration!r}")
+    if not math.isfinite(duration) or not MIN_DURATION <= duration <= MAX_DURATION:
+        raise StickGenError(
+            f"duration must be between {MIN_DURATION:g} and {MAX_DURATION:g} seconds, "
+            f"got {duration:g}"
+        )
+
+
+def check_output(path: Path) -> None:
+    """Raise StickGenError when `path` clearly cannot be written (checked before any work)."""
+    path = Path(path)
+    if path.is_dir():
+        raise StickGenError(f"output path {path} is a directory")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise StickGenError(f"cannot write {path}: {folder} is not a writable folder")
+
+
+def _procedural_clips(scene: Scene, seed: int | None) -> list[MotionClip]:
+    from stickgen.motion import synthesize
+
+    rng = np.random.default_rng(seed) if seed is not None else None
+    return [synthesize(scene, rng=rng, actor=i) for i in range(len(scene.actors))]
+
+
+def _model_clips(scene: Scene, seed: int | None, checkpoint: Path) -> list[MotionClip]:
+    """Each actor generated by the learned model from a one-actor copy of the scene.
+
+    With several actors each clip is shifted (never reshaped) so the actor starts at its planned
+    `start_x`; the model itself places a lone actor.
+    """
+    from stickgen.infer import load_generator
+
+    generator = load_generator(checkpoint)
+    clips = []
+    for actor in scene.actors:
+        alone = Scene(
+            description=scene.description,
+            actors=[actor],
+            duration=scene.duration,
+            theme=scene.theme,
+            extras=dict(scene.extras),
+        )
+        clip = generator.generate(alone, seed=seed)
+        if len(scene.actors) > 1 and clip.num_frames:
+            motion = clip.motion.copy()
+            motion[:, 0::2] += actor.start_x - float(motion[0, 2])  # hip x of the first frame
+            clip = MotionClip(motion, clip.actions, clip.physics, clip.fps)
+        clips.append(clip)
+    return clips
+
+
+def plan_animation(
+    prompt: str,
+    duration: float | None = None,
+    seed: int | None = None,
+    checkpoint: Path | None = None,
+) -> Animation:
+    """Plan `prompt` into a Scene and generate every actor's motion and face track.
+
+    Without `checkpoint` the procedural motion engine runs (seeded by `seed`); with one, the
+    learned model does, and faces follow its predicted actions.
+    """
+    if not isinstance(prompt, str):
+        raise StickGenError("the prompt must be text")
+    check_duration(duration)
+    if checkpoint is not None and not Path(checkpoint).is_file():
+        raise StickGenError(f"no checkpoint at {checkpoint}")
+    from stickgen.story import parse_prompt
+
+    scene = parse_prompt(prompt, duration)
+    check_duration(scene.duration)
+    if not scene.actors:
+        raise StickGenError("the prompt describes no one to animate")
+    if checkpoint is None:
+        engine, clips = "procedural", _procedural_clips(scene, seed)
+    else:
+        engine, clips = "model", _model_clips(scene, seed, Path(checkpoint))
+    faces = []
+    for i, clip in enumerate(clips):
+        frames = clip.num_frames
+        upper = _fit(scene.upper_track(i, clip.fps), frames, fill=-1)
+        expression = _fit(scene.expression_track(i, clip.fps), frames, fill=-1)
+        faces.append(face_track(clip.actions, clip.fps, upper=upper, expression=expression))
+    return Animation(scene=scene, clips=clips, faces=faces, engine=engine)
+
+
+def write_json(path: Path, animation: Animation) -> Path:
+    """Write the animation's JSON view atomically (temporary sibling, then rename)."""
+    path = Path(path)
+    if path.is_dir():
+        raise StickGenError(f"output path {path} is a directory")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("w", encoding="utf-8") as fh:
+            json.dump(animation.to_json(), fh, separators=(",", ":"))
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise StickGenError(f"cannot write {path}: {exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def animate(
+    prompt: str,
+    output: Path,
+    *,
+    duration: float | None = None,
+    seed: int | None = None,
+    checkpoint: Path | None = None,
+    width: int = 512,
+    height: int = 512,
+    fmt: str = "mp4",
+    progress: Progress = no_progress,
+) -> Animation:
+    """Plan and generate `prompt`, then write it to `output` as MP4, GIF or JSON.
+
+    Arguments are checked before any work starts; user errors raise StickGenError.
+    """
+    if fmt not in FORMATS:
+        raise StickGenError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt != "json":
+        check_size(width, height, fmt)
+    check_duration(duration)
+    check_output(Path(output))
+    progress(0, 1, "planning")
+    animation = plan_animation(prompt, duration=duration, seed=seed, checkpoint=checkpoint)
+    if fmt == "json":
+        write_json(Path(output), animation)
+    else:
+        facing = [actor.facing for actor in animation.scene.actors]
+        write_video(
+            Path(output),
+            animation.motion(),
+            animation.face(),
+            fps=animation.fps,
+            width=width,
+            height=height,
+            fmt=fmt,
+            facing=facing,
+            progress=progress,
+        )
+    return animation

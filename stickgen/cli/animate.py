@@ -1,0 +1,85 @@
+"""`stick-gen animate`: a text prompt to an MP4, GIF or JSON animation."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stickgen.cli.app import app, progress_bar
+from stickgen.errors import StickGenError
+
+_SIZE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
+_SUFFIX_FORMATS = {".mp4": "mp4", ".gif": "gif", ".json": "json"}
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'512x288' -> (512, 288)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise StickGenError(f"--size must look like 512x512, got {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def resolve_frame_size(size: str | None, width: int | None, height: int | None) -> tuple[int, int]:
+    """Frame size from --size or --width/--height (512x512 by default)."""
+    if size is not None:
+        if width is not None or height is not None:
+            raise StickGenError("give either --size or --width/--height, not both")
+        return parse_size(size)
+    return (width if width is not None else 512, height if height is not None else 512)
+
+
+def resolve_format(fmt: str | None, output: Path | None) -> str:
+    """The explicit --format, else the output's suffix, else mp4."""
+    if fmt is not None:
+        return fmt.lower()
+    if output is not None:
+        return _SUFFIX_FORMATS.get(output.suffix.lower(), "mp4")
+    return "mp4"
+
+
+@app.command("animate")
+def animate_command(
+    prompt: Annotated[str, typer.Argument(help='What to animate, e.g. "A person waving".')],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Output file [default: animation.FORMAT]."),
+    ] = None,
+    duration: Annotated[
+        float | None, typer.Option(help="Seconds, 0.5 to 60 [default: from the prompt].")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed for repeatable motion.")] = None,
+    size: Annotated[str | None, typer.Option(help="Frame size WIDTHxHEIGHT.")] = None,
+    width: Annotated[int | None, typer.Option(help="Frame width in pixels.")] = None,
+    height: Annotated[int | None, typer.Option(help="Frame height in pixels.")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="mp4, gif or json [default: from the output name]."),
+    ] = None,
+    checkpoint: Annotated[
+        Path | None, typer.Option(help="Trained model checkpoint; without it: procedural motion.")
+    ] = None,
+) -> None:
+    """Turn PROMPT into an animated stick figure; prints the file and the plan."""
+    from stickgen.animate import animate
+
+    w, h = resolve_frame_size(size, width, height)
+    fmt = resolve_format(fmt, output)
+    out = output if output is not None else Path(f"animation.{fmt}")
+    with progress_bar("animating") as progress:
+        animation = animate(
+            prompt,
+            out,
+            duration=duration,
+            seed=seed,
+            checkpoint=checkpoint,
+            width=w,
+            height=h,
+            fmt=fmt,
+            progress=progress,
+        )
+    typer.echo(str(out))
+    typer.echo(animation.summary())
