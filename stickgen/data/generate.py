@@ -1,0 +1,305 @@
+"""Phase 1 at scale: random scenes -> motion, actions, physics, face -> augmented dataset on disk.
+
+Work is cut into batches of `batch_size` base scenes. Batch b draws everything (scenes, motion,
+augmentation parameters, splits) from `numpy.random.SeedSequence(seed, spawn_key=(b,))`, so the
+dataset depends on (seed, num_base, batch_size, augmentation config, code versions) and never on
+how many worker processes ran or which one ran a batch. Results are written in batch order.
+
+Sample layout: base scene i gives samples `i*K .. i*K+K-1` (K = 1 + number of augmentations):
+the original, then one copy per augmentation in `AugmentConfig.kinds` order. All copies share the
+scene's `scene_id` and split, so augmented copies of a scene never straddle splits.
+
+Shards: `shard=(i, n)` generates the i-th of n contiguous ranges of *batches*; merging the n shard
+datasets in order (`merge_datasets`) gives exactly the unsharded dataset.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stickgen.data.augment import AugmentConfig, ClipBatch, augment_batch, mentions_side
+from stickgen.data.store import AUGMENTATIONS, DatasetWriter
+from stickgen.errors import Cancelled, StickGenError
+from stickgen.progress import Progress, no_progress
+from stickgen.schema import CLIP_FRAMES, FPS, NUM_ACTIONS, action_vocabulary
+
+BATCH_SIZE = 128  # base scenes per batch: part of the recipe (changing it changes the data)
+RELEASE_EVERY = 8  # batches between unmapping the writer's arrays (bounds resident memory)
+SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that determines the generated data (recorded in the manifest)."""
+
+    seed: int
+    num_base: int
+    batch_size: int = BATCH_SIZE
+    augment: AugmentConfig | None = field(default_factory=AugmentConfig)
+    val_fraction: float = 0.05
+    test_fraction: float = 0.05
+    fps: int = FPS
+    frames: int = CLIP_FRAMES
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return ("none", *(self.augment.kinds if self.augment else ()))
+
+    @property
+    def num_batches(self) -> int:
+        return math.ceil(self.num_base / self.batch_size)
+
+    def scenes_of(self, batch: int) -> range:
+        lo = batch * self.batch_size
+        return range(lo, min(lo + self.batch_size, self.num_base))
+
+
+@dataclass
+class BatchResult:
+    """One batch of finished samples, in sample order."""
+
+    batch: int
+    first_scene: int
+    descriptions: list[str]
+    fields: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.descriptions)
+
+
+def _engines() -> tuple[Callable, Callable, Callable]:
+    """The story, motion and face engines (imported lazily: workers import them themselves)."""
+    from stickgen.face import face_tracks
+    from stickgen.motion import synthesize_batch
+    from stickgen.story import sample_scene
+
+    return sample_scene, synthesize_batch, face_tracks
+
+
+def _interleave(variants: list[np.ndarray]) -> np.ndarray:
+    """[V] x [B, ...] -> [B*V, ...] with the V variants of one clip next to each other."""
+    stacked = np.stack(variants, axis=1)
+    return stacked.reshape(-1, *stacked.shape[2:])
+
+
+def generate_batch(recipe: Recipe, batch: int) -> BatchResult:
+    """Generate every sample of one batch; a pure function of (recipe, batch)."""
+    sample_scene, synthesize_batch, face_tracks = _engines()
+    scene_seq, motion_seq, augment_seq, split_seq = np.random.SeedSequence(
+        recipe.seed, spawn_key=(batch,)
+    ).spawn(4)
+    scene_ids = recipe.scenes_of(batch)
+    scene_rng = np.random.default_rng(scene_seq)
+    duration = recipe.frames / recipe.fps
+    scenes = [sample_scene(scene_rng, duration=duration) for _ in scene_ids]
+    for scene in scenes:
+        if mentions_side(scene.description):
+            raise RuntimeError(
+                f"the story sampler named a side in {scene.description!r}; mirrored copies "
+                "would contradict it"
+            )
+    motion, actions, physics = synthesize_batch(
+        scenes, fps=recipe.fps, rng=np.random.default_rng(motion_seq)
+    )
+    upper = np.stack([scene.upper_track(0, recipe.fps) for scene in scenes])
+    expression = np.stack([scene.expression_track(0, recipe.fps) for scene in scenes])
+    face = face_tracks(actions, recipe.fps, upper, expression)
+    base = ClipBatch(np.asarray(motion, np.float32), np.asarray(actions, np.int64), physics, face)
+    if base.motion.shape[1] != recipe.frames:
+        raise RuntimeError(f"motion engine gave {base.motion.shape[1]} frames, not {recipe.frames}")
+    variants = [base]
+    if recipe.augment is not None:
+        rng = np.random.default_rng(augment_seq)
+        variants += [clips for _, clips in augment_batch(base, rng, recipe.augment, recipe.fps)]
+    copies = len(variants)
+    u = np.random.default_rng(split_seq).random(len(scenes))
+    split = np.where(
+        u < recipe.val_fraction,
+        SPLIT_CODES["val"],
+        np.where(u < recipe.val_fraction + recipe.test_fraction, SPLIT_CODES["test"], 0),
+    )
+    fields = {
+        "motion": _interleave([v.motion for v in variants]),
+        "actions": _interleave([v.actions for v in variants]).astype(np.uint8),
+        "physics": _interleave([v.physics for v in variants]),
+        "face": _interleave([v.face for v in variants]),
+        "scene_id": np.repeat(np.asarray(scene_ids, dtype=np.int64), copies),
+        "split": np.repeat(split.astype(np.uint8), copies),
+        "augmentation": np.tile(
+            np.array([AUGMENTATIONS.index(k) for k in recipe.kinds], dtype=np.uint8), len(scenes)
+        ),
+    }
+    descriptions = [scene.description for scene in scenes for _ in range(copies)]
+    return BatchResult(batch, scene_ids.start, descriptions, fields)
+
+
+def default_workers() -> int:
+    """Cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _run_batches(recipe: Recipe, batches: range, workers: int) -> Iterator[BatchResult]:
+    """Results of `batches` in order, computed in-process or by a pool with a bounded window."""
+    if workers <= 1 or len(batches) <= 1 or multiprocessing.current_process().daemon:
+        # Daemonic processes (e.g. a Celery prefork child) may not start children: run inline.
+        for batch in batches:
+            yield generate_batch(recipe, batch)
+        return
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context)
+    pending: deque[Future[BatchResult]] = deque()
+    todo = iter(batches)
+    try:
+        for batch in todo:
+            pending.append(pool.submit(generate_batch, recipe, batch))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            result = pending.popleft().result()
+            next_batch = next(todo, None)
+            if next_batch is not None:
+                pending.append(pool.submit(generate_batch, recipe, next_batch))
+            yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _batch_range(recipe: Recipe, shard: tuple[int, int] | None) -> range:
+    if shard is None:
+        return range(recipe.num_batches)
+    index, count = shard
+    if count < 1 or not 0 <= index < count:
+        raise StickGenError(f"shard {index} of {count} does not exist")
+    if count > recipe.num_batches:
+        raise StickGenError(
+            f"{count} shards but only {recipe.num_batches} batches of {recipe.batch_size} scenes"
+        )
+    n = recipe.num_batches
+    return range(index * n // count, (index + 1) * n // count)
+
+
+def _versions() -> dict[str, Any]:
+    import stickgen.motion
+    import stickgen.story
+
+    versions: dict[str, Any] = {"stickgen": stickgen.__version__, "numpy": np.__version__}
+    for name, module in (("story", stickgen.story), ("motion", stickgen.motion)):
+        versions[name] = getattr(module, "VERSION", getattr(module, "__version__", None))
+    return versions
+
+
+def _manifest(
+    recipe: Recipe, shard: tuple[int, int] | None, batches: range, histogram: np.ndarray
+) -> dict[str, Any]:
+    first = recipe.scenes_of(batches.start).start
+    last = recipe.scenes_of(batches.stop - 1).stop
+    total = max(int(histogram.sum()), 1)
+    return {
+        "seed": recipe.seed,
+        "fps": recipe.fps,
+        "generator": {
+            "name": "stickgen.data.generate",
+            "num_base": recipe.num_base,
+            "batch_size": recipe.batch_size,
+            "samples_per_scene": len(recipe.kinds),
+            "augment": recipe.augment.to_dict() if recipe.augment else None,
+            "val_fraction": recipe.val_fraction,
+            "test_fraction": recipe.test_fraction,
+            "duration": recipe.frames / recipe.fps,
+            "versions": _versions(),
+            "shard": (
+                None
+                if shard is None
+                else {"index": shard[0], "count": shard[1], "scenes": [first, last]}
+            ),
+        },
+        "action_share": {
+            name: round(int(c) / total, 6)
+            for name, c in zip(action_vocabulary(), histogram, strict=True)
+        },
+    }
+
+
+def _check_arguments(num_base: int, val_fraction: float, test_fraction: float, batch_size: int):
+    if num_base < 1:
+        raise StickGenError(f"the number of base scenes must be at least 1, got {num_base}")
+    if batch_size < 1:
+        raise StickGenError(f"batch size must be at least 1, got {batch_size}")
+    if val_fraction < 0 or test_fraction < 0 or val_fraction + test_fraction >= 1:
+        raise StickGenError(
+            f"split fractions val={val_fraction}, test={test_fraction} must be >= 0 "
+            "and leave some training data"
+        )
+
+
+def generate_dataset(
+    out_dir: str | Path,
+    num_base: int = 100_000,
+    *,
+    augment: bool = True,
+    seed: int = 0,
+    workers: int | None = None,
+    shard: tuple[int, int] | None = None,
+    val_fraction: float = 0.05,
+    test_fraction: float = 0.05,
+    overwrite: bool = False,
+    progress: Progress = no_progress,
+    should_stop: Callable[[], bool] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> Path:
+    """Generate a dataset of `num_base` scenes (x5 with augmentation) into `out_dir`.
+
+    Deterministic in `seed` whatever `workers` is (default: all usable cores). `should_stop` is
+    polled between batches; when it returns True the partial dataset is deleted and `Cancelled`
+    is raised. Returns the dataset directory.
+    """
+    _check_arguments(num_base, val_fraction, test_fraction, batch_size)
+    if workers is not None and workers < 1:
+        raise StickGenError(f"workers must be at least 1, got {workers}")
+    recipe = Recipe(
+        seed=seed,
+        num_base=num_base,
+        batch_size=batch_size,
+        augment=AugmentConfig() if augment else None,
+        val_fraction=val_fraction,
+        test_fraction=test_fraction,
+    )
+    batches = _batch_range(recipe, shard)
+    first_scene = recipe.scenes_of(batches.start).start
+    scenes = recipe.scenes_of(batches.stop - 1).stop - first_scene
+    per_scene = len(recipe.kinds)
+    total = scenes * per_scene
+    stop = should_stop or (lambda: False)
+    histogram = np.zeros(NUM_ACTIONS, dtype=np.int64)
+    with DatasetWriter(out_dir, total, recipe.frames, overwrite=overwrite) as writer:
+        if stop():
+            raise Cancelled("dataset generation cancelled before it started")
+        progress(0, total, "generating")
+        results = _run_batches(recipe, batches, workers or default_workers())
+        try:
+            for done, result in enumerate(results, start=1):
+                start = (result.first_scene - first_scene) * per_scene
+                writer.write(start, descriptions=result.descriptions, **result.fields)
+                histogram += np.bincount(result.fields["actions"].ravel(), minlength=NUM_ACTIONS)
+                if done % RELEASE_EVERY == 0:
+                    writer.release()
+                progress(start + len(result), total, f"batch {done}/{len(batches)}")
+                if stop() and done < len(batches):
+                    raise Cancelled(f"dataset generation cancelled after {done} batches")
+        finally:
+            results.close()
+        progress(total, total, "checksums")
+        return writer.finish(_manifest(recipe, shard, batches, histogram))
