@@ -61,11 +61,18 @@ def head_centre(motion: np.ndarray) -> np.ndarray:
     return neck + HEAD_OFFSET * axis
 
 
+# [20, 2] weights: motion row -> mass-weighted sum of the segments' midpoints (one matmul, much
+# faster than reducing over the small segment axes).
+_MIDPOINT_WEIGHTS = np.kron(
+    np.repeat(SEGMENT_MASS_SHARE.astype(np.float64) / 2, 2)[:, None], np.eye(2)
+)
+
+
 def centre_of_mass(motion: np.ndarray) -> np.ndarray:
     """Mass-weighted centre of the segments' midpoints and the head, `[..., 2]`."""
-    seg = as_segments(motion)
-    mids = seg.mean(axis=-2)  # [..., 5, 2]
-    body = (mids * SEGMENT_MASS_SHARE[:, None]).sum(axis=-2)
+    motion = np.asarray(motion)
+    weights = _MIDPOINT_WEIGHTS.astype(np.result_type(motion.dtype, np.float32), copy=False)
+    body = motion @ weights
     return body + HEAD_MASS_SHARE * head_centre(motion)
 
 
