@@ -133,36 +133,43 @@ def _lerp(a: np.ndarray, i0: np.ndarray, i1: np.ndarray, w: np.ndarray) -> np.nd
     return lo + w * (hi - lo)
 
 
+def _length(v: np.ndarray) -> np.ndarray:
+    return np.sqrt(v[..., 0] ** 2 + v[..., 1] ** 2)
+
+
+def _bones(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(hip [..., 2], bone vectors [..., 5, 2], start offsets from the joint each bone hangs on
+    [..., 5, 2]; zero for a connected figure) of `[..., 20]` frames."""
+    seg = as_segments(frames)
+    starts, vecs = seg[..., 0, :], seg[..., 1, :] - seg[..., 0, :]
+    neck, hip = starts[..., TORSO, :], seg[..., TORSO, 1, :]
+    offsets = starts - np.stack([neck, neck, neck, hip, hip], axis=-2)
+    return hip, vecs, offsets
+
+
 def _resample_motion(motion: np.ndarray, i0, i1, w) -> np.ndarray:
     """Interpolate motion keeping bone lengths and joints: hip linear, bones by direction."""
-    seg = as_segments(motion.astype(np.float64))  # [B, T, 5, 2, 2]
-    starts, ends = seg[..., 0, :], seg[..., 1, :]
-    vecs = ends - starts
-    neck, hip = starts[..., TORSO, :], ends[..., TORSO, :]
-    # Offsets of each segment's start from the joint it hangs on (zero for a connected figure).
-    joint = np.stack([hip, neck, neck, hip, hip], axis=-2)
-    offsets = starts - joint
-    offsets[..., TORSO, :] = 0.0
-
-    new_hip = _lerp(hip, i0, i1, w)
-    lengths = _lerp(np.linalg.norm(vecs, axis=-1), i0, i1, w)
-    directions = _lerp(vecs, i0, i1, w)
-    norm = np.linalg.norm(directions, axis=-1)
-    directions = directions / np.maximum(norm, 1e-9)[..., None]
-    new_vecs = directions * lengths[..., None]
+    rows = np.arange(motion.shape[0])[:, None]
+    lo = motion[rows, i0].astype(np.float64)  # [B, T, 20]
+    hi = motion[rows, i1].astype(np.float64)
+    wv = w[..., None]
+    (hip0, vec0, off0), (hip1, vec1, off1) = _bones(lo), _bones(hi)
+    new_hip = hip0 + wv * (hip1 - hip0)
+    lengths = _length(vec0) + w[..., None] * (_length(vec1) - _length(vec0))
+    directions = vec0 + wv[..., None] * (vec1 - vec0)
+    scale = lengths / np.maximum(_length(directions), 1e-9)
+    new_vecs = directions * scale[..., None]
     new_neck = new_hip - new_vecs[..., TORSO, :]
-    new_offsets = _lerp(offsets, i0, i1, w)
-
-    new_starts = np.empty_like(new_vecs)
+    new_starts = off0 + wv[..., None] * (off1 - off0)
     new_starts[..., TORSO, :] = new_neck
-    limbs = ((LEFT_ARM, new_neck), (RIGHT_ARM, new_neck), (LEFT_LEG, new_hip), (RIGHT_LEG, new_hip))
-    for limb, root in limbs:
-        new_starts[..., limb, :] = root + new_offsets[..., limb, :]
-    out = np.stack([new_starts, new_starts + new_vecs], axis=-2).reshape(*motion.shape)
+    new_starts[..., (LEFT_ARM, RIGHT_ARM), :] += new_neck[..., None, :]
+    new_starts[..., (LEFT_LEG, RIGHT_LEG), :] += new_hip[..., None, :]
+    out = np.stack([new_starts, new_starts + new_vecs], axis=-2).reshape(lo.shape)
 
     # Renormalised bones can dip a little below where the interpolated pose was: never under the
     # ground unless the original already was.
-    floor = np.minimum(_lerp(lowest_point(motion.astype(np.float64)), i0, i1, w), 0.0)
+    low0, low1 = lowest_point(lo), lowest_point(hi)
+    floor = np.minimum(low0 + w * (low1 - low0), 0.0)
     lift = np.maximum(floor - lowest_point(out), 0.0)
     out[..., 1::2] += lift[..., None]
     return out

@@ -34,7 +34,7 @@ from stickgen.progress import Progress, no_progress
 from stickgen.schema import CLIP_FRAMES, FPS, NUM_ACTIONS, action_vocabulary
 
 BATCH_SIZE = 128  # base scenes per batch: part of the recipe (changing it changes the data)
-RELEASE_EVERY = 8  # batches between unmapping the writer's arrays (bounds resident memory)
+RELEASE_EVERY = 1  # batches between unmapping the writer's arrays (bounds resident memory)
 SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
 
 
