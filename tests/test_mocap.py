@@ -523,6 +523,10 @@ def test_real_capture_is_a_grounded_constant_length_side_view(bvhtoolbox_files, 
         assert stance.mean() > 0.3
         assert np.abs(feet[np.arange(real), low, 1][stance]).max() < 0.05  # stance feet touch
         assert np.all(seg[:, 0, 0, 1] > seg[:, 0, 1, 1])  # upright: neck above hip
+    from stickgen.data.validate import validate_dataset
+
+    report = validate_dataset(data.path)  # bone lengths, ground, physics, splits, checksums
+    assert report.ok, str(report)
 
 
 def test_real_walk_travel_matches_the_root_travel(bvhtoolbox_files, tmp_path):

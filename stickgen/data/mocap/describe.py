@@ -109,7 +109,7 @@ def choose_caption(
     return pool[int(rng.integers(len(pool)))].text
 
 
-def _verb_table() -> dict[str, tuple[str, ActionType]]:
+def verb_table() -> dict[str, tuple[str, ActionType]]:
     """word form (base, -s, -ing, past) -> (third person, action) for one-word verbs."""
     try:
         from stickgen.story.vocabulary import VERB_PHRASES, conjugate
@@ -150,7 +150,7 @@ def _words(name: str) -> list[str]:
 
 def description_from_name(path: Path) -> str | None:
     """ "walk_run_01.bvh" -> "a person walks and runs"; None when the names hold no verb."""
-    table = _verb_table()
+    table = verb_table()
     verbs: list[str] = []
     for word in _words(path.stem) + _words(path.parent.name):
         third = table[word][0] if word in table else _EXTRA_VERBS.get(word)
@@ -166,7 +166,7 @@ def description_from_name(path: Path) -> str | None:
 
 def description_from_actions(actions: np.ndarray) -> str:
     """ "a person walks, then sits" from the runs of a label track (runs under 1 s ignored)."""
-    table = _verb_table()
+    table = verb_table()
     third: dict[ActionType, str] = {ActionType.IDLE: "stands still"}
     for form, action in table.values():  # the first one-word verb of each action
         third.setdefault(action, form)

@@ -160,7 +160,7 @@ def _name_labels(description: str | None) -> int:
     """The action named first in a description (IDLE when none)."""
     if not description:
         return int(ActionType.IDLE)
-    table = describe._verb_table()
+    table = describe.verb_table()
     for word in description.lower().split():
         if word in table:
             return int(table[word][1])
