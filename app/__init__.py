@@ -1,0 +1,1 @@
+"""The Stick-Gen HTTP service: FastAPI routes, settings, database models and migrations glue."""

@@ -1,0 +1,81 @@
+"""The FastAPI application: `uvicorn app.main:create_app --factory`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import Depends, FastAPI
+
+from app import db, problems
+from app.auth import require_api_key
+from app.routes import animate, artifacts, health, jobs
+from app.settings import Settings, get_settings
+from worker.celery_app import make_celery
+from worker.dispatch import Dispatcher
+from worker.reaper import sweep
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Turn a text prompt into an animated stick figure, and run the data and training jobs behind it.
+
+* `POST /v1/animate` renders a prompt (procedural engine, or a trained checkpoint by id).
+* `POST /v1/jobs` queues generate / embed / train / pipeline work; poll `GET /v1/jobs/{id}`.
+* Errors are `application/problem+json` documents (type, title, status, detail).
+* When the server has an API key, send it in `X-API-Key` (health routes excepted).
+"""
+
+
+def prepare_database(settings: Settings) -> None:
+    """Upgrade to head (embedded mode) or refuse to run on an out-of-date schema (compose)."""
+    if settings.auto_migrate:
+        db.upgrade_to_head(settings.db_url)
+    else:
+        db.require_head(settings.db_url)
+
+
+async def _sweep_forever(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    while True:
+        await asyncio.sleep(settings.reaper_interval_s)
+        try:
+            await asyncio.to_thread(sweep, settings, app.state.dispatcher)
+        except Exception:
+            log.exception("job sweep failed; trying again later")
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    settings.ensure_dirs()
+    prepare_database(settings)
+    task = asyncio.create_task(_sweep_forever(app)) if settings.reaper_interval_s > 0 else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for `settings` (default: from the environment)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Stick-Gen",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.dispatcher = Dispatcher(make_celery(settings), settings.db_url)
+    problems.install(app)
+    app.include_router(health.router)
+    secured = [Depends(require_api_key)]
+    for router in (jobs.router, artifacts.router, animate.router):
+        app.include_router(router, dependencies=secured)
+    return app

@@ -1,0 +1,102 @@
+"""`/v1/datasets` and `/v1/checkpoints`: metadata of what jobs produced (files stay on disk)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from app import deps, job_service
+from app.models import Checkpoint, Dataset
+from app.problems import ProblemError, problem_responses
+from app.schemas import CheckpointOut, CheckpointPage, DatasetOut, DatasetPage
+from app.settings import Settings
+
+router = APIRouter(prefix="/v1")
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.get(
+    "/datasets", response_model=DatasetPage, tags=["datasets"], responses=problem_responses(401)
+)
+def list_datasets(
+    session: Annotated[Session, Depends(deps.session)],
+    settings: Annotated[Settings, Depends(deps.settings)],
+    embedded: bool | None = Query(None, description="Only datasets with (or without) embeddings"),
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> DatasetPage:
+    """Datasets, newest first."""
+    filters = []
+    if embedded is not None:
+        column = Dataset.embedding_model
+        filters.append(column.is_not(None) if embedded else column.is_(None))
+    limit = min(limit, settings.page_limit)
+    rows, total = job_service.page(session, Dataset, filters, limit, offset, Dataset.created_at)
+    return DatasetPage(
+        items=[DatasetOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get(
+    "/datasets/{dataset_id}",
+    response_model=DatasetOut,
+    tags=["datasets"],
+    responses=problem_responses(401, 404),
+)
+def get_dataset(dataset_id: str, session: Annotated[Session, Depends(deps.session)]) -> Dataset:
+    row = session.get(Dataset, dataset_id)
+    if row is None:
+        raise ProblemError(404, "unknown-dataset", "Unknown dataset", f"no dataset {dataset_id!r}")
+    return row
+
+
+@router.get(
+    "/checkpoints",
+    response_model=CheckpointPage,
+    tags=["checkpoints"],
+    responses=problem_responses(401, 422),
+)
+def list_checkpoints(
+    session: Annotated[Session, Depends(deps.session)],
+    settings: Annotated[Settings, Depends(deps.settings)],
+    job_id: str | None = Query(None, description="Only this train job's checkpoints"),
+    kind: str | None = Query(None, description="last, best or epoch"),
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> CheckpointPage:
+    """Checkpoints with their metrics, newest first."""
+    filters = []
+    if job_id is not None:
+        filters.append(Checkpoint.job_id == job_id)
+    if kind is not None:
+        filters.append(Checkpoint.kind == kind)
+    limit = min(limit, settings.page_limit)
+    rows, total = job_service.page(
+        session, Checkpoint, filters, limit, offset, Checkpoint.created_at
+    )
+    return CheckpointPage(
+        items=[CheckpointOut.model_validate(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/checkpoints/{checkpoint_id}",
+    response_model=CheckpointOut,
+    tags=["checkpoints"],
+    responses=problem_responses(401, 404),
+)
+def get_checkpoint(
+    checkpoint_id: str, session: Annotated[Session, Depends(deps.session)]
+) -> Checkpoint:
+    row = session.get(Checkpoint, checkpoint_id)
+    if row is None:
+        raise ProblemError(
+            404, "unknown-checkpoint", "Unknown checkpoint", f"no checkpoint {checkpoint_id!r}"
+        )
+    return row

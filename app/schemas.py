@@ -1,0 +1,220 @@
+"""Request and response bodies (pydantic). Static bounds live here; configurable limits are
+checked against the settings in `app.limits`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SEED = Field(0, ge=0, le=2**32 - 1, description="Random seed: same seed, same output")
+ID_PATTERN = r"^[0-9a-f]{32}$"
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GenerateParams(_Params):
+    """Synthesize a dataset: `num_base` base scenes, optionally augmented."""
+
+    num_base: int = Field(gt=0, description="Base samples to generate", examples=[1000])
+    augment: bool = Field(True, description="Add speed/position/scale/mirror variants")
+    seed: int = SEED
+    shards: int | None = Field(
+        None, ge=1, description="Parallel shard tasks (default: from the configured shard size)"
+    )
+
+
+class EmbedStepParams(_Params):
+    model: str | None = Field(
+        None, description="Text model id (default: the server's configured model)"
+    )
+    batch_size: int = Field(64, ge=1, le=4096)
+
+
+class EmbedParams(EmbedStepParams):
+    """Embed every unique description of a dataset with the text model."""
+
+    dataset_id: str = Field(pattern=ID_PATTERN, description="A dataset id from GET /v1/datasets")
+
+
+class TrainStepParams(_Params):
+    preset: str = Field("small", description="Model size preset", examples=["tiny", "small"])
+    epochs: int = Field(ge=1, description="Training epochs", examples=[20])
+    batch_size: int = Field(16, ge=1)
+    accumulate: int = Field(4, ge=1, le=256, description="Batches per optimizer step")
+    seed: int = SEED
+
+
+class TrainParams(TrainStepParams):
+    """Train (or, after a lost worker, resume) a text-to-motion model on an embedded dataset."""
+
+    dataset_id: str = Field(pattern=ID_PATTERN, description="An embedded dataset's id")
+
+
+class PipelineParams(_Params):
+    """generate -> embed -> train, recorded as three child jobs."""
+
+    generate: GenerateParams
+    embed: EmbedStepParams = Field(default_factory=EmbedStepParams)
+    train: TrainStepParams
+
+
+class GenerateJobCreate(BaseModel):
+    kind: Literal["generate"]
+    params: GenerateParams
+
+
+class EmbedJobCreate(BaseModel):
+    kind: Literal["embed"]
+    params: EmbedParams
+
+
+class TrainJobCreate(BaseModel):
+    kind: Literal["train"]
+    params: TrainParams
+
+
+class PipelineJobCreate(BaseModel):
+    kind: Literal["pipeline"]
+    params: PipelineParams
+
+
+JobCreate = Annotated[
+    GenerateJobCreate | EmbedJobCreate | TrainJobCreate | PipelineJobCreate,
+    Field(discriminator="kind"),
+]
+
+JOB_CREATE_EXAMPLES = {
+    "pipeline": {
+        "summary": "Generate, embed and train in one go",
+        "value": {
+            "kind": "pipeline",
+            "params": {
+                "generate": {"num_base": 1000, "seed": 0},
+                "embed": {},
+                "train": {"preset": "small", "epochs": 20},
+            },
+        },
+    },
+    "generate": {
+        "summary": "Generate a dataset",
+        "value": {"kind": "generate", "params": {"num_base": 5000, "augment": True, "seed": 1}},
+    },
+    "embed": {
+        "summary": "Embed a dataset",
+        "value": {"kind": "embed", "params": {"dataset_id": "0" * 32}},
+    },
+    "train": {
+        "summary": "Train on an embedded dataset",
+        "value": {
+            "kind": "train",
+            "params": {"dataset_id": "0" * 32, "preset": "small", "epochs": 50},
+        },
+    },
+}
+
+JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+JobKindName = Literal["generate", "embed", "train", "pipeline", "generate_shard"]
+
+
+class JobOut(BaseModel):
+    """A job: background work with its state, progress and outcome."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kind: JobKindName
+    status: JobStatusName
+    progress: float = Field(ge=0, le=1)
+    message: str
+    params: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+    cancel_requested: bool
+    parent_id: str | None = Field(description="The pipeline or sharded job this one belongs to")
+    step: int | None = Field(description="Position among its parent's children")
+    attempts: int = Field(description="Executions started (more than 1 after a lost worker)")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+
+
+class Page(BaseModel):
+    total: int = Field(description="Items matching the filters")
+    limit: int
+    offset: int
+
+
+class JobPage(Page):
+    items: list[JobOut]
+
+
+class DatasetOut(BaseModel):
+    """A dataset's metadata; its files stay on the server."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    samples: int
+    manifest: dict[str, Any] = Field(description="Manifest summary (counts, splits, embedding)")
+    embedding_model: str | None
+    job_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DatasetPage(Page):
+    items: list[DatasetOut]
+
+
+class CheckpointOut(BaseModel):
+    """A model checkpoint with its validation metrics; pass its id to POST /v1/animate."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    epoch: int
+    kind: str = Field(description="last, best or epoch", examples=["best"])
+    metrics: dict[str, Any]
+    dataset_id: str | None
+    embedding_model: str | None
+    job_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CheckpointPage(Page):
+    items: list[CheckpointOut]
+
+
+class AnimateRequest(BaseModel):
+    """Text in, animation out."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"prompt": "A person walking and waving happily", "duration": 10, "seed": 7},
+            ]
+        },
+    )
+
+    prompt: str = Field(min_length=1, description="What the figure should do")
+    duration: float | None = Field(None, gt=0, description="Seconds (default: from the story)")
+    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    checkpoint: str | None = Field(
+        None, description="A checkpoint id (GET /v1/checkpoints); omitted: procedural engine"
+    )
+    width: int = Field(512, gt=0, description="Frame width in pixels")
+    height: int = Field(512, gt=0, description="Frame height in pixels")
+    format: Literal["mp4", "gif", "json"] = "mp4"
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str] = Field(default_factory=dict)

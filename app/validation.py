@@ -1,0 +1,124 @@
+"""Checks that depend on the settings or the database (configurable limits, known ids)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.models import Checkpoint, Dataset
+from app.problems import ProblemError
+from app.schemas import (
+    AnimateRequest,
+    EmbedStepParams,
+    GenerateParams,
+    PipelineParams,
+    TrainStepParams,
+)
+from app.settings import Settings
+
+
+def invalid(detail: str) -> ProblemError:
+    return ProblemError(422, "invalid-params", "Invalid parameters", detail)
+
+
+def _presets() -> list[str]:
+    from stickgen.model import PRESETS
+
+    return sorted(PRESETS)
+
+
+def generate_params(params: GenerateParams, settings: Settings, prefix: str = "") -> dict:
+    """Check limits; fill in the shard count."""
+    if params.num_base > settings.max_base_samples:
+        raise invalid(
+            f"{prefix}num_base {params.num_base} exceeds the limit of {settings.max_base_samples}"
+        )
+    shards = params.shards or math.ceil(params.num_base / settings.shard_size)
+    shards = min(shards, settings.max_shards, params.num_base)
+    if params.shards is not None and params.shards > settings.max_shards:
+        raise invalid(f"{prefix}shards {params.shards} exceeds the limit of {settings.max_shards}")
+    return {**params.model_dump(), "shards": shards}
+
+
+def embed_params(params: EmbedStepParams, settings: Settings, prefix: str = "") -> dict:
+    allowed = settings.embedding_models()
+    if params.model is not None and params.model not in allowed:
+        raise invalid(f"{prefix}model {params.model!r} is not available; choose from {allowed}")
+    return params.model_dump()
+
+
+def train_params(params: TrainStepParams, settings: Settings, prefix: str = "") -> dict:
+    if params.epochs > settings.max_epochs:
+        raise invalid(f"{prefix}epochs {params.epochs} exceeds the limit of {settings.max_epochs}")
+    if params.batch_size > settings.max_batch_size:
+        raise invalid(
+            f"{prefix}batch_size {params.batch_size} exceeds the limit of {settings.max_batch_size}"
+        )
+    presets = _presets()
+    if params.preset not in presets:
+        raise invalid(f"{prefix}preset {params.preset!r} is unknown; choose from {presets}")
+    return params.model_dump()
+
+
+def pipeline_params(params: PipelineParams, settings: Settings) -> dict:
+    return {
+        "generate": generate_params(params.generate, settings, "generate."),
+        "embed": embed_params(params.embed, settings, "embed."),
+        "train": train_params(params.train, settings, "train."),
+    }
+
+
+def existing_dataset(session: Session, dataset_id: str, *, embedded: bool = False) -> Dataset:
+    row = session.get(Dataset, dataset_id)
+    if row is None:
+        raise invalid(f"unknown dataset {dataset_id!r}")
+    if embedded and row.embedding_model is None:
+        raise invalid(f"dataset {dataset_id!r} has no text embeddings yet: run an embed job")
+    return row
+
+
+def job_params(kind: str, params: Any, settings: Settings, session: Session) -> dict:
+    """The params to store for a new job, after every limit and reference check."""
+    if kind == "generate":
+        return generate_params(params, settings)
+    if kind == "pipeline":
+        return pipeline_params(params, settings)
+    if kind == "embed":
+        existing_dataset(session, params.dataset_id)
+        return {**embed_params(params, settings), "dataset_id": params.dataset_id}
+    existing_dataset(session, params.dataset_id, embedded=True)
+    return {**train_params(params, settings), "dataset_id": params.dataset_id}
+
+
+def animate_request(request: AnimateRequest, settings: Settings) -> None:
+    prompt = request.prompt.strip()
+    if not prompt:
+        raise invalid("prompt is empty")
+    if len(prompt) > settings.max_prompt_chars:
+        raise invalid(
+            f"prompt has {len(prompt)} characters, the limit is {settings.max_prompt_chars}"
+        )
+    if request.duration is not None and not (
+        settings.min_duration_s <= request.duration <= settings.max_duration_s
+    ):
+        raise invalid(
+            f"duration {request.duration} s is outside "
+            f"{settings.min_duration_s}..{settings.max_duration_s} s"
+        )
+    for name in ("width", "height"):
+        size = getattr(request, name)
+        if not settings.min_frame_size <= size <= settings.max_frame_size:
+            raise invalid(
+                f"{name} {size} is outside {settings.min_frame_size}..{settings.max_frame_size}"
+            )
+
+
+def existing_checkpoint(session: Session, checkpoint_id: str) -> Checkpoint:
+    row = session.get(Checkpoint, checkpoint_id)
+    if row is None:
+        raise ProblemError(
+            422, "unknown-checkpoint", "Unknown checkpoint", f"no checkpoint {checkpoint_id!r}"
+        )
+    return row

@@ -1,0 +1,182 @@
+"""Test harness: settings per backend, a real Celery worker process, an in-process API client."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from app.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+POSTGRES_ADMIN_URL = os.environ.get(
+    "STICKGEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("STICKGEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+TERMINAL = {"succeeded", "failed", "cancelled"}
+
+FAST_JOB_SETTINGS: dict[str, Any] = {
+    "heartbeat_interval_s": 0.3,
+    "stale_after_s": 2.5,
+    "reaper_interval_s": 0.5,
+    "progress_interval_s": 0.2,
+    "max_attempts": 3,
+}
+
+
+def settings_env(values: dict[str, Any]) -> dict[str, str]:
+    """The `STICKGEN_*` environment that makes a worker process read the same settings."""
+    return {f"STICKGEN_{key.upper()}": str(value) for key, value in values.items()}
+
+
+def postgres_database() -> tuple[str, Callable[[], None]] | str:
+    """A fresh database on the local Postgres (URL, dropper), or why there is none."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={
+        "connect_timeout": 3})  # fmt: skip
+    name = f"stickgen_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        admin.dispose()
+        return f"Postgres at {POSTGRES_ADMIN_URL} unavailable: {type(exc).__name__}: {exc}"
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name)
+    return url.render_as_string(hide_password=False), drop
+
+
+def redis_reason() -> str | None:
+    """None when Redis answers PING, else why not."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        return f"Redis at {REDIS_URL} unavailable: {type(exc).__name__}: {exc}"
+    return None
+
+
+@dataclass
+class WorkerProcess:
+    """A real `celery worker` in its own process group (so a test can SIGKILL all of it)."""
+
+    env: dict[str, str]
+    log_path: Path
+    concurrency: int = 2
+    process: subprocess.Popen | None = None
+    starts: int = 0
+
+    def start(self, timeout_s: float = 60.0) -> None:
+        self.starts += 1
+        name = f"test-{uuid.uuid4().hex[:8]}@%h"
+        command = [
+            sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker",
+            "-Q", "default,train", "-c", str(self.concurrency), "-n", name,
+            "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]  # fmt: skip
+        log = open(self.log_path, "a")  # noqa: SIM115 - the child keeps writing to it
+        log.write(f"\n===== worker start {self.starts} =====\n")
+        log.flush()
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        marker = f"===== worker start {self.starts} ====="
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            text = self.log_path.read_text()
+            if " ready." in text.split(marker, 1)[-1]:
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.log_tail()}")
+            time.sleep(0.1)
+        raise RuntimeError(f"worker not ready after {timeout_s} s:\n{self.log_tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes: no cleanup, no acks."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()  # warm shutdown of the main process; it stops its pool
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log_path.read_text()[-chars:] if self.log_path.exists() else ""
+
+
+@dataclass
+class Service:
+    """The API (in process, lifespan running) plus a worker process, on one backend."""
+
+    name: str
+    settings: Settings
+    client: TestClient
+    worker: WorkerProcess
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        response = self.client.get(f"/v1/jobs/{job_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def create(self, kind: str, params: dict[str, Any], **headers: str) -> dict[str, Any]:
+        response = self.client.post(
+            "/v1/jobs", json={"kind": kind, "params": params}, headers=headers
+        )
+        assert response.status_code == 202, response.text
+        assert response.headers["location"] == f"/v1/jobs/{response.json()['id']}"
+        return response.json()
+
+    def wait(
+        self,
+        job_id: str,
+        until: Callable[[dict[str, Any]], bool] = lambda job: job["status"] in TERMINAL,
+        timeout_s: float = 120.0,
+        poll_s: float = 0.1,
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            job = self.job(job_id)
+            if until(job):
+                return job
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"job {job_id} still {job['status']} after {timeout_s} s: {job}\n"
+                    f"worker log:\n{self.worker.log_tail()}"
+                )
+            time.sleep(poll_s)
+
+    def checkpoints(self, **params: Any) -> list[dict[str, Any]]:
+        response = self.client.get("/v1/checkpoints", params=params)
+        assert response.status_code == 200, response.text
+        return response.json()["items"]

@@ -1,0 +1,144 @@
+"""End to end through HTTP against a real worker process: SQLite + filesystem broker always,
+Postgres + Redis when they answer locally. Module-scoped: later tests reuse the pipeline's
+dataset."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import imageio.v2 as imageio
+import numpy as np
+import pytest
+from service_harness import Service
+
+TINY_TRAIN = {"preset": "tiny", "batch_size": 16, "accumulate": 1, "seed": 3}
+STATE: dict[str, dict] = {}
+
+
+def _pipeline(service: Service) -> dict:
+    if service.name not in STATE:
+        job = service.create(
+            "pipeline",
+            {
+                "generate": {"num_base": 40, "seed": 5},
+                "embed": {"batch_size": 64},
+                "train": {**TINY_TRAIN, "epochs": 2},
+            },
+        )
+        STATE[service.name] = service.wait(job["id"], timeout_s=180)
+    return STATE[service.name]
+
+
+def read_video(content: bytes, folder: Path) -> np.ndarray:
+    """Decode an MP4 with imageio's ffmpeg reader: frames [N, H, W, 3]."""
+    path = folder / "video.mp4"
+    path.write_bytes(content)
+    with imageio.get_reader(path, "ffmpeg") as reader:
+        return np.stack(list(reader))
+
+
+def test_pipeline_produces_dataset_checkpoint_and_video(service: Service, tmp_path: Path) -> None:
+    pipeline = _pipeline(service)
+    assert pipeline["status"] == "succeeded", pipeline
+    assert pipeline["progress"] == pytest.approx(1.0)
+
+    steps = service.client.get("/v1/jobs", params={"parent_id": pipeline["id"]}).json()
+    assert steps["total"] == 3
+    by_kind = {step["kind"]: step for step in steps["items"]}
+    assert {kind: step["status"] for kind, step in by_kind.items()} == {
+        "generate": "succeeded",
+        "embed": "succeeded",
+        "train": "succeeded",
+    }
+    # the chain ran in order: each step started after the previous one finished
+    assert by_kind["generate"]["finished_at"] <= by_kind["embed"]["started_at"]
+    assert by_kind["embed"]["finished_at"] <= by_kind["train"]["started_at"]
+
+    dataset_id = pipeline["result"]["dataset_id"]
+    dataset = service.client.get(f"/v1/datasets/{dataset_id}").json()
+    assert dataset["samples"] == 200  # 40 base scenes, 4 augmentations each
+    assert dataset["embedding_model"]
+    assert dataset["manifest"]["embedding"]["dim"] == 384
+    assert dataset["job_id"] == by_kind["generate"]["id"]
+    assert "path" not in dataset  # files are never exposed by path
+
+    checkpoint_id = pipeline["result"]["checkpoint_id"]
+    checkpoint = service.client.get(f"/v1/checkpoints/{checkpoint_id}").json()
+    assert checkpoint["job_id"] == by_kind["train"]["id"]
+    assert checkpoint["dataset_id"] == dataset_id
+    assert checkpoint["embedding_model"] == dataset["embedding_model"]
+    for metric in ("train_loss", "val_loss", "val_smoothness", "val_position"):
+        assert np.isfinite(checkpoint["metrics"][metric]), metric
+    assert 0.0 <= checkpoint["metrics"]["val_action_accuracy"] <= 1.0
+    assert by_kind["train"]["result"]["epochs_completed"] == 2
+    listed = service.checkpoints(job_id=by_kind["train"]["id"])
+    assert {row["kind"] for row in listed} >= {"last", "best"}
+
+    response = service.client.post(
+        "/v1/animate",
+        json={"prompt": "a person walking then waving", "duration": 3, "seed": 1,
+              "checkpoint": checkpoint_id, "width": 256, "height": 192},
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "video/mp4"
+    assert response.headers["x-stickgen-engine"] == "model"
+    frames = read_video(response.content, tmp_path)
+    assert frames.ndim == 4 and frames.shape[1:3] == (192, 256)
+    assert abs(frames.shape[0] - 75) <= 2  # 3 s at 25 fps
+    assert frames.std() > 1.0  # something was drawn
+
+
+def test_cancel_running_training_stops_within_seconds(service: Service) -> None:
+    dataset_id = _pipeline(service)["result"]["dataset_id"]
+    job = service.create("train", {**TINY_TRAIN, "dataset_id": dataset_id, "epochs": 100})
+    service.wait(job["id"], lambda j: j["status"] == "running" and j["progress"] > 0, 60)
+
+    response = service.client.post(f"/v1/jobs/{job['id']}/cancel")
+    assert response.status_code == 202
+    assert response.json()["cancel_requested"] is True
+    asked = time.monotonic()
+    ended = service.wait(job["id"], timeout_s=30, poll_s=0.05)
+    took = time.monotonic() - asked
+    assert ended["status"] == "cancelled", ended
+    assert took < 5.0, f"cancel took {took:.1f} s"
+    # it kept its last checkpoint, saved when it stopped
+    last = service.checkpoints(job_id=job["id"], kind="last")
+    assert len(last) == 1
+
+
+def test_killed_worker_job_resumes_from_checkpoint(service: Service) -> None:
+    dataset_id = _pipeline(service)["result"]["dataset_id"]
+    job = service.create("train", {**TINY_TRAIN, "dataset_id": dataset_id, "epochs": 6})
+    # wait for the end-of-epoch checkpoint, then kill the worker mid-run (no warm shutdown)
+    deadline = time.monotonic() + 90
+    while not service.checkpoints(job_id=job["id"], kind="last"):
+        assert time.monotonic() < deadline, service.worker.log_tail()
+        time.sleep(0.05)
+    service.worker.kill()
+    killed = service.job(job["id"])
+    assert killed["status"] == "running", "the job finished before the kill: make it longer"
+    assert killed["attempts"] == 1
+
+    service.worker.start()
+    done = service.wait(job["id"], timeout_s=120)
+    assert done["status"] == "succeeded", done
+    assert done["attempts"] == 2
+    assert done["result"]["resumed_from_epoch"] >= 1
+    assert done["result"]["epochs_completed"] == 6
+    assert [row["epoch"] for row in done["result"]["history"]] == [1, 2, 3, 4, 5, 6]
+    # nothing is left running
+    running = service.client.get("/v1/jobs", params={"status": "running"}).json()
+    assert running["total"] == 0, running
+
+
+def test_sharded_generate_fans_out_and_merges(service: Service) -> None:
+    job = service.create("generate", {"num_base": 24, "seed": 9, "augment": False, "shards": 3})
+    done = service.wait(job["id"], timeout_s=120)
+    assert done["status"] == "succeeded", done
+    shards = service.client.get("/v1/jobs", params={"parent_id": job["id"]}).json()["items"]
+    assert sorted(s["step"] for s in shards) == [0, 1, 2]
+    assert all(s["kind"] == "generate_shard" and s["status"] == "succeeded" for s in shards)
+    assert all(s["finished_at"] <= done["finished_at"] for s in shards)  # merged after the group
+    dataset = service.client.get(f"/v1/datasets/{done['result']['dataset_id']}").json()
+    assert dataset["samples"] == 24

@@ -1,0 +1,82 @@
+"""Sending job messages to the broker: which task runs which job, on which queue."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from celery import Celery
+
+from app.db import session_scope
+from app.models import Job, JobKind
+from worker import jobs
+
+log = logging.getLogger(__name__)
+
+TASK_GENERATE = "stickgen.generate"
+TASK_GENERATE_SHARD = "stickgen.generate_shard"
+TASK_MERGE = "stickgen.merge"
+TASK_EMBED = "stickgen.embed"
+TASK_TRAIN = "stickgen.train"
+
+QUEUE_DEFAULT = "default"
+QUEUE_TRAIN = "train"
+
+LEAF_TASKS = {
+    JobKind.GENERATE: TASK_GENERATE,
+    JobKind.GENERATE_SHARD: TASK_GENERATE_SHARD,
+    JobKind.EMBED: TASK_EMBED,
+    JobKind.TRAIN: TASK_TRAIN,
+}
+
+
+def queue_for(task_name: str) -> str:
+    """Training gets its own queue so a long run never blocks short jobs behind it."""
+    return QUEUE_TRAIN if task_name == TASK_TRAIN else QUEUE_DEFAULT
+
+
+def shard_count(job: Job) -> int:
+    return int(job.params.get("shards") or 1) if job.kind == JobKind.GENERATE else 1
+
+
+def task_for(job: Job) -> str:
+    """The task that runs a job's own code (for a sharded generate: the merge step)."""
+    if shard_count(job) > 1:
+        return TASK_MERGE
+    return LEAF_TASKS[JobKind(job.kind)]
+
+
+@dataclass
+class Dispatcher:
+    """Sends job messages through one Celery app, always after the job row is committed."""
+
+    celery: Celery
+    db_url: str
+
+    def send(self, job: Job, *, resend_after_s: float = 0.0, task_name: str | None = None) -> bool:
+        """Send the job's task unless a message went out less than `resend_after_s` ago.
+
+        Returns True when a message was sent."""
+        name = task_name or task_for(job)
+        task_id = uuid.uuid4().hex
+        with session_scope(self.db_url) as session:
+            if not jobs.reserve_dispatch(session, job.id, task_id, resend_after_s):
+                return False
+        try:
+            self.celery.send_task(name, args=[job.id], task_id=task_id, queue=queue_for(name))
+        except Exception:
+            log.exception("could not send %s for job %s; a later sweep retries", name, job.id)
+            with session_scope(self.db_url) as session:
+                jobs.unreserve_dispatch(session, job.id, task_id)
+            return False
+        return True
+
+    def revoke(self, task_ids: list[str]) -> None:
+        """Ask workers to drop queued messages (never terminate a running task)."""
+        if not task_ids:
+            return
+        try:
+            self.celery.control.revoke(task_ids)
+        except Exception:  # the job rows are already cancelled; a revoke is only a shortcut
+            log.warning("revoke failed for %s", task_ids, exc_info=True)

@@ -1,0 +1,107 @@
+"""Dataset and checkpoint rows, written only after their files are in place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Checkpoint, Dataset, utcnow
+
+MANIFEST_SUMMARY_KEYS = (
+    "num_samples",
+    "frames",
+    "unique_descriptions",
+    "splits",
+    "sources",
+    "seed",
+    "embedding",
+    "action_histogram",
+    "generator",
+    "version",
+)
+CHECKPOINT_METRICS = (
+    "train_loss",
+    "val_loss",
+    "val_smoothness",
+    "val_position",
+    "val_action_accuracy",
+    "step",
+    "is_best",
+    "preset",
+    "num_parameters",
+)
+
+
+def manifest_summary(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest without checksums: what a client wants to see about a dataset."""
+    return {key: manifest[key] for key in MANIFEST_SUMMARY_KEYS if key in manifest}
+
+
+def upsert_dataset(session: Session, path: Path, *, name: str, job_id: str | None) -> Dataset:
+    """Create or refresh the row of the finished dataset directory at `path`."""
+    from stickgen.data.store import Dataset as DatasetFiles
+
+    files = DatasetFiles(path)
+    row = session.scalar(select(Dataset).where(Dataset.path == str(path)))
+    if row is None:
+        row = Dataset(path=str(path), name=name, job_id=job_id)
+        session.add(row)
+    row.samples = len(files)
+    row.manifest = {**manifest_summary(files.manifest), "content_id": files.dataset_id}
+    row.embedding_model = files.embedding_model
+    row.updated_at = utcnow()
+    session.flush()
+    return row
+
+
+def upsert_checkpoint(
+    session: Session, info: dict[str, Any], *, job_id: str, dataset_id: str | None
+) -> Checkpoint:
+    """Create or refresh the row of a checkpoint file the trainer just wrote (`on_checkpoint`)."""
+    path = str(Path(info["path"]).resolve())
+    row = session.scalar(select(Checkpoint).where(Checkpoint.path == path))
+    if row is None:
+        row = Checkpoint(path=path, job_id=job_id, dataset_id=dataset_id)
+        session.add(row)
+    row.epoch = int(info.get("epoch") or 0)
+    row.kind = str(info.get("kind") or "last")
+    metrics = {key: info[key] for key in CHECKPOINT_METRICS if key in info}
+    row.metrics = json_safe({**metrics, "history_entry": info.get("metrics") or {}})
+    row.dataset_content_id = info.get("dataset_id")
+    row.embedding_model = info.get("embedding_model")
+    row.updated_at = utcnow()
+    session.flush()
+    return row
+
+
+def checkpoint_ids(session: Session, job_id: str) -> dict[str, str]:
+    """Checkpoint row ids of a train job by kind (last, best; epoch files by their epoch)."""
+    rows = session.scalars(select(Checkpoint).where(Checkpoint.job_id == job_id))
+    return {
+        row.kind if row.kind in ("last", "best") else f"epoch_{row.epoch}": row.id for row in rows
+    }
+
+
+def last_epoch(session: Session, job_id: str) -> int | None:
+    """Epoch of a train job's `last` checkpoint row (where a resumed run starts)."""
+    return session.scalar(
+        select(Checkpoint.epoch).where(Checkpoint.job_id == job_id, Checkpoint.kind == "last")
+    )
+
+
+def json_safe(value: Any) -> Any:
+    """Plain JSON values (numpy scalars and NaN become floats / None)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return number if number == number and abs(number) != float("inf") else None

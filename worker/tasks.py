@@ -1,0 +1,216 @@
+"""Celery tasks: each one claims a job row and calls one `stickgen` function (no domain logic).
+
+Messages carry only the job id; parameters are read from the row, which the API validated.
+The library is imported here, in the worker's main process, so forked pool processes start warm.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+from app.db import session_scope
+from app.models import Dataset, Job
+from app.settings import get_settings
+from stickgen.data.generate import generate_dataset
+from stickgen.data.merge import merge_datasets
+from stickgen.embed import embed_dataset
+from stickgen.errors import StickGenError
+from stickgen.train import train as train_model
+from worker import dispatch, records
+from worker.celery_app import celery_app
+from worker.dispatch import Dispatcher
+from worker.runner import JobRun, LostClaim
+
+log = logging.getLogger(__name__)
+HISTORY_KEYS = ("epoch", "step", "train_loss", "val_loss")
+
+
+def _run(job_id: str, body: Any, *, progress_span: tuple[float, float] = (0.0, 1.0)) -> None:
+    """Claim the job, run `body(run)` inside it; a lost claim means another execution has it."""
+    settings = get_settings()
+    dispatcher = Dispatcher(celery_app, settings.db_url)
+    try:
+        with JobRun(settings, dispatcher, job_id, progress_span=progress_span) as run:
+            body(run)
+    except LostClaim:
+        log.info("job %s is not ours to run (taken, ended or cancelled); skipping", job_id)
+
+
+def _dataset(run: JobRun) -> Dataset:
+    dataset_id = run.job.params.get("dataset_id")
+    with session_scope(run.settings.db_url) as session:
+        row = session.get(Dataset, dataset_id) if dataset_id else None
+    if row is None:
+        raise StickGenError(f"unknown dataset {dataset_id!r}")
+    return row
+
+
+def _record_dataset(run: JobRun, path: Path, job_id: str) -> dict[str, Any]:
+    with session_scope(run.settings.db_url) as session:
+        row = records.upsert_dataset(session, path, name=f"dataset-{job_id[:8]}", job_id=job_id)
+        return {"dataset_id": row.id, "samples": row.samples}
+
+
+# -- generate ----------------------------------------------------------------------------------
+def _generate_body(run: JobRun) -> None:
+    params = run.job.params
+    out = run.settings.datasets_dir / run.job.id
+    path = generate_dataset(
+        out,
+        int(params["num_base"]),
+        augment=bool(params.get("augment", True)),
+        seed=int(params.get("seed", 0)),
+        workers=1,  # pool processes cannot fork; parallel work is sharded into tasks instead
+        overwrite=True,
+        progress=run.progress,
+        should_stop=run.should_stop,
+    )
+    run.succeed(_record_dataset(run, Path(path), run.job.id))
+
+
+@celery_app.task(name=dispatch.TASK_GENERATE)
+def generate(job_id: str) -> None:
+    """Generate a synthetic dataset in one piece."""
+    _run(job_id, _generate_body)
+
+
+def _shard_dir(settings: Any, parent_id: str, index: int) -> Path:
+    return settings.work_dir / parent_id / f"shard-{index:03d}"
+
+
+def _shard_body(run: JobRun) -> None:
+    with session_scope(run.settings.db_url) as session:
+        parent = session.get(Job, run.job.parent_id)
+        assert parent is not None
+        params = dict(parent.params)
+    index, count = (int(v) for v in run.job.params["shard"])
+    out = _shard_dir(run.settings, parent.id, index)
+    generate_dataset(
+        out,
+        int(params["num_base"]),
+        augment=bool(params.get("augment", True)),
+        seed=int(params.get("seed", 0)),
+        shard=(index, count),
+        workers=1,
+        overwrite=True,
+        progress=run.progress,
+        should_stop=run.should_stop,
+    )
+    run.succeed({"shard": [index, count]})
+
+
+@celery_app.task(name=dispatch.TASK_GENERATE_SHARD)
+def generate_shard(job_id: str) -> None:
+    """Generate one shard of a sharded generate job (run as a group, one task per shard)."""
+    _run(job_id, _shard_body)
+
+
+def _merge_body(run: JobRun) -> None:
+    count = dispatch.shard_count(run.job)
+    sources = [_shard_dir(run.settings, run.job.id, i) for i in range(count)]
+    out = run.settings.datasets_dir / run.job.id
+    path = merge_datasets(sources, out, overwrite=True, progress=run.progress)
+    result = _record_dataset(run, Path(path), run.job.id)
+    shutil.rmtree(run.settings.work_dir / run.job.id, ignore_errors=True)
+    run.succeed({**result, "shards": count})
+
+
+@celery_app.task(name=dispatch.TASK_MERGE)
+def merge(job_id: str) -> None:
+    """The merge step of a sharded generate job, run once every shard has succeeded."""
+    from worker.flow import SHARDS_SHARE
+
+    _run(job_id, _merge_body, progress_span=(SHARDS_SHARE, 1.0))
+
+
+# -- embed ---------------------------------------------------------------------------------------
+def _embed_body(run: JobRun) -> None:
+    dataset = _dataset(run)
+    params = run.job.params
+    summary = embed_dataset(
+        dataset.path,
+        model=params.get("model") or run.settings.embedding_model,
+        batch_size=int(params.get("batch_size", 64)),
+        cache_dir=run.settings.data_path / "cache",
+        progress=run.progress,
+    )
+    with session_scope(run.settings.db_url) as session:
+        records.upsert_dataset(
+            session, Path(dataset.path), name=dataset.name, job_id=dataset.job_id
+        )
+    keep = (
+        "model",
+        "dim",
+        "pooling",
+        "samples",
+        "unique_texts",
+        "encoded",
+        "cache_hits",
+        "seconds",
+    )
+    run.succeed({"dataset_id": dataset.id, **{k: summary[k] for k in keep if k in summary}})
+
+
+@celery_app.task(name=dispatch.TASK_EMBED)
+def embed(job_id: str) -> None:
+    """Embed a dataset's descriptions with a text model (in place)."""
+    _run(job_id, _embed_body)
+
+
+# -- train ---------------------------------------------------------------------------------------
+def _train_body(run: JobRun) -> None:
+    dataset = _dataset(run)
+    params = run.job.params
+    out = run.settings.checkpoints_dir / run.job.id
+    resume = (out / "last.pt").exists()  # a retried or reclaimed job continues where it was
+    with session_scope(run.settings.db_url) as session:
+        resumed_from = records.last_epoch(session, run.job.id) if resume else None
+
+    def on_checkpoint(info: dict[str, Any]) -> None:
+        with session_scope(run.settings.db_url) as session:
+            records.upsert_checkpoint(session, info, job_id=run.job.id, dataset_id=dataset.id)
+
+    result = train_model(
+        dataset.path,
+        out,
+        preset=params.get("preset", run.settings.default_preset),
+        epochs=int(params["epochs"]),
+        batch_size=int(params.get("batch_size", 16)),
+        accumulate=int(params.get("accumulate", 4)),
+        resume=resume,
+        seed=int(params.get("seed", 0)),
+        progress=run.progress,
+        should_stop=run.should_stop,
+        on_checkpoint=on_checkpoint,
+        expected_embedding_model=dataset.embedding_model,
+    )
+    with session_scope(run.settings.db_url) as session:
+        checkpoint_ids = records.checkpoint_ids(session, run.job.id)
+    best = checkpoint_ids.get("best") or checkpoint_ids.get("last")
+    latest = result.history[-1] if result.history else {}
+    run.succeed(
+        {
+            "checkpoint_id": best,
+            "checkpoint_ids": checkpoint_ids,
+            "dataset_id": dataset.id,
+            "epochs_completed": result.epochs_completed,
+            "steps": result.steps,
+            "best_val_loss": result.best_val_loss,
+            "num_parameters": result.num_parameters,
+            "preset": result.preset,
+            "metrics": records.json_safe(latest),
+            "resumed_from_epoch": resumed_from,
+            "history": records.json_safe(
+                [{k: entry.get(k) for k in HISTORY_KEYS} for entry in result.history]
+            ),
+        }
+    )
+
+
+@celery_app.task(name=dispatch.TASK_TRAIN)
+def train(job_id: str) -> None:
+    """Train (or resume training) a model on an embedded dataset; one worker runs it."""
+    _run(job_id, _train_body)
