@@ -267,6 +267,46 @@ def write_json(path: Path, animation: Animation) -> Path:
     return path
 
 
+def check_output_options(
+    output: Path, duration: float | None = None, width: int = 512, height: int = 512, fmt="mp4"
+) -> None:
+    """Raise StickGenError for a bad format, frame size, duration or output path."""
+    if fmt not in FORMATS:
+        raise StickGenError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt != "json":
+        check_size(width, height, fmt)
+    check_duration(duration)
+    check_output(Path(output))
+
+
+def write_animation(
+    animation: Animation,
+    output: Path,
+    *,
+    width: int = 512,
+    height: int = 512,
+    fmt: str = "mp4",
+    progress: Progress = no_progress,
+) -> Path:
+    """Render `animation` to `output` as MP4 or GIF, or export it as JSON."""
+    check_output_options(output, None, width, height, fmt)
+    if fmt == "json":
+        path = write_json(Path(output), animation)
+        progress(1, 1, f"wrote {path.name}")
+        return path
+    return write_video(
+        Path(output),
+        animation.motion(),
+        animation.face(),
+        fps=animation.fps,
+        width=width,
+        height=height,
+        fmt=fmt,
+        facing=[actor.facing for actor in animation.scene.actors],
+        progress=progress,
+    )
+
+
 def animate(
     prompt: str,
     output: Path,
@@ -283,27 +323,7 @@ def animate(
 
     Arguments are checked before any work starts; user errors raise StickGenError.
     """
-    if fmt not in FORMATS:
-        raise StickGenError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    if fmt != "json":
-        check_size(width, height, fmt)
-    check_duration(duration)
-    check_output(Path(output))
-    progress(0, 1, "planning")
+    check_output_options(output, duration, width, height, fmt)
     animation = plan_animation(prompt, duration=duration, seed=seed, checkpoint=checkpoint)
-    if fmt == "json":
-        write_json(Path(output), animation)
-    else:
-        facing = [actor.facing for actor in animation.scene.actors]
-        write_video(
-            Path(output),
-            animation.motion(),
-            animation.face(),
-            fps=animation.fps,
-            width=width,
-            height=height,
-            fmt=fmt,
-            facing=facing,
-            progress=progress,
-        )
+    write_animation(animation, output, width=width, height=height, fmt=fmt, progress=progress)
     return animation

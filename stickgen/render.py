@@ -93,10 +93,7 @@ def check_size(width: int, height: int, fmt: str = "mp4") -> None:
                 f"{name} must be an integer from {MIN_SIZE} to {MAX_SIZE} pixels, got {value!r}"
             )
     if fmt == "mp4" and (width % 2 or height % 2):
-        raise StickGenError(
-            f"MP4 frames need an even width and height (multiples of 16 are best), "
-            f"got {width}x{height}"
-        )
+        raise StickGenError(f"MP4 needs an even width and height, got {width}x{height}")
 
 
 def _as_actors(motion: np.ndarray, face: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:

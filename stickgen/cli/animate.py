@@ -64,22 +64,14 @@ def animate_command(
     ] = None,
 ) -> None:
     """Turn PROMPT into an animated stick figure; prints the file and the plan."""
-    from stickgen.animate import animate
+    from stickgen.animate import check_output_options, plan_animation, write_animation
 
     w, h = resolve_frame_size(size, width, height)
     fmt = resolve_format(fmt, output)
     out = output if output is not None else Path(f"animation.{fmt}")
-    with progress_bar("animating") as progress:
-        animation = animate(
-            prompt,
-            out,
-            duration=duration,
-            seed=seed,
-            checkpoint=checkpoint,
-            width=w,
-            height=h,
-            fmt=fmt,
-            progress=progress,
-        )
+    check_output_options(out, duration, w, h, fmt)
+    animation = plan_animation(prompt, duration=duration, seed=seed, checkpoint=checkpoint)
+    with progress_bar("rendering") as progress:
+        write_animation(animation, out, width=w, height=h, fmt=fmt, progress=progress)
     typer.echo(str(out))
     typer.echo(animation.summary())
