@@ -22,6 +22,7 @@ from stickgen.errors import StickGenError
 
 BODY_JOINTS = 22
 HUMANML3D_FPS = 20.0
+MIN_FK_FPS = 50.0  # captures faster than twice this are thinned before forward kinematics
 FRAMERATE_KEYS = ("mocap_framerate", "mocap_frame_rate", "fps", "framerate")
 BODY_MODEL_KEYS = ("J_regressor", "v_template", "shapedirs", "kintree_table")
 
@@ -93,14 +94,16 @@ def load_body_model(path: str | Path) -> BodyModel:
 def axis_angle_to_matrix(rotvec: np.ndarray) -> np.ndarray:
     """Rodrigues' formula: axis-angle vectors `[..., 3]` (radians) -> rotations `[..., 3, 3]`."""
     rotvec = np.asarray(rotvec, dtype=np.float64)
-    angle = np.linalg.norm(rotvec, axis=-1, keepdims=True)
-    axis = rotvec / np.maximum(angle, 1e-12)
-    x, y, z = axis[..., 0], axis[..., 1], axis[..., 2]
-    zero = np.zeros_like(x)
-    cross = np.stack([zero, -z, y, z, zero, -x, -y, x, zero], axis=-1).reshape(*x.shape, 3, 3)
-    sin, cos = np.sin(angle)[..., None], np.cos(angle)[..., None]
-    outer = axis[..., :, None] * axis[..., None, :]
-    return cos * np.eye(3) + sin * cross + (1 - cos) * outer
+    angle = np.linalg.norm(rotvec, axis=-1)
+    x, y, z = np.moveaxis(rotvec / np.maximum(angle, 1e-12)[..., None], -1, 0)
+    s, c = np.sin(angle), np.cos(angle)
+    k = 1.0 - c
+    rows = [
+        c + k * x * x, k * x * y - s * z, k * x * z + s * y,
+        k * y * x + s * z, c + k * y * y, k * y * z - s * x,
+        k * z * x - s * y, k * z * y + s * x, c + k * z * z,
+    ]  # fmt: skip
+    return np.stack(rows, axis=-1).reshape(*angle.shape, 3, 3)
 
 
 def body_joint_positions(
@@ -156,7 +159,11 @@ def is_amass_motion(path: Path) -> bool:
 
 
 def load_amass(path: str | Path, model: BodyModel) -> tuple[np.ndarray, float]:
-    """An AMASS ``.npz`` -> (joint positions `[T, 22, 3]` Z-up metres, frame rate)."""
+    """An AMASS ``.npz`` -> (joint positions `[T, 22, 3]` Z-up metres, frame rate).
+
+    Captures at 100 fps and more are thinned to every n-th frame (at least MIN_FK_FPS) first:
+    the clips are resampled to 25 fps anyway, and forward kinematics is the costly step.
+    """
     path = Path(path)
     data = _load_npz(path, "AMASS motion")
     if "poses" not in data:
@@ -169,9 +176,12 @@ def load_amass(path: str | Path, model: BodyModel) -> tuple[np.ndarray, float]:
     if model.num_joints < BODY_JOINTS:
         raise StickGenError(f"body model has {model.num_joints} joints, needs {BODY_JOINTS}")
     fps = amass_frame_rate(data, str(path))
+    step = max(1, int(fps // MIN_FK_FPS))  # 120 fps -> every 2nd frame: ample for 25 fps clips
+    poses, fps = poses[::step], fps / step
     trans = data.get("trans")
+    trans = None if trans is None else trans[::step]
     if trans is not None and trans.shape != (poses.shape[0], 3):
-        raise StickGenError(f"{path}: trans has shape {trans.shape}, expected {(len(poses), 3)}")
+        raise StickGenError(f"{path}: trans does not match poses ({trans.shape} vs {poses.shape})")
     joints = body_joint_positions(model, poses, trans, data.get("betas"))
     return joints, fps
 

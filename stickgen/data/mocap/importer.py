@@ -230,6 +230,8 @@ def import_mocap(
     model_c = _classifier(classifier, seed, fps, no_progress)
     rng = np.random.default_rng(seed)
     n = len(all_clips)
+    if model_c is not None:
+        predicted = model_c.predict_many([c.motion[: c.real_frames] for c in all_clips])
     motion = np.stack([c.motion for c in all_clips])
     actions = np.full((n, clip_frames), int(ActionType.IDLE), dtype=np.int64)
     descriptions: list[str] = []
@@ -244,7 +246,7 @@ def import_mocap(
             text = describe.description_from_name(recording.path)
             source = "file name" if text else None
         if model_c is not None:
-            actions[i, :real] = model_c.predict(clip.motion[:real])
+            actions[i, :real] = predicted[i]
         else:
             actions[i, :real] = _name_labels(text)
         if text is None:

@@ -129,22 +129,39 @@ class ActionClassifier:
         weights = [p.detach().numpy().astype(np.float32) for p in params]
         return cls(mean.astype(np.float32), scale.astype(np.float32), weights, float(fps))
 
-    def probabilities(self, motion: np.ndarray) -> np.ndarray:
-        """Smoothed class probabilities `[..., T, NUM_ACTIONS]` for `[..., T, 20]` motion."""
-        x = (window_features(motion, self.fps) - self.mean) / self.scale
+    def _logits(self, features: np.ndarray) -> np.ndarray:
+        x = (features - self.mean) / self.scale
         w1, b1, w2, b2, w3, b3 = self.weights
         h = np.maximum(x @ w1 + b1, 0.0)
         h = np.maximum(h @ w2 + b2, 0.0)
-        logits = h @ w3 + b3
-        logits -= logits.max(axis=-1, keepdims=True)
+        return h @ w3 + b3
+
+    def _smoothed(self, logits: np.ndarray) -> np.ndarray:
+        logits = logits - logits.max(axis=-1, keepdims=True)
         p = np.exp(logits)
         p /= p.sum(axis=-1, keepdims=True)
         size = max(1, round(SMOOTH_S * self.fps))
         return uniform_filter1d(p, size, axis=p.ndim - 2, mode="nearest")
 
+    def probabilities(self, motion: np.ndarray) -> np.ndarray:
+        """Smoothed class probabilities `[..., T, NUM_ACTIONS]` for `[..., T, 20]` motion."""
+        return self._smoothed(self._logits(window_features(motion, self.fps)))
+
     def predict(self, motion: np.ndarray) -> np.ndarray:
         """int64 action labels `[..., T]`."""
         return self.probabilities(motion).argmax(axis=-1).astype(np.int64)
+
+    def predict_many(self, motions: list[np.ndarray]) -> list[np.ndarray]:
+        """Labels for clips of different lengths (`[T_i, 20]` each), in one network pass."""
+        if not motions:
+            return []
+        features = [window_features(m, self.fps) for m in motions]
+        logits = self._logits(np.concatenate(features))
+        bounds = np.cumsum([len(f) for f in features])[:-1]
+        return [
+            self._smoothed(part).argmax(axis=-1).astype(np.int64)
+            for part in np.split(logits, bounds)
+        ]
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
