@@ -1,8 +1,8 @@
 """Draw stick-figure motion as frames (OpenCV, anti-aliased) and encode them as MP4 or GIF.
 
-Drawing library: OpenCV's anti-aliased primitives with sub-pixel coordinates (`shift`). It drew a
-frame several times faster than Pillow with 2x supersampling and about two orders of magnitude
-faster than matplotlib (see `benchmarks/render.py`).
+Drawing library: OpenCV's anti-aliased primitives with sub-pixel coordinates (`shift`). It drew
+frames about 10x faster than Pillow with 2x supersampling and 15-25x faster than matplotlib
+(see `benchmarks/render.py`).
 
 View: a side view, world metres to pixels at a constant scale per clip, so a standing figure
 (`BODY_HEIGHT`) fills about half the frame height. The "follow" camera tracks the figures'
@@ -380,16 +380,20 @@ def _frames(m, f, cam: Camera, hints: list[int], fps: int) -> Iterator[np.ndarra
 
 
 def _draw_ground(img: np.ndarray, cam: Camera, t: int, gy: float, s: float) -> None:
-    """Ground line and tick marks fixed in the world, so travel shows as the ticks scroll."""
+    """Ground line and tick marks fixed in the world, so travel shows as the ticks scroll.
+
+    Ticks are TICK_SPACING apart, doubled until at most about 24 are in view.
+    """
     w = cam.width
     y = round(gy * _ONE)
     cv2.line(img, (0, y), (w * _ONE, y), GROUND, max(1, round(0.012 * s)), _AA, _SHIFT)
-    left = cam.cx[t] - w / 2 / s
-    first = math.ceil(left / TICK_SPACING)
-    last = math.floor((cam.cx[t] + w / 2 / s) / TICK_SPACING)
+    visible = w / s
+    spacing = TICK_SPACING * 2 ** max(0, math.ceil(math.log2(visible / (24 * TICK_SPACING))))
+    first = math.ceil((cam.cx[t] - visible / 2) / spacing)
+    last = math.floor((cam.cx[t] + visible / 2) / spacing)
     tick = 0.06 * s
     for i in range(first, last + 1):
-        x = round((w / 2 + (i * TICK_SPACING - cam.cx[t]) * s) * _ONE)
+        x = round((w / 2 + (i * spacing - cam.cx[t]) * s) * _ONE)
         y0, y1 = round((gy + 0.25 * tick) * _ONE), round((gy + tick) * _ONE)
         cv2.line(img, (x, y0), (x, y1), TICK, max(1, round(0.01 * s)), _AA, _SHIFT)
 
