@@ -1,0 +1,44 @@
+"""The action library: one vectorised pose function per action, and their evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stickgen.motion.actions import combat, everyday, locomotion, social, sports
+from stickgen.motion.actions.base import POSES, PoseContext
+from stickgen.motion.pose import NUM_CHANNELS
+from stickgen.motion.style import Style
+from stickgen.schema import NUM_ACTIONS, ActionType
+
+_MODULES = (locomotion, social, sports, combat, everyday)
+_MISSING = set(ActionType) - set(POSES)
+if _MISSING:
+    raise RuntimeError(f"actions without a pose function: {sorted(a.name for a in _MISSING)}")
+
+
+def evaluate_poses(
+    actions: np.ndarray,
+    t: np.ndarray,
+    duration: np.ndarray,
+    prev: np.ndarray,
+    rows: np.ndarray,
+    style: Style,
+) -> np.ndarray:
+    """Pose parameters `[n, NUM_CHANNELS]` for `n` frames of any mix of actions.
+
+    Frames are grouped by action and each group goes through its pose function at once.
+    """
+    out = np.empty((len(actions), NUM_CHANNELS))
+    order = np.argsort(actions, kind="stable")
+    bounds = np.searchsorted(actions[order], np.arange(NUM_ACTIONS + 1))
+    for action in ActionType:
+        lo, hi = bounds[action], bounds[action + 1]
+        if lo == hi:
+            continue
+        idx = order[lo:hi]
+        ctx = PoseContext(action, t[idx], duration[idx], prev[idx], rows[idx], style)
+        out[idx] = POSES[action](ctx)
+    return out
+
+
+__all__ = ["POSES", "PoseContext", "evaluate_poses"]
