@@ -34,7 +34,6 @@ from stickgen.progress import Progress, no_progress
 from stickgen.schema import CLIP_FRAMES, FPS, NUM_ACTIONS, action_vocabulary
 
 BATCH_SIZE = 128  # base scenes per batch: part of the recipe (changing it changes the data)
-RELEASE_EVERY = 1  # batches between unmapping the writer's arrays (bounds resident memory)
 SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
 
 
@@ -294,8 +293,6 @@ def generate_dataset(
                 start = (result.first_scene - first_scene) * per_scene
                 writer.write(start, descriptions=result.descriptions, **result.fields)
                 histogram += np.bincount(result.fields["actions"].ravel(), minlength=NUM_ACTIONS)
-                if done % RELEASE_EVERY == 0:
-                    writer.release()
                 progress(start + len(result), total, f"batch {done}/{len(batches)}")
                 if stop() and done < len(batches):
                     raise Cancelled(f"dataset generation cancelled after {done} batches")

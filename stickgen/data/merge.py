@@ -28,7 +28,6 @@ from stickgen.progress import Progress, no_progress
 from stickgen.schema import action_vocabulary
 
 BLOCK = 2048  # samples copied per step
-RELEASE_EVERY = 16  # blocks between unmapping the writer's arrays
 
 
 def _tagged_names(ds: Dataset, tag: str | None) -> list[str]:
@@ -139,7 +138,7 @@ def merge_datasets(
     with DatasetWriter(
         out_dir, total, frames.pop(), sources=merged_sources, overwrite=overwrite
     ) as writer:
-        start, blocks = 0, 0
+        start = 0
         for ds, names, offset in zip(datasets, names_per_input, offsets, strict=True):
             source_map = np.array([merged_sources.index(n) for n in names], dtype=np.uint8)
             fields = ("motion", "actions", "physics", "face", "description_index")
@@ -152,9 +151,6 @@ def merge_datasets(
                 block["source"] = source_map[block["source"]]
                 writer.write(start, descriptions=texts, **block)
                 start += len(texts)
-                blocks += 1
-                if blocks % RELEASE_EVERY == 0:
-                    writer.release()
                 progress(start, total, f"merging {ds.path.name}")
         if embedding is not None:
             embedding["count"] = _write_embeddings(writer, datasets)

@@ -85,6 +85,10 @@ def save_npy_atomic(path: Path, array: np.ndarray) -> None:
 class DatasetWriter:
     """Fill a new dataset's arrays in any order of sample ranges, then `finish()` to publish it.
 
+    Rows go to the files with positioned writes (no memory map, so resident memory does not grow
+    with the dataset). Writes in sample order are checksummed on the fly; any other order falls
+    back to reading the files back in `finish()`.
+
     Used as a context manager: leaving the block without `finish()` (an exception, a cancel)
     deletes the temporary directory.
     """
@@ -110,17 +114,14 @@ class DatasetWriter:
         self.num_samples = num_samples
         self.frames = frames
         self.sources = list(sources)
-        self.arrays = {
-            name: np.lib.format.open_memmap(
-                self.tmp / f"{name}.npy",
-                mode="w+",
-                dtype=dtype,
-                shape=(num_samples, *shape(frames)),
+        self._fields: dict[str, _FieldFile] = {}
+        for name, (dtype, shape) in PER_SAMPLE_FIELDS.items():
+            self._fields[name] = _FieldFile(
+                self.tmp / f"{name}.npy", dtype, (num_samples, *shape(frames))
             )
-            for name, (dtype, shape) in PER_SAMPLE_FIELDS.items()
-        }
         self._text_index: dict[str, int] = {}
         self._written = np.zeros(num_samples, dtype=bool)
+        self._hashed_upto: int | None = 0  # rows checksummed in order so far; None: out of order
         self._finished = False
 
     def __enter__(self) -> DatasetWriter:
@@ -145,23 +146,22 @@ class DatasetWriter:
         if start < 0 or stop > self.num_samples:
             raise IndexError(f"samples {start}..{stop} outside 0..{self.num_samples}")
         fields.setdefault("source", np.zeros(n, dtype=np.uint8))
-        fields["description_index"] = self.description_ids(descriptions)
-        missing = set(PER_SAMPLE_FIELDS) - set(fields)
+        missing = set(PER_SAMPLE_FIELDS) - {"description_index"} - set(fields)
         if missing:
             raise ValueError(f"missing fields: {sorted(missing)}")
+        rows = {}
         for name, value in fields.items():
-            target = self.arrays[name]
+            target = self._fields[name]
             value = np.asarray(value)
             if value.shape != (n, *target.shape[1:]):
                 raise ValueError(f"{name}: shape {value.shape}, expected {(n, *target.shape[1:])}")
-            target[start:stop] = value
+            rows[name] = value
+        rows["description_index"] = self.description_ids(descriptions)
+        in_order = self._hashed_upto == start
+        for name, value in rows.items():
+            self._fields[name].write(start, value, hash_it=in_order)
+        self._hashed_upto = stop if in_order else None
         self._written[start:stop] = True
-
-    def release(self) -> None:
-        """Unmap the arrays and map them again: written pages stay in the OS cache, not in this
-        process, so resident memory stays bounded however many samples are written."""
-        for name in self.arrays:
-            self.arrays[name] = np.load(self.tmp / f"{name}.npy", mmap_mode="r+")
 
     def finish(self, manifest: dict[str, Any] | None = None) -> Path:
         """Flush, checksum, write the manifest and atomically publish the dataset."""
@@ -171,9 +171,8 @@ class DatasetWriter:
         with open(self.tmp / DESCRIPTIONS, "w") as fh:
             for text in texts:
                 fh.write(json.dumps(text) + "\n")
-        for array in self.arrays.values():
-            array.flush()
-        self.arrays.clear()
+        streamed = self._hashed_upto == self.num_samples
+        digests = {f"{name}.npy": f.close(digest=streamed) for name, f in self._fields.items()}
         histogram = np.zeros(NUM_ACTIONS, dtype=np.int64)
         for _, block in iter_chunks(self.tmp / "actions.npy", self.num_samples):
             histogram += np.bincount(block.ravel(), minlength=NUM_ACTIONS)
@@ -195,7 +194,8 @@ class DatasetWriter:
             **(manifest or {}),
         }
         del split
-        body["checksums"] = checksums(self.tmp)
+        known = {name: digest for name, digest in digests.items() if digest is not None}
+        body["checksums"] = checksums(self.tmp, known=known)
         write_json_atomic(self.tmp / MANIFEST, body)
         if self.final.exists():
             shutil.rmtree(self.final)
@@ -204,8 +204,45 @@ class DatasetWriter:
         return self.final
 
     def abort(self) -> None:
-        self.arrays.clear()
+        for f in self._fields.values():
+            f.close(digest=False, sync=False)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class _FieldFile:
+    """One `.npy` file of a dataset being written: header first, rows by positioned writes, and
+    an optional running sha256 of the whole file while rows arrive in order."""
+
+    def __init__(self, path: Path, dtype: np.dtype, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+        self.dtype = np.dtype(dtype)
+        header = np.lib.format.open_memmap(path, mode="w+", dtype=self.dtype, shape=shape)
+        self.offset = header.offset
+        del header  # the file now holds its header and its full (sparse) size
+        self.row_bytes = self.dtype.itemsize * int(np.prod(shape[1:], dtype=np.int64))
+        self.fd: int | None = os.open(path, os.O_RDWR)
+        self.hash = hashlib.sha256(os.pread(self.fd, self.offset, 0))
+
+    def write(self, start: int, rows: np.ndarray, *, hash_it: bool) -> None:
+        array = np.ascontiguousarray(rows, dtype=self.dtype)
+        data = memoryview(array).cast("B")
+        position = self.offset + start * self.row_bytes
+        while data:
+            written = os.pwrite(self.fd, data, position)
+            data, position = data[written:], position + written
+        if hash_it:
+            self.hash.update(array)
+
+    def close(self, *, digest: bool, sync: bool = True) -> str | None:
+        """Close the file (synced to disk first when `sync`); its sha256 when `digest` (every
+        row was hashed in order)."""
+        if self.fd is None:
+            return None
+        if sync:
+            os.fsync(self.fd)
+        os.close(self.fd)
+        self.fd = None
+        return self.hash.hexdigest() if digest else None
 
 
 def iter_chunks(path: Path, count: int, size: int = 4096) -> Iterator[tuple[int, np.ndarray]]:
@@ -215,12 +252,14 @@ def iter_chunks(path: Path, count: int, size: int = 4096) -> Iterator[tuple[int,
         yield lo, np.array(np.load(path, mmap_mode="r")[lo : lo + size])
 
 
-def checksums(directory: Path) -> dict[str, str]:
-    """sha256 of every data file of a dataset directory (the manifest excluded)."""
+def checksums(directory: Path, known: dict[str, str] | None = None) -> dict[str, str]:
+    """sha256 of every data file of a dataset directory (the manifest excluded); digests in
+    `known` (computed while writing) are taken as given."""
     names = [f"{n}.npy" for n in PER_SAMPLE_FIELDS] + [DESCRIPTIONS]
     if (directory / EMBEDDINGS).exists():
         names.append(EMBEDDINGS)
-    return {name: sha256_file(directory / name) for name in names}
+    known = known or {}
+    return {name: known.get(name) or sha256_file(directory / name) for name in names}
 
 
 class Dataset:
