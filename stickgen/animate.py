@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,12 +160,12 @@ def check_duration(duration: float | None) -> None:
     """Raise StickGenError unless `duration` is None or within MIN..MAX_DURATION seconds."""
     if duration is None:
         return
-    if isinstance(duration, bool) or not isinstance(duration, int | float):
+    if isinstance(duration, bool) or not isinstance(duration, numbers.Real):
         raise StickGenError(f"duration must be a number of seconds, got {duration!r}")
     if not math.isfinite(duration) or not MIN_DURATION <= duration <= MAX_DURATION:
         raise StickGenError(
             f"duration must be between {MIN_DURATION:g} and {MAX_DURATION:g} seconds, "
-            f"got {duration:g}"
+            f"got {float(duration):g}"
         )
 
 

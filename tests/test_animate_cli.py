@@ -178,6 +178,7 @@ def test_unwritable_output_fails_before_work(tmp_path, capsys) -> None:
     assert code != 0 and "directory" in err
 
 
+@pytest.mark.slow
 def test_subprocess_error_has_no_traceback(tmp_path) -> None:
     command = [sys.executable, "-c", "from stickgen.cli import main; main()"]
     args = ["animate", "A person waving", "--duration", "999", "-o", str(tmp_path / "x.mp4")]
@@ -212,6 +213,7 @@ def checkpoint(tmp_path_factory, text_model_path) -> Path:
     return Path(result.best_checkpoint)
 
 
+@pytest.mark.slow
 def test_checkpoint_path_draws_what_the_model_predicts(
     checkpoint: Path, text_model_path: Path, tmp_path, capsys, monkeypatch
 ) -> None:
