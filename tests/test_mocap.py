@@ -577,8 +577,10 @@ def test_cli_import_mocap(tmp_path):
     from stickgen.cli import main
 
     np.save(tmp_path / "jump.npy", walker_joints(60, 20.0))
+    classifier = _idle_classifier().save(tmp_path / "classifier.npz")
+    args = ["--out", str(tmp_path / "ds"), "--classifier", str(classifier)]
     with pytest.raises(SystemExit) as exit_info:
-        main(["data", "import-mocap", str(tmp_path / "jump.npy"), "--out", str(tmp_path / "ds")])
+        main(["data", "import-mocap", str(tmp_path / "jump.npy"), *args])
     assert exit_info.value.code in (0, None)
     manifest = json.loads((tmp_path / "ds" / "manifest.json").read_text())
     assert manifest["num_samples"] == 1 and manifest["origins"][0]["file"] == "jump.npy"

@@ -28,7 +28,8 @@ from stickgen.skeleton import as_segments, mirror_motion
 SHORT_WINDOW_S = 0.5
 LONG_WINDOW_S = 1.5
 SMOOTH_S = 0.5
-HIDDEN = 128
+HIDDEN = 96
+BATCH = 1024
 
 
 def frame_features(motion: np.ndarray, fps: float = FPS) -> np.ndarray:
@@ -117,15 +118,20 @@ class ActionClassifier:
             weight=torch.tensor(class_weight, dtype=torch.float32), label_smoothing=0.05
         )
         optimizer = torch.optim.Adam(params, lr=3e-3, weight_decay=1e-5)
-        batch = min(4096, xt.shape[0])
-        for step in range(steps):
-            idx = torch.randint(0, xt.shape[0], (batch,), generator=generator)
-            loss = loss_fn(_forward_torch(params, xt[idx]), yt[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            if step % 50 == 0 or step == steps - 1:
-                progress(step + 1, steps, f"classifier loss {loss.item():.3f}")
+        batch = min(BATCH, xt.shape[0])
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # small matrices: extra threads only contend for the cores
+        try:
+            for step in range(steps):
+                idx = torch.randint(0, xt.shape[0], (batch,), generator=generator)
+                loss = loss_fn(_forward_torch(params, xt[idx]), yt[idx])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                if step % 50 == 0 or step == steps - 1:
+                    progress(step + 1, steps, f"classifier loss {loss.item():.3f}")
+        finally:
+            torch.set_num_threads(threads)
         weights = [p.detach().numpy().astype(np.float32) for p in params]
         return cls(mean.astype(np.float32), scale.astype(np.float32), weights, float(fps))
 
