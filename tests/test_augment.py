@@ -19,6 +19,7 @@ from stickgen.physics import physics_from_motion
 from stickgen.schema import FPS, ActionType
 from stickgen.skeleton import (
     ARM_LENGTH,
+    HEAD_RADIUS,
     LEG_LENGTH,
     MIRROR_PERMUTATION,
     TORSO_LENGTH,
@@ -143,6 +144,26 @@ def test_scale_keeps_proportions_and_ground():
     np.testing.assert_allclose(
         out.physics[..., 0], clips.physics[..., 0] * scale[:, None], atol=1e-3
     )
+
+
+def test_scale_never_sinks_the_fixed_size_head_into_the_ground():
+    hip, neck = np.array([0.0, HEAD_RADIUS]), np.array([TORSO_LENGTH, HEAD_RADIUS])  # lying down
+    frame = np.concatenate([neck, hip, neck, neck - [ARM_LENGTH, 0], neck, neck - [ARM_LENGTH, 0]])
+    frame = np.concatenate([frame, hip, hip - [LEG_LENGTH, 0], hip, hip - [LEG_LENGTH, 0]])
+    motion = np.repeat(frame[None, None].astype(np.float32), T, axis=1)
+    clips = ClipBatch(
+        motion,
+        np.zeros((1, T), np.int64),
+        physics_from_motion(motion),
+        np.zeros((1, T, 7), np.float32),
+    )
+    assert abs(lowest_point(motion).min()) < 1e-6  # the head rests on the ground
+    out = scale_figure(clips, np.array([0.85]))
+    assert lowest_point(out.motion).min() >= -1e-6
+    ratio = segment_lengths(out.motion.astype(np.float64)) / segment_lengths(
+        motion.astype(np.float64)
+    )
+    np.testing.assert_allclose(ratio, 0.85, rtol=1e-5)
 
 
 def test_position_changes_only_x():

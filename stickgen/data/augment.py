@@ -11,7 +11,9 @@ Every augmentation returns a complete `ClipBatch` whose fields agree with its ne
 - position: a horizontal shift; y is untouched, so the ground stays at 0.
 - scale: the figure and its travel scale by s about the ground point under its starting centre
   of mass. Segment lengths then differ from the canonical `SEGMENT_LENGTHS` by s, so validation
-  checks lengths for constancy within a clip, never against the canonical values.
+  checks lengths for constancy within a clip, never against the canonical values. The head's
+  radius and offset are skeleton constants and do not scale: frames where that would sink the
+  head below the ground (a small figure lying down) are raised just enough.
 - mirror: `mirror_motion` about the starting centre of mass (x flip plus left/right limb swap);
   the figure faces the other way. Actions and face are unchanged: descriptions never name a side.
 
@@ -109,14 +111,26 @@ def shift_position(clips: ClipBatch, shift: np.ndarray, fps: float = FPS) -> Cli
     return _rebuild(clips, motion, fps)
 
 
+def _lift_to_floor(motion: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """Raise frames of `[B, T, 20]` motion (in place) whose lowest point sank below
+    `min(floor, 0)` `[B, T]`: nothing ends up under the ground unless it already was."""
+    lift = np.maximum(np.minimum(floor, 0.0) - lowest_point(motion), 0.0)
+    motion[..., 1::2] += lift[..., None]
+    return motion
+
+
 def scale_figure(clips: ClipBatch, scale: np.ndarray, fps: float = FPS) -> ClipBatch:
-    """Scale each clip by `scale[b]` about the ground point under its starting centre of mass."""
-    motion = clips.motion.astype(np.float64)
+    """Scale each clip by `scale[b]` about the ground point under its starting centre of mass.
+
+    The head keeps its fixed size and offset (skeleton constants), so a figure shrunk while
+    lying down would sink its head into the ground: such frames are raised just enough."""
+    original = clips.motion.astype(np.float64)
+    motion = original.copy()
     s = np.asarray(scale, dtype=np.float64)[:, None, None]
     anchor = _anchor_x(clips.motion)[:, None, None]
     motion[..., 0::2] = anchor + s * (motion[..., 0::2] - anchor)
     motion[..., 1::2] *= s
-    return _rebuild(clips, motion, fps)
+    return _rebuild(clips, _lift_to_floor(motion, lowest_point(original)), fps)
 
 
 def mirror_clips(clips: ClipBatch, fps: float = FPS) -> ClipBatch:
@@ -166,13 +180,9 @@ def _resample_motion(motion: np.ndarray, i0, i1, w) -> np.ndarray:
     new_starts[..., (LEFT_LEG, RIGHT_LEG), :] += new_hip[..., None, :]
     out = np.stack([new_starts, new_starts + new_vecs], axis=-2).reshape(lo.shape)
 
-    # Renormalised bones can dip a little below where the interpolated pose was: never under the
-    # ground unless the original already was.
+    # Renormalised bones can dip a little below where the interpolated pose was.
     low0, low1 = lowest_point(lo), lowest_point(hi)
-    floor = np.minimum(low0 + w * (low1 - low0), 0.0)
-    lift = np.maximum(floor - lowest_point(out), 0.0)
-    out[..., 1::2] += lift[..., None]
-    return out
+    return _lift_to_floor(out, low0 + w * (low1 - low0))
 
 
 def change_speed(clips: ClipBatch, factor: np.ndarray, fps: float = FPS) -> ClipBatch:
