@@ -562,7 +562,7 @@ def test_classifier_trained_on_synthetic_clips_labels_the_real_walk(bvhtoolbox_f
     real = data.manifest["origins"][0]["real_frames"]
     labels = data[0]["actions"][:real]
     assert np.mean(labels == ActionType.WALK) > 0.5, np.bincount(labels)
-    assert data.manifest["label_method"] == "classifier"
+    assert data.manifest["label_method"].startswith("classifier")
 
 
 def test_render_real_walk(bvhtoolbox_files, tmp_path):

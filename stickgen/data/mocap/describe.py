@@ -164,21 +164,27 @@ def description_from_name(path: Path) -> str | None:
     return f"a person {listed}"
 
 
-def description_from_actions(actions: np.ndarray) -> str:
-    """ "a person walks, then sits" from the runs of a label track (runs under 1 s ignored)."""
-    table = verb_table()
-    third: dict[ActionType, str] = {ActionType.IDLE: "stands still"}
-    for form, action in table.values():  # the first one-word verb of each action
-        third.setdefault(action, form)
+def _action_verbs() -> dict[ActionType, str]:
+    """Third-person verb phrase per action: "looks around", "walks"."""
+    try:
+        from stickgen.story.vocabulary import VERB_PHRASES, third_person
+    except ImportError:
+        return {}
+    return {a: third_person(p[0]) for a, p in VERB_PHRASES.items() if p and a != ActionType.IDLE}
+
+
+def description_from_actions(actions: np.ndarray, fps: int = 25) -> str:
+    """ "a person walks, then sits" from a label track, in order of first appearance; actions
+    on fewer than one second of frames are left out."""
+    verbs = {ActionType.IDLE: "stands still", **_action_verbs()}
     names = []
     values, starts = np.unique(actions, return_index=True)
-    order = np.argsort(starts)
     counts = np.bincount(actions, minlength=len(ActionType))
-    for value in values[order]:
-        if counts[value] < 25 and len(values) > 1:
+    for value in values[np.argsort(starts)]:
+        if counts[value] < fps and len(values) > 1:
             continue
         action = ActionType(int(value))
-        names.append(third.get(action, action.name.lower().replace("_", " ")))
+        names.append(verbs.get(action, action.name.lower().replace("_", " ")))
     if not names:
         return "a person moves"
     return "a person " + ", then ".join(dict.fromkeys(names))

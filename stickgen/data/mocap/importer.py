@@ -28,6 +28,7 @@ from stickgen.schema import ActionType
 SUFFIXES = (".bvh", ".npz", ".npy")
 SPLIT_FRACTIONS = {"val": 0.1, "test": 0.1}
 Y_UP, Z_UP = 1, 2
+SYNTHETIC_SCENES = 256  # scenes the default action classifier is trained on
 
 
 @dataclass
@@ -144,16 +145,18 @@ def recording_clips(
 
 
 def _classifier(
-    classifier: ActionClassifier | Path | str | None, seed: int, fps: int, progress: Progress
-) -> ActionClassifier | None:
+    classifier: ActionClassifier | Path | str | None, seed: int, fps: int
+) -> tuple[ActionClassifier | None, str]:
+    """The classifier to label clips with, and how it was obtained (for the manifest)."""
     if isinstance(classifier, ActionClassifier):
-        return classifier
+        return classifier, "classifier (given)"
     if classifier is not None:
-        return ActionClassifier.load(classifier)
+        return ActionClassifier.load(classifier), f"classifier ({Path(classifier).name})"
     try:
-        return train_on_synthetic(seed=seed, fps=fps, progress=progress)
+        model = train_on_synthetic(num_scenes=SYNTHETIC_SCENES, seed=seed, fps=fps)
     except StickGenError:
-        return None  # no synthetic engine: labels from the descriptions instead
+        return None, "file name"  # no synthetic engine: labels from the descriptions instead
+    return model, f"classifier (trained on {SYNTHETIC_SCENES} synthetic scenes, seed {seed})"
 
 
 def _name_labels(description: str | None) -> int:
@@ -227,7 +230,7 @@ def import_mocap(
         raise StickGenError(f"no motion could be imported ({reasons})")
 
     progress(len(files), len(files), "training the action classifier")
-    model_c = _classifier(classifier, seed, fps, no_progress)
+    model_c, label_method = _classifier(classifier, seed, fps)
     rng = np.random.default_rng(seed)
     n = len(all_clips)
     if model_c is not None:
@@ -250,7 +253,7 @@ def import_mocap(
         else:
             actions[i, :real] = _name_labels(text)
         if text is None:
-            text = describe.description_from_actions(actions[i, :real])
+            text = describe.description_from_actions(actions[i, :real], fps)
             source = "inferred actions"
         descriptions.append(text)
         origins.append(
@@ -291,7 +294,7 @@ def import_mocap(
                 "seed": seed,
                 "fps": fps,
                 "labels_inferred": True,
-                "label_method": "classifier" if model_c is not None else "file name",
+                "label_method": label_method,
                 "generator": {
                     "kind": "mocap",
                     "clip_seconds": clip_seconds,
