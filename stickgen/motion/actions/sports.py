@@ -111,10 +111,11 @@ def catch(ctx: PoseContext) -> np.ndarray:
 BAT_TIMES, BAT_KEYS = key_table(
     [  # phase, torso lean, left arm, right arm
         [0.00, 0, 8, 6],
-        [0.25, -5, 205, 200],  # hands cocked up behind the head
-        [0.45, -8, 210, 205],
-        [0.55, 8, 95, 90],  # contact, hands out front
-        [0.65, 15, 20, 15],  # follow-through low
+        [0.25, -5, -100, -105],  # hands cocked behind the back shoulder
+        [0.45, -8, -110, -115],
+        [0.55, 8, 20, 15],  # hands come through the zone
+        [0.62, 12, 95, 90],  # contact, arms extended out front
+        [0.72, 10, 150, 145],  # follow-through
         [1.00, 0, 8, 6],
     ]
 )
@@ -122,7 +123,8 @@ BAT_TIMES, BAT_KEYS = key_table(
 
 @pose(ActionType.BAT)
 def bat(ctx: PoseContext) -> np.ndarray:
-    """Two-handed swing from behind the head through the front, from a wide stance."""
+    """Two-handed swing from behind the shoulder, through the zone and out front, from a wide
+    stance (a level swing seen from the side)."""
     p = standing(ctx)
     staggered(p, ctx, 16.0, 16.0)
     keyed = ctx.keyed(2.4, BAT_TIMES, BAT_KEYS)
