@@ -105,8 +105,8 @@ def inertialize(
         delta[live, r] = gap
         velocity[live, r] = np.where(carry, np.clip(gap_velocity * fps, -limit, limit), 0.0)
     run_id = runs.run_id
-    elapsed = (np.arange(frames) - runs.start[rows[:, None], run_id]) / fps
-    frame_fade = fade[rows[:, None], run_id]
+    elapsed = (np.arange(frames) - runs.frame_start) / fps
+    frame_fade = np.take_along_axis(fade, run_id, axis=1)
     b, f = np.nonzero((run_id > 0) & (elapsed < frame_fade))
     r = run_id[b, f]
     values[b, f] += hermite_offset(delta[b, r], velocity[b, r], frame_fade[b, f], elapsed[b, f])
@@ -114,11 +114,8 @@ def inertialize(
 
 def _frame_clocks(runs: Runs, fps: int) -> tuple[np.ndarray, ...]:
     """Per frame: (seconds since its run began, run length, previous run's value)."""
-    rows = np.arange(len(runs.start))[:, None]
-    start = runs.start[rows, runs.run_id]
-    t = (np.arange(runs.run_id.shape[1]) - start + 0.5) / fps
-    duration = (runs.end()[rows, runs.run_id] - start) / fps
-    return t, duration, runs.previous_value()[rows, runs.run_id]
+    t = (np.arange(runs.run_id.shape[1]) - runs.frame_start + 0.5) / fps
+    return t, (runs.frame_end - runs.frame_start) / fps, runs.frame_prev
 
 
 def _boundaries(runs: Runs, fps: int) -> tuple[np.ndarray, ...]:

@@ -76,6 +76,9 @@ class Runs:
     start: np.ndarray  # [B, R] first frame of each run; the frame count past a row's last run
     value: np.ndarray  # [B, R] the track's value in each run; -1 past a row's last run
     count: np.ndarray  # [B] runs per row
+    frame_start: np.ndarray  # [B, T] first frame of each frame's run
+    frame_end: np.ndarray  # [B, T] one past the last frame of each frame's run
+    frame_prev: np.ndarray  # [B, T] value of the run before each frame's run, -1 if none
 
     @classmethod
     def of(cls, track: np.ndarray) -> Runs:
@@ -89,7 +92,14 @@ class Runs:
         b, f = np.nonzero(change)
         start[b, run_id[b, f]] = f
         value[b, run_id[b, f]] = track[b, f]
-        return cls(run_id, start, value, count)
+        index = np.arange(frames)
+        frame_start = np.maximum.accumulate(np.where(change, index, 0), axis=1)
+        next_start = np.full(track.shape, frames)
+        next_start[:, :-1] = np.where(change[:, 1:], index[1:], frames)
+        frame_end = np.minimum.accumulate(next_start[:, ::-1], axis=1)[:, ::-1]
+        before = np.take_along_axis(track, np.maximum(frame_start - 1, 0), axis=1)
+        frame_prev = np.where(frame_start > 0, before, -1)
+        return cls(run_id, start, value, count, frame_start, frame_end, frame_prev)
 
     def end(self) -> np.ndarray:
         """[B, R] one past the last frame of each run."""

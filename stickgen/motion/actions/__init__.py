@@ -28,16 +28,18 @@ def evaluate_poses(
 
     Frames are grouped by action and each group goes through its pose function at once.
     """
-    out = np.empty((len(actions), NUM_CHANNELS))
     order = np.argsort(actions, kind="stable")
-    bounds = np.searchsorted(actions[order], np.arange(NUM_ACTIONS + 1))
+    sorted_actions, t, duration, prev, rows = (a[order] for a in (actions, t, duration, prev, rows))
+    bounds = np.searchsorted(sorted_actions, np.arange(NUM_ACTIONS + 1))
+    posed = np.empty((len(actions), NUM_CHANNELS))
     for action in ActionType:
         lo, hi = bounds[action], bounds[action + 1]
-        if lo == hi:
-            continue
-        idx = order[lo:hi]
-        ctx = PoseContext(action, t[idx], duration[idx], prev[idx], rows[idx], style)
-        out[idx] = POSES[action](ctx)
+        if lo < hi:
+            part = slice(lo, hi)
+            ctx = PoseContext(action, t[part], duration[part], prev[part], rows[part], style)
+            posed[part] = POSES[action](ctx)
+    out = np.empty_like(posed)
+    out[order] = posed
     return out
 
 
