@@ -13,6 +13,7 @@ from stickgen.motion.pose import (
     LEFT_LEG,
     RIGHT_ARM,
     RIGHT_LEG,
+    SHIFT,
     SPEED,
     TORSO,
     blank_pose,
@@ -147,6 +148,20 @@ def set_legs(p: np.ndarray, left: np.ndarray | float, right: np.ndarray | float)
     """Set both leg angles (radians, world)."""
     p[:, LEFT_LEG] = left
     p[:, RIGHT_LEG] = right
+
+
+def staggered(p: np.ndarray, ctx: PoseContext, front_deg: float, back_deg: float) -> None:
+    """Standing with the left foot forward and the right foot back."""
+    stance = ctx.field("stance")
+    set_legs(p, deg(front_deg) * stance, -deg(back_deg) * stance)
+
+
+def shift_over_feet(p: np.ndarray, shift: np.ndarray) -> None:
+    """Move the hip forward by `shift` metres while both feet stay where they are."""
+    p[:, SHIFT] += shift
+    for leg in (LEFT_LEG, RIGHT_LEG):
+        reach = LEG_LENGTH * np.sin(p[:, leg]) - shift
+        p[:, leg] = np.arcsin(np.clip(reach / LEG_LENGTH, -1.0, 1.0))
 
 
 def apply_keys(p: np.ndarray, channels: tuple[int, ...], keyed: np.ndarray) -> None:

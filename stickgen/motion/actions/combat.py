@@ -10,11 +10,11 @@ from stickgen.motion.actions.base import (
     key_table,
     pose,
     set_arms,
+    shift_over_feet,
+    staggered,
     standing,
     upright_torso,
 )
-from stickgen.motion.actions.locomotion import shift_over_feet
-from stickgen.motion.actions.sports import staggered
 from stickgen.motion.pose import ANGLE_CHANNELS, LEFT_LEG, RIGHT_LEG, TORSO, blank_pose
 from stickgen.motion.primitives import deg, frac, sine
 from stickgen.schema import ActionType

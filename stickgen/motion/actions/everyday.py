@@ -19,11 +19,11 @@ from stickgen.motion.actions.base import (
     pose,
     set_arms,
     set_legs,
+    shift_over_feet,
     standing,
     upright_torso,
     walk_cycle,
 )
-from stickgen.motion.actions.locomotion import shift_over_feet
 from stickgen.motion.pose import ANGLE_CHANNELS, LEFT_ARM, RIGHT_ARM, TORSO, blank_pose
 from stickgen.motion.primitives import deg, keyframes, sine
 from stickgen.schema import ActionType

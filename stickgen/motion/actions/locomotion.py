@@ -18,6 +18,7 @@ from stickgen.motion.actions.base import (
     pose,
     set_arms,
     set_legs,
+    shift_over_feet,
     standing,
     walk_cycle,
 )
@@ -29,7 +30,6 @@ from stickgen.motion.pose import (
     LIFT,
     RIGHT_ARM,
     RIGHT_LEG,
-    SHIFT,
     SPEED,
     TORSO,
     blank_pose,
@@ -46,15 +46,7 @@ from stickgen.motion.primitives import (
     warp_flight,
 )
 from stickgen.schema import ActionType
-from stickgen.skeleton import ARM_LENGTH, LEG_LENGTH
-
-
-def shift_over_feet(p: np.ndarray, shift: np.ndarray) -> None:
-    """Move the hip forward by `shift` metres while both feet stay where they are."""
-    p[:, SHIFT] += shift
-    for leg in (LEFT_LEG, RIGHT_LEG):
-        reach = LEG_LENGTH * np.sin(p[:, leg]) - shift
-        p[:, leg] = np.arcsin(np.clip(reach / LEG_LENGTH, -1.0, 1.0))
+from stickgen.skeleton import ARM_LENGTH
 
 
 @pose(ActionType.IDLE)

@@ -12,10 +12,10 @@ from stickgen.motion.actions.base import (
     pose,
     set_arms,
     set_legs,
+    shift_over_feet,
     standing,
     upright_torso,
 )
-from stickgen.motion.actions.locomotion import shift_over_feet
 from stickgen.motion.pose import (
     ANGLE_CHANNELS,
     LEFT_ARM,

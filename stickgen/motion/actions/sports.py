@@ -14,7 +14,7 @@ from stickgen.motion.actions.base import (
     key_table,
     pose,
     set_arms,
-    set_legs,
+    staggered,
     standing,
     upright_torso,
 )
@@ -34,13 +34,6 @@ from stickgen.motion.primitives import (
     warp_flight,
 )
 from stickgen.schema import ActionType
-
-
-def staggered(p: np.ndarray, ctx: PoseContext, front_deg: float, back_deg: float) -> None:
-    """Standing with the left foot forward and the right foot back."""
-    stance = ctx.field("stance")
-    set_legs(p, deg(front_deg) * stance, -deg(back_deg) * stance)
-
 
 KICK_TIMES, KICK_KEYS = key_table(
     [  # phase, torso, left arm, right arm, left leg, right leg
