@@ -32,9 +32,7 @@ from stickgen.physics import physics_from_motion
 from stickgen.schema import FPS
 from stickgen.skeleton import (
     LEFT_ARM,
-    LEFT_LEG,
     RIGHT_ARM,
-    RIGHT_LEG,
     TORSO,
     as_segments,
     centre_of_mass,
@@ -151,38 +149,29 @@ def _length(v: np.ndarray) -> np.ndarray:
     return np.sqrt(v[..., 0] ** 2 + v[..., 1] ** 2)
 
 
-def _bones(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(hip [..., 2], bone vectors [..., 5, 2], start offsets from the joint each bone hangs on
-    [..., 5, 2]; zero for a connected figure) of `[..., 20]` frames."""
-    seg = as_segments(frames)
-    starts, vecs = seg[..., 0, :], seg[..., 1, :] - seg[..., 0, :]
-    neck, hip = starts[..., TORSO, :], seg[..., TORSO, 1, :]
-    offsets = starts - np.stack([neck, neck, neck, hip, hip], axis=-2)
-    return hip, vecs, offsets
-
-
 def _resample_motion(motion: np.ndarray, i0, i1, w) -> np.ndarray:
-    """Interpolate motion keeping bone lengths and joints: hip linear, bones by direction."""
-    rows = np.arange(motion.shape[0])[:, None]
-    lo = motion[rows, i0].astype(np.float64)  # [B, T, 20]
-    hi = motion[rows, i1].astype(np.float64)
-    wv = w[..., None]
-    (hip0, vec0, off0), (hip1, vec1, off1) = _bones(lo), _bones(hi)
-    new_hip = hip0 + wv * (hip1 - hip0)
-    lengths = _length(vec0) + w[..., None] * (_length(vec1) - _length(vec0))
-    directions = vec0 + wv[..., None] * (vec1 - vec0)
-    scale = lengths / np.maximum(_length(directions), 1e-9)
-    new_vecs = directions * scale[..., None]
-    new_neck = new_hip - new_vecs[..., TORSO, :]
-    new_starts = off0 + wv[..., None] * (off1 - off0)
-    new_starts[..., TORSO, :] = new_neck
-    new_starts[..., (LEFT_ARM, RIGHT_ARM), :] += new_neck[..., None, :]
-    new_starts[..., (LEFT_LEG, RIGHT_LEG), :] += new_hip[..., None, :]
-    out = np.stack([new_starts, new_starts + new_vecs], axis=-2).reshape(lo.shape)
+    """Interpolate motion in time keeping bones rigid and joints attached.
 
-    # Renormalised bones can dip a little below where the interpolated pose was.
-    low0, low1 = lowest_point(lo), lowest_point(hi)
-    return _lift_to_floor(out, low0 + w * (low1 - low0))
+    Plain linear interpolation keeps the hip path and each bone's direction but shortens bones
+    that rotate between the two frames; each bone is rescaled to its interpolated length along
+    its interpolated direction, the neck moves with the torso and the arms hang on the new neck.
+    """
+    rows = np.arange(motion.shape[0])[:, None]
+    source = motion.astype(np.float64)
+    lo, hi = source[rows, i0], source[rows, i1]
+    out = lo + w[..., None] * (hi - lo)
+    seg = as_segments(out)  # a view: editing seg edits out
+    vecs = seg[..., 1, :] - seg[..., 0, :]
+    src_seg = as_segments(source)
+    target = _lerp(_length(src_seg[..., 1, :] - src_seg[..., 0, :]), i0, i1, w)
+    vecs *= (target / np.maximum(_length(vecs), 1e-9))[..., None]
+    # The torso runs neck -> hip: keep the hip, move the neck, and the arms' roots with it.
+    neck_shift = seg[..., TORSO, 1, :] - vecs[..., TORSO, :] - seg[..., TORSO, 0, :]
+    for bone in (TORSO, LEFT_ARM, RIGHT_ARM):
+        seg[..., bone, 0, :] += neck_shift
+    seg[..., 1, :] = seg[..., 0, :] + vecs
+    # Rescaled bones can dip a little below where the interpolated pose was.
+    return _lift_to_floor(out, _lerp(lowest_point(source), i0, i1, w))
 
 
 def change_speed(clips: ClipBatch, factor: np.ndarray, fps: float = FPS) -> ClipBatch:
