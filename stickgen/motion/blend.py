@@ -16,6 +16,7 @@ All poses a batch needs are evaluated in one pass over the action library.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
@@ -151,6 +152,59 @@ def _upper_lean(action: np.ndarray, pose: np.ndarray, rows: np.ndarray, style: S
     return np.where(IS_UPPER_LAYER[action], pose[:, TORSO] - upright, 0.0)
 
 
+@dataclass(frozen=True)
+class _UpperPlan:
+    """The upper-body track's runs and which requested poses belong to it."""
+
+    runs: Runs
+    has: np.ndarray  # [B*T] frames with an upper action
+    now: int  # request: the upper action on those frames
+    b: np.ndarray  # rows, runs and previous actions at each upper run boundary
+    r: np.ndarray
+    action: np.ndarray
+    was: np.ndarray  # boundaries where the previous run had an upper action
+    old: int  # request: that action carried on into the boundary frame
+
+
+def _plan_upper(track: np.ndarray, rows: np.ndarray, requests: _Requests, fps: int) -> _UpperPlan:
+    runs = Runs.of(track)
+    has = track.ravel() >= 0
+    clocks = [c.ravel()[has] for c in _frame_clocks(runs, fps)]
+    now = requests.add(track.ravel()[has], *clocks, rows[has])
+    b, r, action, *clock = _boundaries(runs, fps)
+    was = action >= 0
+    old = requests.add(action[was], *(c[was] for c in clock), b[was])
+    return _UpperPlan(runs, has, now, b, r, action, was, old)
+
+
+def _apply_upper(
+    params: np.ndarray,
+    track: np.ndarray,
+    plan: _UpperPlan,
+    poses: list[np.ndarray],
+    style: Style,
+    fps: int,
+) -> None:
+    """Arms (and added lean) from the upper track, eased wherever their source changes."""
+    count, frames, _ = params.shape
+    rows = np.repeat(np.arange(count), frames)
+    has, b, r, was = plan.has, plan.b, plan.r, plan.was
+    source = np.zeros((count, frames, 3))  # left arm, right arm, torso lean
+    source[..., :2] = params[..., _ARMS]
+    flat = source.reshape(-1, 3)
+    flat[has, :2] = poses[plan.now][:, _ARMS]
+    flat[has, 2] = _upper_lean(track.ravel()[has], poses[plan.now], rows[has], style)
+    carried_on = np.zeros((count, plan.runs.start.shape[1], 3))
+    carried_on[b, r, :2] = params[b, plan.runs.start[b, r]][:, _ARMS]  # body arms went on
+    carried_on[b[was], r[was], :2] = poses[plan.old][:, _ARMS]
+    carried_on[b[was], r[was], 2] = _upper_lean(plan.action[was], poses[plan.old], b[was], style)
+    fade = np.full(plan.runs.start.shape, UPPER_BLEND)
+    everything = np.ones(3, dtype=bool)
+    inertialize(source, plan.runs, carried_on, fade, fps, everything, everything)
+    params[..., _ARMS] = source[..., :2]
+    params[..., TORSO] += source[..., 2]
+
+
 def pose_parameters(timeline: Timeline, style: Style, fps: int) -> np.ndarray:
     """`[B, T, NUM_CHANNELS]` pose parameters of a timeline, with transitions and layers."""
     count, frames = timeline.body.shape
@@ -160,16 +214,8 @@ def pose_parameters(timeline: Timeline, style: Style, fps: int) -> np.ndarray:
     requests = _Requests()
     now = requests.add(timeline.body.ravel(), *(c.ravel() for c in _frame_clocks(body, fps)), rows)
     old = requests.add(*body_old, body_b)
-    upper_track = timeline.upper
-    layered = bool((upper_track >= 0).any())
-    if layered:
-        upper = Runs.of(upper_track)
-        has = upper_track.ravel() >= 0
-        clocks = [c.ravel()[has] for c in _frame_clocks(upper, fps)]
-        up_now = requests.add(upper_track.ravel()[has], *clocks, rows[has])
-        up_b, up_r, up_action, *up_clock = _boundaries(upper, fps)
-        was = up_action >= 0
-        up_old = requests.add(up_action[was], *(c[was] for c in up_clock), up_b[was])
+    layered = bool((timeline.upper >= 0).any())
+    upper = _plan_upper(timeline.upper, rows, requests, fps) if layered else None
     poses = requests.evaluate(style)
 
     params = poses[now].reshape(count, frames, NUM_CHANNELS)
@@ -177,23 +223,6 @@ def pose_parameters(timeline: Timeline, style: Style, fps: int) -> np.ndarray:
     carried_on[body_b, body_r] = poses[old]
     fade = BODY_BLEND[np.maximum(body.value, 0)]
     inertialize(params, body, carried_on, fade, fps, BODY_ANGLES, BODY_CARRY)
-    if not layered:
-        return params
-
-    # Arm source (left arm, right arm, torso lean): the upper action where there is one.
-    source = np.zeros((count, frames, 3))
-    source[..., :2] = params[..., _ARMS]
-    flat = source.reshape(-1, 3)
-    flat[has, :2] = poses[up_now][:, _ARMS]
-    flat[has, 2] = _upper_lean(upper_track.ravel()[has], poses[up_now], rows[has], style)
-    carried_on = np.zeros((count, upper.start.shape[1], 3))
-    carried_on[up_b, up_r, :2] = params[up_b, upper.start[up_b, up_r]][:, _ARMS]
-    carried_on[up_b[was], up_r[was], :2] = poses[up_old][:, _ARMS]
-    lean = _upper_lean(up_action[was], poses[up_old], up_b[was], style)
-    carried_on[up_b[was], up_r[was], 2] = lean
-    fade = np.full(upper.start.shape, UPPER_BLEND)
-    everything = np.ones(3, dtype=bool)
-    inertialize(source, upper, carried_on, fade, fps, everything, everything)
-    params[..., _ARMS] = source[..., :2]
-    params[..., TORSO] += source[..., 2]
+    if upper is not None:
+        _apply_upper(params, timeline.upper, upper, poses, style, fps)
     return params
