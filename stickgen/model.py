@@ -1,0 +1,412 @@
+"""The text-to-motion transformer: a sentence embedding (+ an optional per-frame action plan) in,
+a whole clip out, non-autoregressively.
+
+Layout (frames T, patch P, tokens N = ceil(T / P)):
+
+    plan [B, T] --embedding--> [B, T, A] --strided conv (P)--> tokens [B, N, d]
+    text [B, D] --MLP--> c [B, d]:  prefix token, and added to every token
+    [c ; tokens] + sinusoidal positions (by frame time) --transformer encoder--> [B, N, d]
+    tokens --linear unpatchify--> [B, N*P, C] (cropped to T) + plan skip
+        + rhythm basis [T, C] * gain(c) --conv blocks-->
+    heads: pose [T, 20], root [T, 2], velocity [T, 2], action logits [T, 46], physics [T, 6]
+
+A latent z [B, latent_dim] is added to c. The data's cyclic actions start at random phases with
+random styles, which text cannot pin down; a deterministic regressor would average them into a
+stiff, sliding figure. So the model is a conditional VAE: during training only, `MotionEncoder`
+reads the target motion and proposes z (KL-regularised towards N(0, I)); at validation and
+inference z comes from the prior (zeros, or a seeded N(0, I) sample), never from a target.
+
+The plan is optional: frames without one carry the learned "no plan" token (id NUM_ACTIONS), and
+training drops whole plans at random so both modes work. Positions are sinusoids of the frame
+index, so clips of other durations work at inference.
+
+Every regression head predicts targets normalised with train-split statistics (`MotionStats`).
+The motion representation (`split_motion` / `compose_motion`): root = hip (end of the torso
+segment), pose = the 20 coordinates minus the root, final motion = root + pose.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from stickgen.errors import StickGenError
+from stickgen.schema import FPS, MOTION_DIM, NUM_ACTIONS, PHYSICS_DIM
+
+NO_PLAN = NUM_ACTIONS  # id of the learned "no plan" token
+ROOT_COLUMNS = (2, 3)  # hip = end point of the torso segment
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture hyper-parameters; `text_dim` comes from the dataset's embedding model."""
+
+    text_dim: int
+    d_model: int
+    layers: int
+    heads: int
+    ff_dim: int
+    plan_dim: int
+    decoder_channels: int
+    decoder_blocks: int
+    latent_dim: int = 16
+    encoder_dim: int = 64
+    patch: int = 5
+    dropout: float = 0.1
+    num_actions: int = NUM_ACTIONS
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        names = {f.name for f in fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise StickGenError(f"unknown model config keys: {sorted(unknown)}")
+        return cls(**data)
+
+
+# Named sizes. `base` is the plan's ~15.5M-parameter model; `small` is for quick runs; `tiny` for
+# unit tests. Counts depend slightly on text_dim (see `count_parameters`).
+PRESETS: dict[str, dict[str, int]] = {
+    "tiny": dict(
+        d_model=64, layers=2, heads=4, ff_dim=128, plan_dim=16, decoder_channels=48,
+        decoder_blocks=1, latent_dim=8, encoder_dim=32,
+    ),
+    "small": dict(
+        d_model=192, layers=4, heads=6, ff_dim=768, plan_dim=32, decoder_channels=128,
+        decoder_blocks=2, latent_dim=16, encoder_dim=96,
+    ),
+    "base": dict(
+        d_model=384, layers=8, heads=8, ff_dim=1408, plan_dim=64, decoder_channels=160,
+        decoder_blocks=2, latent_dim=16, encoder_dim=128,
+    ),
+}  # fmt: skip
+
+
+def preset_config(preset: str, text_dim: int) -> ModelConfig:
+    """The `ModelConfig` of a named preset for a text embedding of `text_dim` floats."""
+    if preset not in PRESETS:
+        raise StickGenError(f"unknown model preset {preset!r}; expected one of {sorted(PRESETS)}")
+    if text_dim <= 0:
+        raise StickGenError(f"text embedding dimension must be positive, got {text_dim}")
+    return ModelConfig(text_dim=text_dim, **PRESETS[preset])
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+RHYTHM_HZ = (0.2, 5.0)  # frequency range of the decoder's rhythm basis (gaits, waves, hops)
+RHYTHM_SIZE = 32  # sines + cosines
+
+
+def rhythm_basis(frames: int, device: torch.device | None = None, fps: float = FPS) -> Tensor:
+    """`[frames, RHYTHM_SIZE]` sin/cos of the frame time at geometrically spaced frequencies
+    within RHYTHM_HZ: the decoder mixes these with latent-dependent weights, so the phase and
+    tempo of a cyclic motion are a linear function of z."""
+    hz = torch.logspace(
+        math.log10(RHYTHM_HZ[0]), math.log10(RHYTHM_HZ[1]), RHYTHM_SIZE // 2, device=device
+    )
+    angles = 2 * math.pi * torch.arange(frames, device=device, dtype=torch.float32)[:, None]
+    angles = angles * hz / fps
+    return torch.cat([angles.sin(), angles.cos()], dim=-1)
+
+
+def sinusoidal_positions(positions: Tensor, dim: int) -> Tensor:
+    """`[..., dim]` sine/cosine features of (fractional) frame positions `[...]`."""
+    half = dim // 2
+    freqs = torch.exp(
+        -math.log(10_000.0)
+        * torch.arange(half, dtype=torch.float32, device=positions.device)
+        / half
+    )
+    angles = positions.float()[..., None] * freqs
+    out = torch.cat([angles.sin(), angles.cos()], dim=-1)
+    return F.pad(out, (0, dim - 2 * half))
+
+
+class ConvBlock(nn.Module):
+    """Residual temporal convolution over frames: smooths patch borders, adds local detail."""
+
+    def __init__(self, channels: int, kernel: int = 5) -> None:
+        super().__init__()
+        self.norm = nn.GroupNorm(1, channels)
+        self.conv1 = nn.Conv1d(channels, channels, kernel, padding=kernel // 2)
+        self.conv2 = nn.Conv1d(channels, channels, kernel, padding=kernel // 2)
+
+    def forward(self, x: Tensor) -> Tensor:  # [B, C, T]
+        return x + self.conv2(F.gelu(self.conv1(F.gelu(self.norm(x)))))
+
+
+MOTION_FEATURES = MOTION_DIM + 4  # normalised pose (20), root (2), root velocity (2)
+
+
+class MotionEncoder(nn.Module):
+    """Training-only posterior q(z | motion): normalised motion features `[B, T, 24]` ->
+    (mean, log-variance) `[B, latent_dim]`. A summary token attends over position-encoded motion
+    tokens, so z can carry *when* things happen (the phase of a cycle), not only what happens."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        width = config.encoder_dim
+        self.patch = config.patch
+        self.embed = nn.Conv1d(
+            MOTION_FEATURES, width, kernel_size=config.patch, stride=config.patch
+        )
+        self.mix = nn.Sequential(  # per token: lets motion and position interact before pooling
+            nn.LayerNorm(width), nn.Linear(width, 2 * width), nn.GELU(), nn.Linear(2 * width, width)
+        )
+        self.summary = nn.Parameter(torch.zeros(width))
+        self.layer = nn.TransformerEncoderLayer(
+            width, 4, 2 * width, 0.0, activation="gelu", batch_first=True, norm_first=True
+        )
+        self.norm = nn.LayerNorm(width)
+        self.out = nn.Linear(width, 2 * config.latent_dim)
+
+    def forward(self, features: Tensor) -> tuple[Tensor, Tensor]:
+        frames = features.shape[1]
+        tokens_n = -(-frames // self.patch)
+        padded = F.pad(features, (0, 0, 0, tokens_n * self.patch - frames))
+        tokens = self.embed(padded.transpose(1, 2)).transpose(1, 2)  # [B, N, W]
+        centres = torch.arange(tokens_n, device=features.device) * self.patch + (self.patch - 1) / 2
+        tokens = tokens + sinusoidal_positions(centres, tokens.shape[-1])
+        tokens = tokens + self.mix(tokens)
+        summary = self.summary.expand(tokens.shape[0], 1, -1)
+        pooled = self.norm(self.layer(torch.cat([summary, tokens], dim=1))[:, 0])
+        mean, log_var = self.out(pooled).chunk(2, dim=-1)
+        return mean, log_var.clamp(-10.0, 10.0)
+
+
+class StickGenModel(nn.Module):
+    """Multi-task text(+plan)-to-motion transformer; see the module docstring."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        c = config
+        self.plan_embedding = nn.Embedding(c.num_actions + 1, c.plan_dim)
+        self.patchify = nn.Conv1d(c.plan_dim, c.d_model, kernel_size=c.patch, stride=c.patch)
+        self.text_mlp = nn.Sequential(
+            nn.Linear(c.text_dim, c.d_model), nn.GELU(), nn.Linear(c.d_model, c.d_model)
+        )
+        self.latent_proj = nn.Linear(c.latent_dim, c.d_model)
+        self.film = nn.Linear(c.d_model, 2 * c.d_model)  # FiLM of the positioned tokens
+        nn.init.zeros_(self.film.weight)
+        nn.init.zeros_(self.film.bias)
+        self.motion_encoder = MotionEncoder(c)
+        self.prefix = nn.Parameter(torch.zeros(c.d_model))
+        layer = nn.TransformerEncoderLayer(
+            c.d_model,
+            c.heads,
+            c.ff_dim,
+            c.dropout,
+            activation="gelu",
+            batch_first=True,
+            norm_first=True,
+        )
+        self.encoder = nn.TransformerEncoder(layer, c.layers, enable_nested_tensor=False)
+        self.final_norm = nn.LayerNorm(c.d_model)
+        self.unpatchify = nn.Linear(c.d_model, c.patch * c.decoder_channels)
+        self.plan_skip = nn.Linear(c.plan_dim, c.decoder_channels)
+        self.rhythm = nn.Linear(RHYTHM_SIZE, c.decoder_channels, bias=False)
+        self.rhythm_gain = nn.Linear(c.d_model, c.decoder_channels)
+        self.decoder = nn.Sequential(
+            *(ConvBlock(c.decoder_channels) for _ in range(c.decoder_blocks))
+        )
+        self.out_norm = nn.GroupNorm(1, c.decoder_channels)
+        self.heads = nn.ModuleDict(
+            {
+                "pose": nn.Linear(c.decoder_channels, MOTION_DIM),
+                "root": nn.Linear(c.decoder_channels, 2),
+                "velocity": nn.Linear(c.decoder_channels, 2),
+                "actions": nn.Linear(c.decoder_channels, c.num_actions),
+                "physics": nn.Linear(c.decoder_channels, PHYSICS_DIM),
+            }
+        )
+
+    def encode_motion(self, features: Tensor) -> tuple[Tensor, Tensor]:
+        """Training only: posterior (mean, log-variance) of z given target motion features."""
+        return self.motion_encoder(features)
+
+    def forward(
+        self,
+        text: Tensor,
+        plan: Tensor | None = None,
+        frames: int | None = None,
+        latent: Tensor | None = None,
+    ) -> dict[str, Tensor]:
+        """Generate normalised outputs for a batch.
+
+        text: float `[B, D]` sentence embeddings. plan: int `[B, T]` action ids, `NO_PLAN` where
+        unknown; None = no plan at all (then `frames` gives T). latent: `[B, latent_dim]`, None =
+        zeros (the prior's mode). Returns `pose [B,T,20]`, `root [B,T,2]`, `velocity [B,T,2]`,
+        `actions [B,T,num_actions]` (logits), `physics [B,T,6]`.
+        """
+        c = self.config
+        batch = text.shape[0]
+        if plan is None:
+            if frames is None:
+                raise StickGenError("give an action plan or a number of frames")
+            plan = torch.full((batch, frames), NO_PLAN, dtype=torch.long, device=text.device)
+        frames = plan.shape[1]
+        if frames < 1:
+            raise StickGenError("a clip needs at least one frame")
+        tokens_n = -(-frames // c.patch)
+        padded = F.pad(plan, (0, tokens_n * c.patch - frames), value=NO_PLAN)
+        plan_features = self.plan_embedding(padded)  # [B, Tp, A]
+        tokens = self.patchify(plan_features.transpose(1, 2)).transpose(1, 2)  # [B, N, d]
+        centres = torch.arange(tokens_n, device=text.device) * c.patch + (c.patch - 1) / 2
+        tokens = tokens + sinusoidal_positions(centres, c.d_model)
+        if latent is None:
+            latent = text.new_zeros(batch, c.latent_dim)
+        cond = self.text_mlp(text) + self.latent_proj(latent)  # [B, d]
+        scale, shift = self.film(cond)[:, None, :].chunk(2, dim=-1)
+        tokens = tokens * (1 + scale) + shift + cond[:, None, :]
+        sequence = torch.cat([(cond + self.prefix)[:, None, :], tokens], dim=1)
+        encoded = self.final_norm(self.encoder(sequence))[:, 1:]  # drop the prefix
+        per_frame = self.unpatchify(encoded).reshape(batch, tokens_n * c.patch, -1)
+        per_frame = per_frame[:, :frames] + self.plan_skip(plan_features[:, :frames])
+        rhythm = self.rhythm(rhythm_basis(frames, text.device))  # [T, C]
+        per_frame = per_frame + rhythm * self.rhythm_gain(cond)[:, None, :]
+        hidden = self.decoder(per_frame.transpose(1, 2))
+        hidden = F.gelu(self.out_norm(hidden)).transpose(1, 2)  # [B, T, C]
+        return {name: head(hidden) for name, head in self.heads.items()}
+
+
+def build_model(config: ModelConfig, seed: int = 0) -> StickGenModel:
+    """A freshly initialised model; the same seed gives the same weights."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return StickGenModel(config)
+
+
+def drop_plans(
+    plan: Tensor, probability: float, generator: torch.Generator | None = None
+) -> Tensor:
+    """Replace whole rows of `plan [B, T]` by the "no plan" token with the given probability."""
+    if probability <= 0:
+        return plan
+    drop = torch.rand(plan.shape[0], generator=generator, device=plan.device) < probability
+    return torch.where(drop[:, None], torch.full_like(plan, NO_PLAN), plan)
+
+
+# ---- motion representation -------------------------------------------------------------------
+
+
+def split_motion(motion: Tensor) -> tuple[Tensor, Tensor]:
+    """`[..., T, 20]` motion -> (pose `[..., T, 20]` relative to the root, root `[..., T, 2]`)."""
+    root = motion[..., list(ROOT_COLUMNS)]
+    return motion - root.tile(MOTION_DIM // 2), root
+
+
+def compose_motion(pose: Tensor, root: Tensor) -> Tensor:
+    """Inverse of `split_motion`: absolute motion = root + pose."""
+    return pose + root.tile(MOTION_DIM // 2)
+
+
+def root_velocity(root: Tensor, fps: float = FPS) -> Tensor:
+    """Root velocity in m/s, `[..., T, 2]`: central differences, one-sided at the ends."""
+    if root.shape[-2] < 2:
+        return torch.zeros_like(root)
+    return torch.gradient(root, spacing=1.0 / fps, dim=-2)[0]
+
+
+def predicted_root(outputs: dict[str, Tensor], stats: MotionStats, fps: float = FPS) -> Tensor:
+    """Root trajectory `[..., T, 2]` in metres from the heads.
+
+    Height comes from the position head. Horizontal position is the time integral (trapezoid) of
+    the velocity head, shifted so that its mean equals the position head's mean: travel then
+    follows the predicted speed exactly instead of an absolute x the text cannot pin down.
+    """
+    root = stats.denormalize("root", outputs["root"])
+    vx = stats.denormalize("velocity", outputs["velocity"])[..., 0]
+    steps = (vx[..., 1:] + vx[..., :-1]) / (2 * fps)
+    x = torch.cat([torch.zeros_like(vx[..., :1]), steps.cumsum(-1)], dim=-1)
+    x = x - x.mean(-1, keepdim=True) + root[..., 0].mean(-1, keepdim=True)
+    return torch.stack([x, root[..., 1]], dim=-1)
+
+
+def predicted_motion(outputs: dict[str, Tensor], stats: MotionStats, fps: float = FPS) -> Tensor:
+    """Absolute motion `[..., T, 20]` in metres: `predicted_root` + the pose head."""
+    return compose_motion(
+        stats.denormalize("pose", outputs["pose"]), predicted_root(outputs, stats, fps)
+    )
+
+
+@dataclass
+class MotionStats:
+    """Per-channel mean/std of the regression targets (computed on a train split)."""
+
+    mean: dict[str, Tensor]
+    std: dict[str, Tensor]
+
+    FIELDS = ("pose", "root", "velocity", "physics")
+    MIN_STD = 1e-2  # channels that never move (the root-relative hip) stay finite
+
+    def normalize(self, name: str, value: Tensor) -> Tensor:
+        return (value - self.mean[name]) / self.std[name]
+
+    def denormalize(self, name: str, value: Tensor) -> Tensor:
+        return value * self.std[name] + self.mean[name]
+
+    def to_dict(self) -> dict[str, dict[str, list[float]]]:
+        """Plain lists, safe for `torch.load(weights_only=True)`."""
+        return {
+            "mean": {k: v.tolist() for k, v in self.mean.items()},
+            "std": {k: v.tolist() for k, v in self.std.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, dict[str, list[float]]]) -> MotionStats:
+        try:
+            mean = {k: torch.tensor(data["mean"][k], dtype=torch.float32) for k in cls.FIELDS}
+            std = {k: torch.tensor(data["std"][k], dtype=torch.float32) for k in cls.FIELDS}
+        except (KeyError, TypeError) as exc:
+            raise StickGenError(
+                f"checkpoint normalisation statistics are incomplete: {exc}"
+            ) from None
+        return cls(mean, std)
+
+    @classmethod
+    def from_chunks(
+        cls, chunks: Iterable[tuple[np.ndarray, np.ndarray]], fps: float = FPS
+    ) -> MotionStats:
+        """Statistics over chunks of (motion `[n, T, 20]`, physics `[n, T, 6]`), float64 sums."""
+        sums: dict[str, np.ndarray] = {}
+        squares: dict[str, np.ndarray] = {}
+        count = 0
+        for motion_chunk, physics_chunk in chunks:
+            m = torch.from_numpy(np.asarray(motion_chunk, dtype=np.float32))
+            pose, root = split_motion(m)
+            values = {
+                "pose": pose,
+                "root": root,
+                "velocity": root_velocity(root, fps),
+                "physics": torch.from_numpy(np.asarray(physics_chunk, dtype=np.float32)),
+            }
+            for name, v in values.items():
+                flat = v.reshape(-1, v.shape[-1]).double()
+                sums[name] = sums.get(name, 0) + flat.sum(0).numpy()
+                squares[name] = squares.get(name, 0) + (flat**2).sum(0).numpy()
+            count += m.shape[0] * m.shape[1]
+        if count == 0:
+            raise StickGenError("cannot compute normalisation statistics from zero samples")
+        mean = {k: sums[k] / count for k in cls.FIELDS}
+        std = {
+            k: np.sqrt(np.maximum(squares[k] / count - mean[k] ** 2, 0.0)).clip(min=cls.MIN_STD)
+            for k in cls.FIELDS
+        }
+        return cls(
+            {k: torch.tensor(v, dtype=torch.float32) for k, v in mean.items()},
+            {k: torch.tensor(v, dtype=torch.float32) for k, v in std.items()},
+        )

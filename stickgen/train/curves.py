@@ -1,0 +1,59 @@
+"""Training records beside the checkpoints: `metrics.jsonl` and `loss_curve.png`."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+METRICS = "metrics.jsonl"
+CURVE = "loss_curve.png"
+
+
+def write_metrics(out_dir: Path, history: list[dict[str, Any]]) -> Path:
+    """Rewrite `metrics.jsonl` (one JSON object per epoch) atomically from the full history."""
+    path = Path(out_dir) / METRICS
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as fh:
+        for row in history:
+            fh.write(json.dumps(row, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def read_metrics(out_dir: Path) -> list[dict[str, Any]]:
+    path = Path(out_dir) / METRICS
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def plot_loss_curve(out_dir: Path, history: list[dict[str, Any]]) -> Path:
+    """Train loss and validation losses (with plan, text only) per epoch, written atomically."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    path = Path(out_dir) / CURVE
+    fig = Figure(figsize=(7, 4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    epochs = [row["epoch"] for row in history]
+    for key, label in (
+        ("train_loss", "train"),
+        ("val_loss", "val (text + plan)"),
+        ("val_loss_text", "val (text only)"),
+    ):
+        values = [row.get(key) for row in history]
+        if any(v is not None for v in values):
+            ax.plot(epochs, values, marker="o", markersize=3, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_yscale("log")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    tmp = path.with_name(".tmp." + path.name)
+    fig.savefig(tmp, format="png")
+    os.replace(tmp, path)
+    return path

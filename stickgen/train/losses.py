@@ -1,0 +1,127 @@
+"""The multi-task training loss: every head against its target, plus smoothness and bone length."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import Tensor
+from torch.nn import functional as F
+
+from stickgen.model import MotionStats, StickGenModel, drop_plans, root_velocity, split_motion
+from stickgen.schema import FPS
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    """Weights of the loss terms (see `multitask_loss`)."""
+
+    pose: float = 1.0
+    position: float = 1.0
+    velocity: float = 0.5
+    action: float = 0.5
+    physics: float = 0.25
+    smoothness: float = 1.0
+    segment: float = 2.0
+    kl: float = 0.01
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def segment_lengths(motion: Tensor) -> Tensor:
+    """`[..., 5]` lengths of the five segments of `[..., 20]` motion."""
+    seg = motion.reshape(*motion.shape[:-1], 5, 2, 2)
+    return (seg[..., 1, :] - seg[..., 0, :]).norm(dim=-1)
+
+
+def second_difference(x: Tensor) -> Tensor:
+    """x[t+1] - 2 x[t] + x[t-1] along the frame axis (-2)."""
+    return x[..., 2:, :] - 2 * x[..., 1:-1, :] + x[..., :-2, :]
+
+
+def targets(batch: dict[str, Tensor], stats: MotionStats, fps: float = FPS) -> dict[str, Tensor]:
+    """Normalised regression targets of a batch (keys match the model's heads)."""
+    pose, root = split_motion(batch["motion"])
+    return {
+        "pose": stats.normalize("pose", pose),
+        "root": stats.normalize("root", root),
+        "velocity": stats.normalize("velocity", root_velocity(root, fps)),
+        "physics": stats.normalize("physics", batch["physics"]),
+        "actions": batch["actions"],
+    }
+
+
+def motion_features(tgt: dict[str, Tensor]) -> Tensor:
+    """The motion encoder's input `[B, T, 24]`: normalised pose, root and root velocity."""
+    return torch.cat([tgt["pose"], tgt["root"], tgt["velocity"]], dim=-1)
+
+
+FREE_BITS = 0.25  # nats per latent dimension the encoder may use without penalty
+
+
+def kl_divergence(mean: Tensor, log_var: Tensor, free_bits: float = FREE_BITS) -> Tensor:
+    """KL(N(mean, exp(log_var)) || N(0, I)) summed over latent dims, each dim's batch mean
+    clamped below at `free_bits` (so the encoder is not pushed into ignoring the motion)."""
+    per_dim = 0.5 * (mean**2 + log_var.exp() - 1.0 - log_var).mean(dim=0)
+    return per_dim.clamp(min=free_bits).sum()
+
+
+def multitask_loss(
+    outputs: dict[str, Tensor],
+    batch: dict[str, Tensor],
+    stats: MotionStats,
+    weights: LossWeights,
+    fps: float = FPS,
+    *,
+    tgt: dict[str, Tensor] | None = None,
+    posterior: tuple[Tensor, Tensor] | None = None,
+) -> tuple[Tensor, dict[str, float]]:
+    """Weighted sum of the terms below; returns (total, {term: value}).
+
+    pose / position / velocity / physics: MSE of the normalised head outputs against normalised
+    targets (physics is matched to the data's own track: no constant gravity is imposed).
+    action: per-frame cross-entropy. smoothness: MSE between the second differences (over frames)
+    of predicted and true normalised pose+root, so motion is as smooth as the data, not stiffer.
+    segment: mean absolute error of the five segment lengths of the predicted pose, in metres.
+    kl: only in training, when the latent came from the motion encoder (`posterior`).
+    """
+    tgt = tgt if tgt is not None else targets(batch, stats, fps)
+    terms = {
+        "pose": F.mse_loss(outputs["pose"], tgt["pose"]),
+        "position": F.mse_loss(outputs["root"], tgt["root"]),
+        "velocity": F.mse_loss(outputs["velocity"], tgt["velocity"]),
+        "physics": F.mse_loss(outputs["physics"], tgt["physics"]),
+        "action": F.cross_entropy(outputs["actions"].flatten(0, 1), tgt["actions"].flatten()),
+    }
+    if outputs["pose"].shape[-2] >= 3:
+        pred = torch.cat([outputs["pose"], outputs["root"]], dim=-1)
+        true = torch.cat([tgt["pose"], tgt["root"]], dim=-1)
+        terms["smoothness"] = F.mse_loss(second_difference(pred), second_difference(true))
+    else:
+        terms["smoothness"] = outputs["pose"].new_zeros(())
+    pred_pose = stats.denormalize("pose", outputs["pose"])
+    true_pose, _ = split_motion(batch["motion"])
+    terms["segment"] = (segment_lengths(pred_pose) - segment_lengths(true_pose)).abs().mean()
+    if posterior is not None:
+        terms["kl"] = kl_divergence(*posterior)
+    w = weights.to_dict()
+    total = sum(w[name] * value for name, value in terms.items())
+    return total, {name: float(value.detach()) for name, value in terms.items()}
+
+
+def training_loss(
+    model: StickGenModel,
+    batch: dict[str, Tensor],
+    stats: MotionStats,
+    weights: LossWeights,
+    plan_dropout: float,
+) -> tuple[Tensor, dict[str, float]]:
+    """One training forward pass: drop plans at random, draw z from the motion encoder's
+    posterior (reparameterised), generate, and score with `multitask_loss` + KL."""
+    tgt = targets(batch, stats)
+    mean, log_var = model.encode_motion(motion_features(tgt))
+    latent = mean + torch.randn_like(mean) * (0.5 * log_var).exp()
+    plan = drop_plans(batch["actions"], plan_dropout)
+    outputs = model(batch["text"], plan, latent=latent)
+    return multitask_loss(outputs, batch, stats, weights, tgt=tgt, posterior=(mean, log_var))

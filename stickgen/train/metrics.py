@@ -1,0 +1,86 @@
+"""Validation by generation: the model sees only text (and optionally the action plan), never the
+target motion, and its output is compared with the data.
+
+Metric definitions (all averaged over every frame of every validation sample):
+
+- val_loss: the training loss (`multitask_loss`, same weights) of the generated outputs.
+- val_smoothness: mean absolute second difference over frames of the 20 joint coordinates of the
+  generated absolute motion, |x[t+1] - 2 x[t] + x[t-1]|, in metres per frame^2 (multiply by
+  fps^2 = 625 for m/s^2). Lower is smoother; `val_smoothness_data` is the same on the true motion,
+  the value to aim for.
+- val_position: mean Euclidean distance between generated and true root (hip) position, metres.
+- val_action_accuracy: share of frames where the action head's argmax equals the true label.
+
+`evaluate` reports these with the plan given (`val_*`) and from text alone (`val_*_text`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from stickgen.model import NO_PLAN, MotionStats, StickGenModel, predicted_motion, split_motion
+from stickgen.train.batches import BatchReader, split_batches
+from stickgen.train.losses import LossWeights, multitask_loss, second_difference
+
+
+def smoothness(motion: Tensor) -> Tensor:
+    """Per-sample mean |second difference| of `[B, T, 20]` motion, metres / frame^2, `[B]`."""
+    if motion.shape[-2] < 3:
+        return motion.new_zeros(motion.shape[0])
+    return second_difference(motion).abs().mean(dim=(-1, -2))
+
+
+def position_error(pred_motion: Tensor, true_motion: Tensor) -> Tensor:
+    """Per-sample mean Euclidean root (hip) distance in metres, `[B]`."""
+    _, pred_root = split_motion(pred_motion)
+    _, true_root = split_motion(true_motion)
+    return (pred_root - true_root).norm(dim=-1).mean(dim=-1)
+
+
+def action_accuracy(logits: Tensor, labels: Tensor) -> Tensor:
+    """Per-sample share of frames whose argmax matches the label, `[B]`."""
+    return (logits.argmax(dim=-1) == labels).float().mean(dim=-1)
+
+
+@torch.inference_mode()
+def evaluate(
+    model: StickGenModel,
+    reader: BatchReader,
+    indices: np.ndarray,
+    stats: MotionStats,
+    weights: LossWeights,
+    batch_size: int = 64,
+) -> dict[str, float]:
+    """Generate every sample of `indices` with and without its plan and score it (see module)."""
+    was_training = model.training
+    model.eval()
+    sums: dict[str, float] = {}
+    count = 0
+    try:
+        for batch_idx in split_batches(np.asarray(indices), batch_size):
+            batch = reader.read(batch_idx)
+            n = int(batch["text"].shape[0])
+            no_plan = torch.full_like(batch["actions"], NO_PLAN)
+            for suffix, plan in (("", batch["actions"]), ("_text", no_plan)):
+                out = model(batch["text"], plan)
+                loss, _ = multitask_loss(out, batch, stats, weights)
+                motion = predicted_motion(out, stats)
+                values = {
+                    "val_loss": float(loss) * n,
+                    "val_smoothness": float(smoothness(motion).sum()),
+                    "val_position": float(position_error(motion, batch["motion"]).sum()),
+                    "val_action_accuracy": float(
+                        action_accuracy(out["actions"], batch["actions"]).sum()
+                    ),
+                }
+                for key, value in values.items():
+                    sums[key + suffix] = sums.get(key + suffix, 0.0) + value
+            sums["val_smoothness_data"] = sums.get("val_smoothness_data", 0.0) + float(
+                smoothness(batch["motion"]).sum()
+            )
+            count += n
+    finally:
+        model.train(was_training)
+    return {key: value / max(count, 1) for key, value in sums.items()}

@@ -1,0 +1,145 @@
+"""The text-to-motion model: sizes, determinism, shapes, motion representation, statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from tiny_motion_data import make_clip
+
+from stickgen.errors import StickGenError
+from stickgen.model import (
+    NO_PLAN,
+    PRESETS,
+    ModelConfig,
+    MotionStats,
+    build_model,
+    compose_motion,
+    count_parameters,
+    drop_plans,
+    preset_config,
+    root_velocity,
+    split_motion,
+)
+from stickgen.physics import physics_from_motion
+from stickgen.schema import FPS, NUM_ACTIONS, ActionType
+
+
+@pytest.mark.parametrize("text_dim", [384, 768, 1024])
+def test_base_preset_is_the_plans_15_5m_parameter_model(text_dim):
+    count = count_parameters(build_model(preset_config("base", text_dim)))
+    assert abs(count - 15.5e6) / 15.5e6 < 0.03, count
+
+
+def test_preset_sizes_are_ordered_and_small_is_1_to_3m():
+    counts = {p: count_parameters(build_model(preset_config(p, 384))) for p in PRESETS}
+    assert 1e6 <= counts["small"] <= 3e6
+    assert counts["tiny"] < counts["small"] < counts["base"]
+    # the text projection grows with the embedding size read from the dataset
+    d_model = PRESETS["small"]["d_model"]
+    bigger = count_parameters(build_model(preset_config("small", 1024)))
+    assert bigger - counts["small"] == (1024 - 384) * d_model
+
+
+def test_unknown_preset_and_bad_dims_are_user_errors():
+    with pytest.raises(StickGenError, match="preset"):
+        preset_config("huge", 384)
+    with pytest.raises(StickGenError):
+        preset_config("tiny", 0)
+    with pytest.raises(StickGenError, match="unknown model config"):
+        ModelConfig.from_dict({**preset_config("tiny", 8).to_dict(), "extra": 1})
+
+
+def test_init_is_deterministic_given_a_seed():
+    config = preset_config("tiny", 32)
+    a, b, c = build_model(config, seed=3), build_model(config, seed=3), build_model(config, 4)
+    sa, sb, sc = a.state_dict(), b.state_dict(), c.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert any(not torch.equal(sa[k], sc[k]) for k in sa)
+    assert ModelConfig.from_dict(config.to_dict()) == config
+
+
+@pytest.mark.parametrize("frames", [1, 7, 100, 250, 333])
+def test_forward_shapes_for_any_duration(frames):
+    model = build_model(preset_config("tiny", 32)).eval()
+    text = torch.randn(2, 32)
+    plan = torch.randint(0, NUM_ACTIONS, (2, frames))
+    for out in (model(text, plan), model(text, None, frames=frames)):
+        assert out["pose"].shape == (2, frames, 20)
+        assert out["root"].shape == out["velocity"].shape == (2, frames, 2)
+        assert out["actions"].shape == (2, frames, NUM_ACTIONS)
+        assert out["physics"].shape == (2, frames, 6)
+        assert all(torch.isfinite(v).all() for v in out.values())
+
+
+def test_output_depends_on_text_and_plan_not_on_batch_neighbours():
+    model = build_model(preset_config("tiny", 16)).eval()
+    text = torch.randn(3, 16)
+    plan = torch.randint(0, NUM_ACTIONS, (3, 50))
+    with torch.no_grad():
+        full = model(text, plan)["pose"]
+        alone = model(text[:1], plan[:1])["pose"]
+        other_text = model(text[1:2], plan[:1])["pose"]
+        no_plan = model(text[:1], None, frames=50)["pose"]
+    torch.testing.assert_close(full[:1], alone, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(alone, other_text)
+    assert not torch.allclose(alone, no_plan)
+
+
+def test_missing_plan_and_frames_is_an_error():
+    model = build_model(preset_config("tiny", 16))
+    with pytest.raises(StickGenError):
+        model(torch.randn(1, 16))
+
+
+def test_drop_plans_replaces_whole_rows():
+    plan = torch.randint(0, NUM_ACTIONS, (64, 20))
+    assert torch.equal(drop_plans(plan, 0.0), plan)
+    assert (drop_plans(plan, 1.0) == NO_PLAN).all()
+    torch.manual_seed(0)
+    dropped = drop_plans(plan, 0.5)
+    rows = (dropped == NO_PLAN).all(dim=1)
+    kept = (dropped == plan).all(dim=1)
+    assert bool((rows | kept).all()) and 10 < int(rows.sum()) < 54
+
+
+def test_motion_split_round_trip_and_root_is_the_hip():
+    rng = np.random.default_rng(0)
+    motion = torch.from_numpy(np.stack([make_clip(ActionType.WALK, 60, rng) for _ in range(2)]))
+    pose, root = split_motion(motion)
+    torch.testing.assert_close(root, motion[..., 2:4])
+    assert pose[..., 2:4].abs().max() == 0  # the hip is the origin of the pose
+    torch.testing.assert_close(compose_motion(pose, root), motion)
+    # a walk moves the root forward at its speed
+    velocity = root_velocity(root)
+    assert 1.0 < float(velocity[..., 0].mean()) < 1.8
+
+
+def test_root_velocity_matches_finite_differences_of_the_physics_track():
+    # for a rigid translation the centre of mass moves exactly like the hip
+    rng = np.random.default_rng(1)
+    clip = make_clip(ActionType.IDLE, 40, rng)
+    clip[:, 0::2] += (np.arange(40) * 0.02)[:, None] ** 2
+    _, root = split_motion(torch.from_numpy(clip))
+    physics = physics_from_motion(clip, FPS)
+    np.testing.assert_allclose(root_velocity(root).numpy(), physics[:, :2], atol=1e-4)
+
+
+def test_motion_stats_match_numpy_and_round_trip():
+    rng = np.random.default_rng(2)
+    motion = np.stack([make_clip(a, 30, rng) for a in (ActionType.WALK, ActionType.JUMP) * 3])
+    physics = physics_from_motion(motion)
+    stats = MotionStats.from_chunks([(motion[:4], physics[:4]), (motion[4:], physics[4:])])
+    flat_physics = physics.reshape(-1, 6)
+    np.testing.assert_allclose(stats.mean["physics"], flat_physics.mean(0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        stats.std["physics"], np.maximum(flat_physics.std(0), MotionStats.MIN_STD), rtol=1e-3
+    )
+    assert float(stats.std["pose"][2]) == pytest.approx(MotionStats.MIN_STD)  # the hip is fixed
+    again = MotionStats.from_dict(stats.to_dict())
+    for name in MotionStats.FIELDS:
+        assert torch.equal(again.mean[name], stats.mean[name])
+        value = torch.randn(5, len(stats.mean[name]))
+        torch.testing.assert_close(stats.denormalize(name, stats.normalize(name, value)), value)
+    with pytest.raises(StickGenError):
+        MotionStats.from_chunks([])

@@ -1,0 +1,246 @@
+"""Training: schedule, loss going down, checkpoints (atomic, strict), resume, refusals, CLI."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from tiny_motion_data import embed_tiny_dataset, write_tiny_dataset
+
+from stickgen.cli import main
+from stickgen.data.store import Dataset
+from stickgen.errors import Cancelled, StickGenError
+from stickgen.model import build_model
+from stickgen.train import LossWeights, load_checkpoint, model_from_checkpoint, train
+from stickgen.train.batches import BatchReader
+from stickgen.train.checkpoint import save_checkpoint
+from stickgen.train.metrics import evaluate
+from stickgen.train.schedule import learning_rate
+
+FAST = dict(preset="tiny", batch_size=8, accumulate=1, lr=3e-3, warmup_epochs=1, threads=1)
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory, text_model_path):
+    path = write_tiny_dataset(tmp_path_factory.mktemp("data") / "tiny")
+    return embed_tiny_dataset(path, text_model_path)
+
+
+@pytest.fixture(scope="module")
+def trained(dataset, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    seen = []
+
+    def on_checkpoint(info):
+        seen.append({**info, "existed": (out / info["path"].split("/")[-1]).exists()})
+
+    result = train(dataset, out, epochs=6, checkpoint_every=3, on_checkpoint=on_checkpoint, **FAST)
+    return result, seen
+
+
+def test_warmup_then_cosine_schedule_values():
+    kw = dict(base_lr=1e-3, warmup_steps=10, total_steps=50)
+    assert learning_rate(0, **kw) == pytest.approx(1e-4)
+    assert learning_rate(4, **kw) == pytest.approx(5e-4)
+    assert learning_rate(9, **kw) == pytest.approx(1e-3)  # warmup ends at the peak
+    assert learning_rate(10, **kw) == pytest.approx(1e-3)
+    assert learning_rate(30, **kw) == pytest.approx(5e-4)  # half way through the cosine
+    assert learning_rate(20, **kw) == pytest.approx(1e-3 * (1 + math.cos(math.pi / 4)) / 2)
+    assert learning_rate(50, **kw) == pytest.approx(0.0, abs=1e-12)
+    assert learning_rate(80, **kw) == pytest.approx(0.0, abs=1e-12)
+    rates = [learning_rate(s, **kw) for s in range(50)]
+    assert all(a <= b for a, b in itertools.pairwise(rates[:10]))
+    assert all(a >= b for a, b in itertools.pairwise(rates[10:]))
+    assert learning_rate(0, base_lr=1.0, warmup_steps=0, total_steps=4) == 1.0
+
+
+def test_training_lowers_the_generation_loss(dataset, trained):
+    result, _ = trained
+    ds = Dataset(dataset)
+    payload = load_checkpoint(result.best_checkpoint)
+    model, stats = model_from_checkpoint(payload)
+    fresh = build_model(model.config, seed=0)
+    val = ds.split_indices("val")
+    reader = BatchReader(ds)
+    before = evaluate(fresh, reader, val, stats, LossWeights())
+    after = evaluate(model, reader, val, stats, LossWeights())
+    assert after["val_loss"] < 0.75 * before["val_loss"]
+    assert after["val_loss_text"] < 0.75 * before["val_loss_text"]
+    assert after["val_action_accuracy"] > before["val_action_accuracy"]
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+    assert payload["val_loss"] == pytest.approx(after["val_loss"], rel=1e-4)
+
+
+def test_run_writes_checkpoints_metrics_and_curve(dataset, trained):
+    result, seen = trained
+    out = result.out_dir
+    names = {p.name for p in out.iterdir()}
+    assert {"checkpoint_epoch_3.pt", "checkpoint_epoch_6.pt", "best.pt", "last.pt"} <= names
+    assert {"metrics.jsonl", "loss_curve.png"} <= names
+    assert not [n for n in names if n.endswith(".tmp")]
+    assert (out / "loss_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == list(range(1, 7))
+    for key in (
+        "train_loss",
+        "val_loss",
+        "val_loss_text",
+        "val_smoothness",
+        "val_position",
+        "val_action_accuracy",
+        "val_action_accuracy_text",
+        "val_smoothness_data",
+    ):
+        assert all(np.isfinite(r[key]) for r in rows), key
+    # callbacks came after each file was in place, for every kind of checkpoint
+    assert all(info["existed"] for info in seen)
+    assert {i["kind"] for i in seen} == {"epoch", "best", "last"}
+    assert [i["epoch"] for i in seen if i["kind"] == "last"] == list(range(1, 7))
+    best = min(rows, key=lambda r: r["val_loss"])
+    payload = load_checkpoint(out / "best.pt")
+    assert payload["epoch"] == best["epoch"] and payload["val_loss"] == best["val_loss"]
+    ds = Dataset(dataset)
+    assert payload["dataset_id"] == ds.dataset_id
+    assert payload["embedding_model"] == ds.embedding_model
+    for key in ("train_loss", "val_smoothness", "val_position", "val_action_accuracy"):
+        assert isinstance(payload[key], float)
+    assert payload["config"]["preset"] == "tiny"
+    assert payload["config"]["model"]["text_dim"] == ds.embeddings.shape[1]
+    assert set(payload["config"]["stats"]["mean"]) == {"pose", "root", "velocity", "physics"}
+    assert {"optimizer", "scheduler", "rng", "resume"} <= set(payload)
+
+
+def test_checkpoint_round_trip_is_strict(trained, tmp_path):
+    result, _ = trained
+    payload = load_checkpoint(result.best_checkpoint)
+    model, _ = model_from_checkpoint(payload)
+    again, _ = model_from_checkpoint(load_checkpoint(result.best_checkpoint))
+    text, plan = torch.randn(2, model.config.text_dim), torch.randint(0, 46, (2, 60))
+    with torch.no_grad():
+        out, out_again = model(text, plan), again(text, plan)
+        untrained = build_model(model.config, seed=0).eval()(text, plan)
+    for key in out:
+        assert torch.equal(out[key], out_again[key])
+    assert not torch.allclose(out["pose"], untrained["pose"], atol=1e-3)
+
+    missing = {**payload, "model": dict(payload["model"])}
+    missing["model"].pop(next(iter(missing["model"])))
+    extra = {**payload, "model": {**payload["model"], "surplus.weight": torch.zeros(1)}}
+    key = "heads.pose.weight"
+    shaped = {**payload, "model": {**payload["model"], key: torch.zeros(3, 3)}}
+    for bad in (missing, extra, shaped):
+        path = save_checkpoint(tmp_path / "bad.pt", bad)
+        with pytest.raises(StickGenError, match="weights do not match"):
+            model_from_checkpoint(load_checkpoint(path), path)
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(StickGenError):
+        load_checkpoint(tmp_path / "junk.pt")
+    torch.save({"format": "other"}, tmp_path / "foreign.pt")
+    with pytest.raises(StickGenError, match="not a Stick-Gen checkpoint"):
+        load_checkpoint(tmp_path / "foreign.pt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.pt", "foreign.pt", "junk.pt"]
+
+
+def test_resume_after_stop_gives_the_same_weights(dataset, tmp_path):
+    settings = dict(FAST, batch_size=4, accumulate=2, epochs=3, checkpoint_every=1, seed=5)
+    straight = train(dataset, tmp_path / "a", **settings)
+
+    calls = {"n": 0}
+
+    def stop_after_seven() -> bool:
+        calls["n"] += 1
+        return calls["n"] == 7  # mid-way through epoch 2 (5 optimizer steps per epoch)
+
+    with pytest.raises(Cancelled):
+        train(dataset, tmp_path / "b", should_stop=stop_after_seven, **settings)
+    stopped = load_checkpoint(tmp_path / "b" / "last.pt")
+    assert stopped["epoch"] == 1 and stopped["step"] == 7 and stopped["resume"]["batch"] == 4
+    resumed = train(dataset, tmp_path / "b", resume=True, **settings)
+
+    a = load_checkpoint(tmp_path / "a" / "last.pt")
+    b = load_checkpoint(tmp_path / "b" / "last.pt")
+    assert a["step"] == b["step"] == resumed.steps == 15
+    assert set(a["model"]) == set(b["model"])
+    for key in a["model"]:
+        assert torch.equal(a["model"][key], b["model"][key]), key
+    for sa, sb in zip(
+        a["optimizer"]["state"].values(), b["optimizer"]["state"].values(), strict=True
+    ):
+        assert torch.equal(sa["exp_avg_sq"], sb["exp_avg_sq"])
+    for ra, rb in zip(straight.history, resumed.history, strict=True):
+        assert ra["val_loss"] == rb["val_loss"] and ra["train_loss"] == pytest.approx(
+            rb["train_loss"]
+        )
+    # resuming a finished run changes nothing
+    done = train(dataset, tmp_path / "b", resume=True, **settings)
+    assert done.steps == 15 and len(done.history) == 3
+
+
+def test_refusals_are_clear_user_errors(dataset, trained, tmp_path, text_model_path):
+    result, _ = trained
+    bare = write_tiny_dataset(tmp_path / "bare", num_samples=12, frames=20)
+    with pytest.raises(StickGenError, match="no text embeddings"):
+        train(bare, tmp_path / "x", epochs=1, **FAST)
+    with pytest.raises(StickGenError, match=r"expected 'BAAI/bge-large-en-v1\.5'"):
+        train(
+            dataset,
+            tmp_path / "y",
+            epochs=1,
+            expected_embedding_model="BAAI/bge-large-en-v1.5",
+            **FAST,
+        )
+    with pytest.raises(StickGenError, match="already holds a training run"):
+        train(dataset, result.out_dir, epochs=1, **FAST)
+    copy = tmp_path / "copy"
+    shutil.copytree(result.out_dir, copy)
+    with pytest.raises(StickGenError, match="'tiny' model, asked for 'small'"):
+        train(dataset, copy, epochs=6, resume=True, **{**FAST, "preset": "small"})
+    with pytest.raises(StickGenError, match="batch_size=8"):
+        train(dataset, copy, epochs=6, resume=True, **{**FAST, "batch_size": 2})
+    other = write_tiny_dataset(tmp_path / "other", seed=9)
+    embed_tiny_dataset(other, text_model_path)
+    with pytest.raises(StickGenError, match="trained on dataset"):
+        train(other, copy, epochs=6, resume=True, **FAST)
+    for bad in (dict(epochs=0), dict(warmup_epochs=5, epochs=2), dict(lr=0.0)):
+        with pytest.raises(StickGenError):
+            train(dataset, tmp_path / "z", **{**FAST, "epochs": 2, **bad})
+
+
+def test_cli_train_on_a_tiny_dataset(dataset, tmp_path, capsys):
+    out = tmp_path / "cli"
+    args = [
+        "train",
+        str(dataset),
+        "--out",
+        str(out),
+        "--preset",
+        "tiny",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "8",
+        "--accumulate",
+        "1",
+        "--warmup-epochs",
+        "1",
+        "--threads",
+        "1",
+    ]
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 0
+    assert (out / "best.pt").exists() and (out / "last.pt").exists()
+    assert "trained tiny" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)  # the run exists and --resume was not given
+    assert exit_info.value.code == 2
+    assert "already holds a training run" in " ".join(capsys.readouterr().err.split())
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--resume", "--epochs", "3"])
+    assert exit_info.value.code == 0
+    assert load_checkpoint(out / "last.pt")["epoch"] == 3
