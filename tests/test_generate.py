@@ -28,7 +28,7 @@ from stickgen.errors import Cancelled, StickGenError
 from stickgen.schema import CLIP_FRAMES, NUM_ACTIONS
 
 NUM_BASE = 96
-BATCH = 32  # three batches
+BATCH = 16  # six batches: more than a 2-worker pool keeps in flight
 DATA_FILES = [f"{name}.npy" for name in PER_SAMPLE_FIELDS] + ["descriptions.jsonl"]
 
 
@@ -58,7 +58,7 @@ def test_same_seed_gives_the_same_bytes_whatever_the_workers(dataset, tmp_path):
 def test_shards_merge_to_the_unsharded_dataset(dataset, tmp_path):
     shards = [_generate(tmp_path / f"shard{i}", seed=3, shard=(i, 3)) for i in range(3)]
     sizes = [len(Dataset(s)) for s in shards]
-    assert sizes == [5 * BATCH] * 3
+    assert sizes == [2 * 5 * BATCH] * 3
     merged = merge_datasets(shards, tmp_path / "merged")
     _same_files(dataset, merged)
     whole, joined = Dataset(dataset).manifest, Dataset(merged).manifest
@@ -67,7 +67,7 @@ def test_shards_merge_to_the_unsharded_dataset(dataset, tmp_path):
     assert Dataset(shards[1]).manifest["generator"]["shard"] == {
         "index": 1,
         "count": 3,
-        "scenes": [BATCH, 2 * BATCH],
+        "scenes": [2 * BATCH, 4 * BATCH],
     }
 
 
@@ -204,7 +204,7 @@ def test_description_naming_a_side_is_refused(tmp_path, monkeypatch):
         ({"num_base": 0}, "at least 1"),
         ({"num_base": -5}, "at least 1"),
         ({"shard": (3, 3)}, "does not exist"),
-        ({"shard": (0, 4)}, "only 3 batches"),
+        ({"shard": (0, 7)}, "only 6 batches"),
         ({"val_fraction": 0.6, "test_fraction": 0.5}, "split fractions"),
         ({"workers": 0}, "workers"),
     ],

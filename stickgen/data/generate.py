@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from stickgen.data.augment import AugmentConfig, ClipBatch, augment_batch, mentions_side
-from stickgen.data.store import AUGMENTATIONS, DatasetWriter
+from stickgen.data.store import AUGMENTATIONS, DatasetWriter, RowSlot, write_rows
 from stickgen.errors import Cancelled, StickGenError
 from stickgen.progress import Progress, no_progress
 from stickgen.schema import CLIP_FRAMES, FPS, NUM_ACTIONS, action_vocabulary
@@ -70,7 +70,8 @@ class BatchResult:
     batch: int
     first_scene: int
     descriptions: list[str]
-    fields: dict[str, np.ndarray]
+    histogram: np.ndarray  # frames per action label
+    fields: dict[str, np.ndarray]  # per-sample arrays; {} once a worker wrote them to the files
 
     def __len__(self) -> int:
         return len(self.descriptions)
@@ -139,7 +140,22 @@ def generate_batch(recipe: Recipe, batch: int) -> BatchResult:
         ),
     }
     descriptions = [scene.description for scene in scenes for _ in range(copies)]
-    return BatchResult(batch, scene_ids.start, descriptions, fields)
+    histogram = np.bincount(fields["actions"].ravel(), minlength=NUM_ACTIONS)
+    return BatchResult(batch, scene_ids.start, descriptions, histogram, fields)
+
+
+def _generate_into_files(
+    recipe: Recipe, batch: int, slots: dict[str, RowSlot], first_scene: int
+) -> BatchResult:
+    """Worker side: generate one batch and write its rows straight into the dataset files, so
+    that only descriptions and counts travel back to the main process."""
+    result = generate_batch(recipe, batch)
+    start = (result.first_scene - first_scene) * len(recipe.kinds)
+    result.fields["source"] = np.zeros(len(result), dtype=np.uint8)
+    for name, rows in result.fields.items():
+        write_rows(slots[name], start, rows)
+    result.fields = {}
+    return result
 
 
 def default_workers() -> int:
@@ -150,8 +166,12 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def _run_batches(recipe: Recipe, batches: range, workers: int) -> Iterator[BatchResult]:
-    """Results of `batches` in order, computed in-process or by a pool with a bounded window."""
+def _run_batches(
+    recipe: Recipe, batches: range, workers: int, writer: DatasetWriter, first_scene: int
+) -> Iterator[BatchResult]:
+    """Results of `batches` in order: computed in-process (rows returned), or by a pool of
+    worker processes that write rows into the files themselves, at most 2 batches per worker
+    in flight."""
     if workers <= 1 or len(batches) <= 1 or multiprocessing.current_process().daemon:
         # Daemonic processes (e.g. a Celery prefork child) may not start children: run inline.
         for batch in batches:
@@ -159,18 +179,21 @@ def _run_batches(recipe: Recipe, batches: range, workers: int) -> Iterator[Batch
         return
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context)
-    pending: deque[Future[BatchResult]] = deque()
+    slots = writer.slots()
+
+    def submit(batch: int) -> Future[BatchResult]:
+        return pool.submit(_generate_into_files, recipe, batch, slots, first_scene)
+
     todo = iter(batches)
+    pending: deque[Future[BatchResult]] = deque(
+        submit(batch) for _, batch in zip(range(2 * workers), todo, strict=False)
+    )
     try:
-        for batch in todo:
-            pending.append(pool.submit(generate_batch, recipe, batch))
-            if len(pending) >= 2 * workers:
-                break
         while pending:
             result = pending.popleft().result()
             next_batch = next(todo, None)
             if next_batch is not None:
-                pending.append(pool.submit(generate_batch, recipe, next_batch))
+                pending.append(submit(next_batch))
             yield result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -287,12 +310,15 @@ def generate_dataset(
         if stop():
             raise Cancelled("dataset generation cancelled before it started")
         progress(0, total, "generating")
-        results = _run_batches(recipe, batches, workers or default_workers())
+        results = _run_batches(recipe, batches, workers or default_workers(), writer, first_scene)
         try:
             for done, result in enumerate(results, start=1):
                 start = (result.first_scene - first_scene) * per_scene
-                writer.write(start, descriptions=result.descriptions, **result.fields)
-                histogram += np.bincount(result.fields["actions"].ravel(), minlength=NUM_ACTIONS)
+                if result.fields:
+                    writer.write(start, descriptions=result.descriptions, **result.fields)
+                else:  # a worker wrote the rows
+                    writer.adopt(start, descriptions=result.descriptions)
+                histogram += result.histogram
                 progress(start + len(result), total, f"batch {done}/{len(batches)}")
                 if stop() and done < len(batches):
                     raise Cancelled(f"dataset generation cancelled after {done} batches")

@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -141,14 +142,30 @@ class DatasetWriter:
     def write(self, start: int, *, descriptions: Sequence[str], **fields: np.ndarray) -> None:
         """Write samples `start .. start+len(descriptions)`; every per-sample field but
         description_index must be given (source defaults to 0)."""
+        fields.setdefault("source", np.zeros(len(descriptions), dtype=np.uint8))
+        missing = set(PER_SAMPLE_FIELDS) - {"description_index"} - set(fields)
+        if missing:
+            raise ValueError(f"missing fields: {sorted(missing)}")
+        self._record(start, descriptions, fields)
+
+    def slots(self) -> dict[str, RowSlot]:
+        """Where each per-sample field's rows go (description_index excepted), for another
+        process to write rows with `write_rows` before the range is `adopt`ed here."""
+        return {name: f.slot for name, f in self._fields.items() if name != "description_index"}
+
+    def adopt(self, start: int, *, descriptions: Sequence[str], **fields: np.ndarray) -> None:
+        """Record samples `start .. start+len(descriptions)` whose per-sample fields another
+        process already wrote with `write_rows`, except those given here (written now). Rows
+        arriving in order are read back for the running checksums."""
+        self._record(start, descriptions, fields)
+
+    def _record(
+        self, start: int, descriptions: Sequence[str], fields: dict[str, np.ndarray]
+    ) -> None:
         n = len(descriptions)
         stop = start + n
         if start < 0 or stop > self.num_samples:
             raise IndexError(f"samples {start}..{stop} outside 0..{self.num_samples}")
-        fields.setdefault("source", np.zeros(n, dtype=np.uint8))
-        missing = set(PER_SAMPLE_FIELDS) - {"description_index"} - set(fields)
-        if missing:
-            raise ValueError(f"missing fields: {sorted(missing)}")
         rows = {}
         for name, value in fields.items():
             target = self._fields[name]
@@ -158,8 +175,11 @@ class DatasetWriter:
             rows[name] = value
         rows["description_index"] = self.description_ids(descriptions)
         in_order = self._hashed_upto == start
-        for name, value in rows.items():
-            self._fields[name].write(start, value, hash_it=in_order)
+        for name, f in self._fields.items():
+            if name in rows:
+                f.write(start, rows[name], hash_it=in_order)
+            elif in_order:
+                f.hash_back(start, n)
         self._hashed_upto = stop if in_order else None
         self._written[start:stop] = True
 
@@ -209,6 +229,36 @@ class DatasetWriter:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class RowSlot:
+    """Where one per-sample field's rows live in a dataset file being written (picklable)."""
+
+    path: Path
+    offset: int  # bytes before row 0 (the .npy header)
+    row_bytes: int
+    dtype: str
+    row_shape: tuple[int, ...]
+
+
+def _pwrite_all(fd: int, array: np.ndarray, position: int) -> None:
+    data = memoryview(array).cast("B")
+    while data:
+        written = os.pwrite(fd, data, position)
+        data, position = data[written:], position + written
+
+
+def write_rows(slot: RowSlot, start: int, rows: np.ndarray) -> None:
+    """Write rows from sample `start` on into a dataset file being built (from any process)."""
+    array = np.ascontiguousarray(rows, dtype=slot.dtype)
+    if array.shape[1:] != slot.row_shape:
+        raise ValueError(f"{slot.path.name}: rows {array.shape[1:]}, expected {slot.row_shape}")
+    fd = os.open(slot.path, os.O_WRONLY)
+    try:
+        _pwrite_all(fd, array, slot.offset + start * slot.row_bytes)
+    finally:
+        os.close(fd)
+
+
 class _FieldFile:
     """One `.npy` file of a dataset being written: header first, rows by positioned writes, and
     an optional running sha256 of the whole file while rows arrive in order."""
@@ -217,21 +267,28 @@ class _FieldFile:
         self.shape = shape
         self.dtype = np.dtype(dtype)
         header = np.lib.format.open_memmap(path, mode="w+", dtype=self.dtype, shape=shape)
-        self.offset = header.offset
+        offset = header.offset
         del header  # the file now holds its header and its full (sparse) size
-        self.row_bytes = self.dtype.itemsize * int(np.prod(shape[1:], dtype=np.int64))
+        row_bytes = self.dtype.itemsize * int(np.prod(shape[1:], dtype=np.int64))
+        self.slot = RowSlot(path, offset, row_bytes, self.dtype.str, tuple(shape[1:]))
         self.fd: int | None = os.open(path, os.O_RDWR)
-        self.hash = hashlib.sha256(os.pread(self.fd, self.offset, 0))
+        self.hash = hashlib.sha256(os.pread(self.fd, offset, 0))
 
     def write(self, start: int, rows: np.ndarray, *, hash_it: bool) -> None:
         array = np.ascontiguousarray(rows, dtype=self.dtype)
-        data = memoryview(array).cast("B")
-        position = self.offset + start * self.row_bytes
-        while data:
-            written = os.pwrite(self.fd, data, position)
-            data, position = data[written:], position + written
+        _pwrite_all(self.fd, array, self.slot.offset + start * self.slot.row_bytes)
         if hash_it:
             self.hash.update(array)
+
+    def hash_back(self, start: int, count: int) -> None:
+        """Add rows written by another process to the running checksum, reading them back."""
+        size, position = count * self.slot.row_bytes, self.slot.offset + start * self.slot.row_bytes
+        while size:
+            block = os.pread(self.fd, min(size, 1 << 24), position)
+            if not block:
+                raise RuntimeError(f"{self.slot.path.name} ends before row {start + count}")
+            self.hash.update(block)
+            size, position = size - len(block), position + len(block)
 
     def close(self, *, digest: bool, sync: bool = True) -> str | None:
         """Close the file (synced to disk first when `sync`); its sha256 when `digest` (every
