@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import os
 import pstats
 import resource
 import shutil
@@ -44,6 +45,7 @@ def _child(size: int, out: Path, workers: int | None) -> None:
     end = time.perf_counter()
     disk = sum(f.stat().st_size for f in path.iterdir())
     manifest = json.loads((path / "manifest.json").read_text())
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     print(
         json.dumps(
             {
@@ -54,8 +56,9 @@ def _child(size: int, out: Path, workers: int | None) -> None:
                 "disk_bytes": disk,
                 "unique_descriptions": manifest["unique_descriptions"],
                 "rarest_action_share": min(manifest["action_share"].values()),
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "peak_worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                "cpu_seconds": sum(u.ru_utime + u.ru_stime for u in usage),
+                "peak_rss_mb": usage[0].ru_maxrss / 1024,
+                "peak_worker_rss_mb": usage[1].ru_maxrss / 1024,
             }
         )
     )
@@ -116,10 +119,14 @@ def main() -> None:
             f"disk {r['disk_bytes'] / 1e9:.2f} GB; {r['unique_descriptions']:,} unique "
             f"descriptions; rarest action {100 * r['rarest_action_share']:.2f}%"
         )
+        cpu_per_sample = r["cpu_seconds"] / r["samples"]
         print(
             f"        projected {FULL_SAMPLES:,} samples: {projected / 60:.1f} min "
             f"({'meets' if projected <= GOAL_SECONDS else 'misses'} the 5 min goal), "
-            f"disk {r['disk_bytes'] / r['samples'] * FULL_SAMPLES / 1e9:.1f} GB"
+            f"disk {r['disk_bytes'] / r['samples'] * FULL_SAMPLES / 1e9:.1f} GB; "
+            f"CPU {r['cpu_seconds']:.1f} s ({1e6 * cpu_per_sample:.0f} us/sample, "
+            f"{FULL_SAMPLES * cpu_per_sample / 60:.1f} CPU-min for the full set); "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
         )
         if not args.keep:
             shutil.rmtree(out, ignore_errors=True)
