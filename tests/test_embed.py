@@ -144,6 +144,32 @@ def test_bad_model_paths_fail_with_clear_errors(tmp_path: Path) -> None:
     assert "--model PATH" in str(caught.value)
 
 
+def test_encoding_runs_on_the_configured_number_of_threads(
+    embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    seen: list[int] = []
+    original = embedder.model.encode
+
+    def recording(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(embedder.model, "encode", recording)
+    monkeypatch.setattr(embedder, "threads", 1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        embedder.encode(DESCRIPTIONS[:2])
+        assert seen == [1]
+        assert torch.get_num_threads() == 2  # restored afterwards
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(StickGenError, match="threads"):
+        Embedder("BAAI/bge-large-en-v1.5", threads=0)
+
+
 # --- dedup, batching, cache ---------------------------------------------------------------
 
 
@@ -297,7 +323,7 @@ def test_cli_embeds_a_dataset_from_a_warm_cache(
     path = make_dataset(tmp_path / "cli-ds", DESCRIPTIONS[::-1])
     argv = ["data", "embed", str(path), "--model", str(text_model_path)]
     with pytest.raises(SystemExit) as done:
-        main([*argv, "--cache-dir", str(cache_dir), "--batch-size", "8"])
+        main([*argv, "--cache-dir", str(cache_dir), "--batch-size", "8", "--threads", "1"])
     assert done.value.code == 0
     assert "0 encoded, 4 from cache" in capsys.readouterr().err
     ds = Dataset(path)

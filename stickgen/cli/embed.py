@@ -20,17 +20,22 @@ def embed(
     ] = DEFAULT_MODEL,
     batch_size: Annotated[int, typer.Option(min=1, help="Texts per forward pass.")] = 64,
     device: Annotated[str, typer.Option(help="torch device, e.g. cpu or cuda.")] = "cpu",
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="torch CPU threads (default: every usable core).")
+    ] = None,
     cache_dir: Annotated[
         Path | None,
         typer.Option(
-            help="Embedding cache directory [default: $STICKGEN_CACHE_DIR/embeddings "
-            "or data/cache/embeddings]."
+            help="Embedding cache directory (default: $STICKGEN_CACHE_DIR/embeddings, else "
+            "data/cache/embeddings)."
         ),
     ] = None,
     cache: Annotated[bool, typer.Option(help="Reuse and store vectors in the cache.")] = True,
 ) -> None:
     """Embed every unique description of DATASET and record the model in its manifest."""
-    embedder = Embedder(model, device=device, batch_size=batch_size)  # a bad path fails here
+    embedder = Embedder(
+        model, device=device, batch_size=batch_size, threads=threads
+    )  # a bad path fails here
     with progress_bar("embedding") as progress:
         summary = embed_dataset(
             dataset,
