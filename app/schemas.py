@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_INT = 2**31 - 1  # every integer fits a 32-bit database column
 SEED = Field(0, ge=0, le=2**32 - 1, description="Random seed: same seed, same output")
 ID_PATTERN = r"^[0-9a-f]{32}$"
 
@@ -19,11 +20,14 @@ class _Params(BaseModel):
 class GenerateParams(_Params):
     """Synthesize a dataset: `num_base` base scenes, optionally augmented."""
 
-    num_base: int = Field(gt=0, description="Base samples to generate", examples=[1000])
+    num_base: int = Field(gt=0, le=MAX_INT, description="Base samples to generate", examples=[1000])
     augment: bool = Field(True, description="Add speed/position/scale/mirror variants")
     seed: int = SEED
     shards: int | None = Field(
-        None, ge=1, description="Parallel shard tasks (default: from the configured shard size)"
+        None,
+        ge=1,
+        le=MAX_INT,
+        description="Parallel shard tasks (default: from the configured shard size)",
     )
 
 
@@ -42,9 +46,28 @@ class EmbedParams(EmbedStepParams):
 
 class TrainStepParams(_Params):
     preset: str = Field("small", description="Model size preset", examples=["tiny", "small"])
-    epochs: int = Field(ge=1, description="Training epochs", examples=[20])
-    batch_size: int = Field(16, ge=1)
+    epochs: int = Field(ge=1, le=MAX_INT, description="Training epochs", examples=[20])
+    batch_size: int = Field(16, ge=1, le=MAX_INT)
     accumulate: int = Field(4, ge=1, le=256, description="Batches per optimizer step")
+    lr: float = Field(3e-4, gt=0, le=1, description="Peak learning rate")
+    warmup_epochs: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_INT,
+        description="Linear warmup (default: a fifth of the epochs, at most 10)",
+    )
+    checkpoint_every: int = Field(
+        10, ge=1, le=MAX_INT, description="Keep an extra checkpoint every N epochs"
+    )
+    max_train_samples: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_INT,
+        description="Train on a seeded subset of this many samples (quick runs)",
+    )
+    max_val_samples: int | None = Field(
+        None, ge=1, le=MAX_INT, description="Validate on at most this many samples each epoch"
+    )
     seed: int = SEED
 
 
@@ -210,8 +233,8 @@ class AnimateRequest(BaseModel):
     checkpoint: str | None = Field(
         None, description="A checkpoint id (GET /v1/checkpoints); omitted: procedural engine"
     )
-    width: int = Field(512, gt=0, description="Frame width in pixels")
-    height: int = Field(512, gt=0, description="Frame height in pixels")
+    width: int = Field(512, gt=0, le=MAX_INT, description="Frame width in pixels")
+    height: int = Field(512, gt=0, le=MAX_INT, description="Frame height in pixels")
     format: Literal["mp4", "gif", "json"] = "mp4"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PRODUCTION_EMBEDDING_MODEL = "BAAI/bge-large-en-v1.5"
@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     job_soft_time_limit_s: int = Field(12 * 3600, gt=0)
     job_time_limit_s: int = Field(12 * 3600 + 600, gt=0)
     worker_concurrency: int = Field(2, gt=0)
+
+    @field_validator("api_key", "database_url", "broker_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`STICKGEN_API_KEY=` (empty, as compose passes an unset variable) means no key."""
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _check_ranges(self) -> Settings:

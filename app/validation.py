@@ -35,10 +35,18 @@ def generate_params(params: GenerateParams, settings: Settings, prefix: str = ""
         raise invalid(
             f"{prefix}num_base {params.num_base} exceeds the limit of {settings.max_base_samples}"
         )
-    shards = params.shards or math.ceil(params.num_base / settings.shard_size)
-    shards = min(shards, settings.max_shards, params.num_base)
+    from stickgen.data.generate import BATCH_SIZE
+
+    batches = math.ceil(params.num_base / BATCH_SIZE)  # a shard is a run of whole batches
     if params.shards is not None and params.shards > settings.max_shards:
         raise invalid(f"{prefix}shards {params.shards} exceeds the limit of {settings.max_shards}")
+    if params.shards is not None and params.shards > batches:
+        raise invalid(
+            f"{prefix}shards {params.shards}: {params.num_base} base scenes make only {batches} "
+            f"batch(es) of {BATCH_SIZE}, so at most {batches} shard(s)"
+        )
+    shards = params.shards or math.ceil(params.num_base / settings.shard_size)
+    shards = min(shards, settings.max_shards, batches)
     return {**params.model_dump(), "shards": shards}
 
 
@@ -56,10 +64,17 @@ def train_params(params: TrainStepParams, settings: Settings, prefix: str = "") 
         raise invalid(
             f"{prefix}batch_size {params.batch_size} exceeds the limit of {settings.max_batch_size}"
         )
+    if params.warmup_epochs is not None and params.warmup_epochs > params.epochs:
+        raise invalid(
+            f"{prefix}warmup_epochs {params.warmup_epochs} exceeds epochs {params.epochs}"
+        )
     presets = _presets()
     if params.preset not in presets:
         raise invalid(f"{prefix}preset {params.preset!r} is unknown; choose from {presets}")
-    return params.model_dump()
+    stored = params.model_dump()
+    if stored["warmup_epochs"] is None:
+        stored["warmup_epochs"] = min(10, params.epochs // 5)
+    return stored
 
 
 def pipeline_params(params: PipelineParams, settings: Settings) -> dict:

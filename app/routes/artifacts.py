@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 from app import deps, job_service
 from app.models import Checkpoint, Dataset
 from app.problems import ProblemError, problem_responses
-from app.schemas import CheckpointOut, CheckpointPage, DatasetOut, DatasetPage
+from app.schemas import MAX_INT, CheckpointOut, CheckpointPage, DatasetOut, DatasetPage
 from app.settings import Settings
 
 router = APIRouter(prefix="/v1")
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_INT)]
 
 
 @router.get(

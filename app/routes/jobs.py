@@ -10,7 +10,15 @@ from sqlalchemy.orm import Session
 from app import deps, job_service
 from app.models import Job
 from app.problems import problem_responses
-from app.schemas import JOB_CREATE_EXAMPLES, JobCreate, JobKindName, JobOut, JobPage, JobStatusName
+from app.schemas import (
+    JOB_CREATE_EXAMPLES,
+    MAX_INT,
+    JobCreate,
+    JobKindName,
+    JobOut,
+    JobPage,
+    JobStatusName,
+)
 from app.settings import Settings
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -60,7 +68,7 @@ def list_jobs(
     status: JobStatusName | None = None,
     parent_id: Annotated[str | None, Query(pattern=JOB_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> JobPage:
     """Jobs, newest first, filtered by kind, status and parent."""
     filters = []

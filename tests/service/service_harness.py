@@ -125,7 +125,7 @@ class WorkerProcess:
             return
         self.process.terminate()  # warm shutdown of the main process; it stops its pool
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=3)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()

@@ -57,6 +57,7 @@ BAD_JOBS = [
     ({"kind": "generate", "params": {"num_base": 10, "colour": "red"}}, "invalid-request"),
     ({"kind": "generate", "params": {"num_base": 10, "shards": 0}}, "invalid-request"),
     ({"kind": "generate", "params": {"num_base": 10, "shards": 99}}, "invalid-params"),
+    ({"kind": "generate", "params": {"num_base": 200, "shards": 3}}, "invalid-params"),
     ({"kind": "train", "params": {"dataset_id": HEX, "epochs": 0}}, "invalid-request"),
     ({"kind": "train", "params": {"dataset_id": HEX, "epochs": 101}}, "invalid-params"),
     ({"kind": "train", "params": {"dataset_id": HEX, "epochs": 2, "preset": "huge"}},
