@@ -27,7 +27,7 @@ FAST = dict(preset="tiny", batch_size=8, accumulate=1, lr=3e-3, warmup_epochs=1,
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory, text_model_path):
-    path = write_tiny_dataset(tmp_path_factory.mktemp("data") / "tiny")
+    path = write_tiny_dataset(tmp_path_factory.mktemp("data") / "tiny", frames=50)
     return embed_tiny_dataset(path, text_model_path)
 
 

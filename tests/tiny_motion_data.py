@@ -64,23 +64,51 @@ def make_clip(action: ActionType, frames: int, rng: np.random.Generator) -> np.n
     return motion.astype(np.float32)
 
 
+SEQUENCES = {  # two-action clips: the switch time is random, so only a plan can say when
+    (ActionType.WALK, ActionType.WAVE): "a person walking forward, then waving a hand",
+    (ActionType.IDLE, ActionType.JUMP): "a person standing still, then jumping up and down",
+}
+
+
+def make_sequence(
+    first: ActionType, second: ActionType, switch: int, frames: int, rng: np.random.Generator
+) -> np.ndarray:
+    """`first` until frame `switch`, then `second`, continuing from where the figure stood."""
+    a, b = make_clip(first, frames, rng), make_clip(second, frames, rng)
+    b[:, 0::2] += a[switch, 2] - b[switch, 2]  # same hip x at the switch
+    return np.concatenate([a[:switch], b[switch:]])
+
+
 def write_tiny_dataset(
     out_dir: Path, num_samples: int = 48, frames: int = 100, seed: int = 0
 ) -> Path:
-    """A dataset of `num_samples` single-action clips; splits 70/15/15 by sample; no embeddings."""
+    """A dataset of `num_samples` clips (every third one a two-action sequence); splits
+    70/15/15 by sample; no embeddings."""
     rng = np.random.default_rng(seed)
-    kinds = list(ACTIONS)
-    actions = [kinds[i % len(kinds)] for i in range(num_samples)]
-    motion = np.stack([make_clip(a, frames, rng) for a in actions])
+    kinds, pairs = list(ACTIONS), list(SEQUENCES)
+    labels, clips, descriptions = [], [], []
+    for i in range(num_samples):
+        if i % 3 == 2:
+            first, second = pairs[(i // 3) % len(pairs)]
+            switch = int(rng.integers(frames * 3 // 10, frames * 7 // 10))
+            clips.append(make_sequence(first, second, switch, frames, rng))
+            labels.append(np.where(np.arange(frames) < switch, first, second))
+            descriptions.append(SEQUENCES[(first, second)])
+        else:
+            action = kinds[(i - i // 3) % len(kinds)]
+            clips.append(make_clip(action, frames, rng))
+            labels.append(np.full(frames, action))
+            descriptions.append(ACTIONS[action])
+    motion = np.stack(clips)
     split = np.zeros(num_samples, dtype=np.uint8)
     split[int(0.7 * num_samples) :] = 1
     split[int(0.85 * num_samples) :] = 2
     with DatasetWriter(out_dir, num_samples, frames) as writer:
         writer.write(
             0,
-            descriptions=[ACTIONS[a] for a in actions],
+            descriptions=descriptions,
             motion=motion,
-            actions=np.repeat(np.array(actions, dtype=np.uint8)[:, None], frames, axis=1),
+            actions=np.stack(labels).astype(np.uint8),
             physics=physics_from_motion(motion),
             face=np.zeros((num_samples, frames, FACE_DIM), dtype=np.float32),
             scene_id=np.arange(num_samples, dtype=np.int64),

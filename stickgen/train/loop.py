@@ -267,7 +267,8 @@ class _Trainer:
             self._save("best", self.out / BEST, epoch, True)
         self._save("last", self.last_path, epoch, is_best)
         write_metrics(self.out, pos.history)
-        plot_loss_curve(self.out, pos.history)
+        if epoch % s["checkpoint_every"] == 0 or epoch == s["epochs"]:
+            plot_loss_curve(self.out, pos.history)  # ~0.3 s: not after every short epoch
         self.progress(
             pos.step,
             self.total_steps,
@@ -373,7 +374,8 @@ def train(
     split from text (+ plan, and text alone) and is scored (`stickgen.train.metrics`).
 
     Files in `out_dir`: `last.pt` (every epoch, and on stop), `best.pt` (lowest val_loss),
-    `checkpoint_epoch_N.pt` every `checkpoint_every` epochs, `metrics.jsonl`, `loss_curve.png`.
+    `checkpoint_epoch_N.pt` every `checkpoint_every` epochs, `metrics.jsonl` (every epoch) and
+    `loss_curve.png` (with each epoch checkpoint and at the end).
     `on_checkpoint(info)` runs after each file is in place. `should_stop()` is polled after every
     optimizer step: when true, `last.pt` is saved and `Cancelled` raised. `resume=True` continues
     from `last.pt` (starting fresh when there is none) and reaches the same weights as an

@@ -1,0 +1,186 @@
+"""Learned inference: a trained checkpoint turns a planned `Scene` into a `MotionClip`.
+
+    scene.description --Embedder (the checkpoint's text model)--> embedding
+    scene.action_track() (actor 0) ---------------------------------> plan
+    model(embedding, plan) -> pose + root -> motion [T, 20], action logits -> actions [T]
+
+T comes from `scene.duration`. The motion is made rigid with `constant_segment_lengths`, so it
+keeps the 5-segment contract; physics is recomputed from that final motion with
+`physics_from_motion` (so it always agrees with what is drawn; the model's physics head is an
+auxiliary training target only).
+
+The model's latent z (style and phase of the motion, see `stickgen.model`) comes from the prior:
+`seed=None` uses its mode (z = 0, the most typical motion); an integer seed draws z ~ N(0, I)
+from a generator seeded with it. The same scene and seed always give the same clip.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from stickgen.errors import StickGenError
+from stickgen.model import MotionStats, StickGenModel, predicted_motion
+from stickgen.physics import physics_from_motion
+from stickgen.schema import FPS, MotionClip, Scene
+from stickgen.skeleton import segment_lengths
+from stickgen.train.checkpoint import load_checkpoint, model_from_checkpoint
+
+TEXT_MODEL_ENV = "STICKGEN_TEXT_MODEL"  # where to load the text model when a checkpoint can't say
+MAX_SECONDS = 300.0
+
+
+def constant_segment_lengths(motion: np.ndarray) -> np.ndarray:
+    """Rebuild `[T, 20]` motion as a rigid, connected figure.
+
+    Each segment keeps its predicted direction per frame but gets one length for the whole clip,
+    the median of its predicted lengths. Joints are chained from the hip (the root): neck =
+    hip + torso; arms start at the neck, legs at the hip. A degenerate direction (zero length)
+    falls back to straight up for the torso and straight down for the limbs.
+    """
+    motion = np.asarray(motion, dtype=np.float64)
+    seg = motion.reshape(-1, 5, 2, 2)
+    lengths = np.median(segment_lengths(motion), axis=0)  # [5]
+
+    def direction(k: int, fallback: tuple[float, float]) -> np.ndarray:
+        vec = seg[:, k, 1] - seg[:, k, 0]
+        norm = np.linalg.norm(vec, axis=-1, keepdims=True)
+        return np.where(norm > 1e-6, vec / np.maximum(norm, 1e-6), np.array(fallback))
+
+    hip = seg[:, 0, 1]
+    neck = hip - lengths[0] * direction(0, (0.0, -1.0))  # torso runs neck -> hip
+    out = np.empty_like(seg)
+    out[:, 0, 0], out[:, 0, 1] = neck, hip
+    for k, start in ((1, neck), (2, neck), (3, hip), (4, hip)):
+        out[:, k, 0] = start
+        out[:, k, 1] = start + lengths[k] * direction(k, (0.0, -1.0))
+    return out.reshape(-1, 20).astype(np.float32)
+
+
+@lru_cache(maxsize=2)
+def _embedder(source: str) -> Any:
+    from stickgen.embed import Embedder
+
+    return Embedder(source)
+
+
+def _usable(source: str | None) -> bool:
+    """A hub name, or a path that exists on this machine."""
+    if not source:
+        return False
+    looks_like_path = source.startswith((".", "/", "~")) or source.count("/") > 1
+    return not looks_like_path or Path(source).expanduser().exists()
+
+
+def _text_model_source(payload: dict[str, Any], override: str | Path | None, where: Path) -> str:
+    """Where to load the checkpoint's text model from: the caller's choice, the source recorded
+    at training, $STICKGEN_TEXT_MODEL, or the model id itself when it is a hub name."""
+    if override:
+        return str(override)
+    record = payload.get("embedding") or {}
+    model_id = payload.get("embedding_model")
+    for candidate in (record.get("source"), os.environ.get(TEXT_MODEL_ENV)):
+        if _usable(candidate):
+            return str(candidate)
+    if model_id and "@" not in model_id:  # a hub name loads by itself
+        return str(model_id)
+    raise StickGenError(
+        f"{where} was trained with the local text model {model_id!r} and its directory is not "
+        f"known here; pass it (text_model=... or ${TEXT_MODEL_ENV}=DIR)"
+    )
+
+
+@dataclass
+class LearnedGenerator:
+    """A trained model, its normalisation statistics and its text model, ready to generate."""
+
+    model: StickGenModel
+    stats: MotionStats
+    embedder: Any
+    checkpoint: Path
+    fps: int = FPS
+
+    @property
+    def text_dim(self) -> int:
+        return self.model.config.text_dim
+
+    def embed(self, text: str) -> torch.Tensor:
+        vector = np.asarray(self.embedder.encode([text]), dtype=np.float32)
+        if vector.shape != (1, self.text_dim):
+            raise StickGenError(
+                f"text model gives {vector.shape[-1]}-d embeddings, {self.checkpoint} expects "
+                f"{self.text_dim}-d"
+            )
+        return torch.from_numpy(vector)
+
+    def latent(self, seed: int | None) -> torch.Tensor:
+        """z `[1, latent_dim]`: zeros for None, else a N(0, I) draw seeded with `seed`."""
+        size = (1, self.model.config.latent_dim)
+        if seed is None:
+            return torch.zeros(size)
+        return torch.randn(size, generator=torch.Generator().manual_seed(int(seed)))
+
+    @torch.inference_mode()
+    def generate(self, scene: Scene, seed: int | None = None) -> MotionClip:
+        """Actor 0 of `scene` as a `MotionClip` (see the module docstring)."""
+        if not scene.description.strip():
+            raise StickGenError("the scene has no description to generate from")
+        if not 0 < scene.duration <= MAX_SECONDS:
+            raise StickGenError(f"duration must be within (0, {MAX_SECONDS:g}] seconds")
+        frames = scene.num_frames(self.fps)
+        if frames < 1:
+            raise StickGenError(f"a {scene.duration} s scene has no frames at {self.fps} fps")
+        plan = torch.from_numpy(scene.action_track(0, self.fps))[None] if scene.actors else None
+        text = self.embed(scene.description)
+        outputs = self.model(text, plan, frames=frames, latent=self.latent(seed))
+        motion = constant_segment_lengths(predicted_motion(outputs, self.stats)[0].numpy())
+        actions = outputs["actions"][0].argmax(dim=-1).numpy().astype(np.int64)
+        return MotionClip(
+            motion=motion,
+            actions=actions,
+            physics=physics_from_motion(motion, self.fps),
+            fps=self.fps,
+        )
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: str, mtime_ns: int, text_model: str | None) -> LearnedGenerator:
+    where = Path(path)
+    payload = load_checkpoint(where)
+    model, stats = model_from_checkpoint(payload, where)
+    source = _text_model_source(payload, text_model, where)
+    embedder = _embedder(source)
+    expected = payload.get("embedding_model")
+    if embedder.model_id != expected:
+        raise StickGenError(
+            f"{where} was trained with text model {expected!r} but {source!r} is "
+            f"{embedder.model_id!r}; embeddings from different models are not comparable"
+        )
+    if embedder.dim != model.config.text_dim:
+        raise StickGenError(
+            f"{where} expects {model.config.text_dim}-d text embeddings, "
+            f"{embedder.model_id} gives {embedder.dim}-d"
+        )
+    fps = int(payload.get("config", {}).get("fps", FPS))
+    return LearnedGenerator(model, stats, embedder, where, fps)
+
+
+def load_generator(
+    checkpoint: str | Path, text_model: str | Path | None = None
+) -> LearnedGenerator:
+    """Load a checkpoint for inference (strict weights), cached per path and modification time.
+
+    The text model is the one the checkpoint records; `text_model` (or $STICKGEN_TEXT_MODEL)
+    names where to load it from when the checkpoint has no loadable reference, and must be the
+    same model (same id) either way.
+    """
+    path = Path(checkpoint).expanduser().resolve()
+    if not path.is_file():
+        raise StickGenError(f"no checkpoint at {checkpoint}")
+    return _load_cached(str(path), path.stat().st_mtime_ns, str(text_model) if text_model else None)
