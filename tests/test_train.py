@@ -244,3 +244,42 @@ def test_cli_train_on_a_tiny_dataset(dataset, tmp_path, capsys):
         main([*args, "--resume", "--epochs", "3"])
     assert exit_info.value.code == 0
     assert load_checkpoint(out / "last.pt")["epoch"] == 3
+
+
+def test_pipeline_runs_every_phase_then_picks_up_where_it_stopped(tmp_path, text_model_path):
+    from stickgen.pipeline import run_pipeline
+
+    seen = []
+    kwargs = dict(num_base=24, epochs=1, preset="tiny", model=text_model_path, threads=1)
+
+    def record(done: int, total: int, message: str) -> None:
+        seen.append((done, total, message))
+
+    result = run_pipeline(tmp_path / "work", progress=record, **kwargs)
+    assert result.train.best_checkpoint is not None and result.train.best_checkpoint.exists()
+    assert (
+        Dataset(result.dataset).embedding_model
+        == load_checkpoint(result.train.best_checkpoint)["embedding_model"]
+    )
+    fractions = [d / t for d, t, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    for phase in ("generate", "validate data", "embed", "validate embeddings", "train"):
+        assert any(phase in message for _, _, message in seen), phase
+    again = run_pipeline(tmp_path / "work", **kwargs)
+    assert len(again.notes) == 2  # the dataset and its embeddings were reused
+    assert again.train.steps == result.train.steps  # training was already complete
+
+    with pytest.raises(Cancelled):
+        run_pipeline(tmp_path / "stopped", should_stop=lambda: True, **kwargs)
+    assert not (tmp_path / "stopped" / "checkpoints").exists()
+
+
+def test_pipeline_stops_at_the_first_failed_validation(tmp_path, text_model_path):
+    from stickgen.pipeline import run_pipeline
+
+    work = tmp_path / "work"
+    write_tiny_dataset(work / "dataset", num_samples=12, frames=20)  # not 250-frame clips
+    with pytest.raises(StickGenError, match="phase 1"):
+        run_pipeline(work, num_base=5, epochs=1, preset="tiny", model=text_model_path)
+    assert not (work / "checkpoints").exists()
+    assert Dataset(work / "dataset").embeddings is None  # phase 2 never ran
