@@ -302,11 +302,48 @@ class _FieldFile:
         return self.hash.hexdigest() if digest else None
 
 
+def npy_layout(path: Path) -> tuple[int, np.dtype, tuple[int, ...]]:
+    """(header bytes, dtype, shape) of a C-ordered `.npy` file."""
+    with open(path, "rb") as fh:
+        version = np.lib.format.read_magic(fh)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, fortran, dtype = read_header(fh)
+        if fortran:
+            raise StickGenError(f"{path} is stored in Fortran order")
+        return fh.tell(), np.dtype(dtype), tuple(shape)
+
+
 def iter_chunks(path: Path, count: int, size: int = 4096) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield `(start, rows)` of an `.npy` file in blocks of `size` rows, each read through a fresh
-    memory map and copied, so resident memory stays bounded by one block."""
-    for lo in range(0, count, size):
-        yield lo, np.array(np.load(path, mmap_mode="r")[lo : lo + size])
+    """Yield `(start, rows)` of the first `count` rows of an `.npy` file in blocks of `size` rows,
+    read with plain file reads (no memory map), so resident memory stays bounded by one block."""
+    offset, dtype, shape = npy_layout(path)
+    row_items = int(np.prod(shape[1:], dtype=np.int64))
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        for lo in range(0, count, size):
+            rows = min(size, count - lo)
+            block = np.fromfile(fh, dtype=dtype, count=rows * row_items)
+            if block.size != rows * row_items:
+                raise StickGenError(f"{path} is shorter than its header says")
+            yield lo, block.reshape(rows, *shape[1:])
+
+
+def read_rows(path: Path, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Rows `indices` of an `.npy` file, read one by one (no memory map): for small samples."""
+    offset, dtype, shape = npy_layout(path)
+    row_bytes = dtype.itemsize * int(np.prod(shape[1:], dtype=np.int64))
+    out = np.empty((len(indices), *shape[1:]), dtype=dtype)
+    with open(path, "rb") as fh:
+        for j, i in enumerate(indices):
+            if not 0 <= int(i) < shape[0]:
+                raise IndexError(f"row {i} outside 0..{shape[0]}")
+            fh.seek(offset + int(i) * row_bytes)
+            out[j] = np.frombuffer(fh.read(row_bytes), dtype=dtype).reshape(shape[1:])
+    return out
 
 
 def checksums(directory: Path, known: dict[str, str] | None = None) -> dict[str, str]:
@@ -381,6 +418,14 @@ class Dataset:
                 f"unknown field {field!r}; expected one of {list(PER_SAMPLE_FIELDS)}"
             )
         return iter_chunks(self.path / f"{field}.npy", len(self), size)
+
+    def rows(self, field: str, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Copies of a few samples' rows of one per-sample field, read without a memory map."""
+        if field not in PER_SAMPLE_FIELDS:
+            raise StickGenError(
+                f"unknown field {field!r}; expected one of {list(PER_SAMPLE_FIELDS)}"
+            )
+        return read_rows(self.path / f"{field}.npy", indices)
 
     def split_indices(self, name: str) -> np.ndarray:
         """Sample indices of one split ("train", "val" or "test")."""

@@ -47,7 +47,7 @@ BONE_TOLERANCE = 0.01  # relative spread of a segment's length within one clip
 GROUND_TOLERANCE = 1e-3  # metres below y = 0 still counted as on the ground
 PHYSICS_SAMPLE = 256  # clips whose physics is recomputed
 QUICK_SAMPLE = 2048  # clips read by a quick validation
-BLOCK = 1024  # clips per block of a full pass
+BLOCK = 256  # clips checked at a time (bounds memory)
 REQUIRED_KEYS = (
     "format",
     "version",
@@ -193,11 +193,12 @@ def _check_split_hygiene(scene_id: np.ndarray, split: np.ndarray) -> Check:
     return Check("split hygiene", True, f"{len(np.unique(scenes))} scenes, none in two splits")
 
 
-def _check_descriptions(ds: Dataset, augmentation: np.ndarray) -> Check:
+def _check_descriptions(ds: Dataset, index: dict[str, np.ndarray]) -> Check:
     empty = [i for i, text in enumerate(ds.descriptions) if not text.strip()]
     if empty:
         return Check("descriptions", False, f"{len(empty)} empty descriptions (rows {empty[:5]})")
-    mirrored = np.unique(ds.description_index[augmentation == AUGMENTATIONS.index("mirror")])
+    is_mirror = index["augmentation"] == AUGMENTATIONS.index("mirror")
+    mirrored = np.unique(index["description_index"][is_mirror])
     texts = ds.descriptions
     sided = [int(i) for i in mirrored if 0 <= i < len(texts) and mentions_side(texts[i])]
     if sided:
@@ -322,7 +323,9 @@ def _scan(ds: Dataset, full: bool, progress: Progress) -> tuple[_DataStats, int]
             progress(lo + len(motion), n, "checking clips")
         return stats, n
     picks = _sample(n, QUICK_SAMPLE)
-    stats.add(picks, ds.motion[picks], ds.actions[picks], ds.physics[picks], ds.face[picks])
+    for lo in range(0, len(picks), BLOCK):
+        block = picks[lo : lo + BLOCK]
+        stats.add(block, *(ds.rows(f, block) for f in ("motion", "actions", "physics", "face")))
     progress(len(picks), len(picks), "checked a sample of clips")
     return stats, len(picks)
 
@@ -335,9 +338,9 @@ def _sample(n: int, size: int) -> np.ndarray:
 
 def _check_physics(ds: Dataset) -> Check:
     picks = _sample(len(ds), PHYSICS_SAMPLE)
-    stored = np.asarray(ds.physics[picks], dtype=np.float64)
+    stored = ds.rows("physics", picks).astype(np.float64)
     with np.errstate(all="ignore"):  # NaN/inf clips are reported by the finite check
-        fresh = physics_from_motion(np.asarray(ds.motion[picks]), ds.manifest.get("fps") or FPS)
+        fresh = physics_from_motion(ds.rows("motion", picks), ds.manifest.get("fps") or FPS)
         close = np.isclose(stored, fresh, rtol=1e-3, atol=1e-3).all(axis=(1, 2))
     if not close.all():
         bad = picks[~close]
@@ -424,7 +427,7 @@ def validate_dataset(
         recorded = ds.manifest["action_histogram"]
         histogram = np.array([int(recorded.get(name, 0)) for name in vocab], dtype=np.int64)
     add(_check_coverage(ds, histogram, len(np.unique(index["scene_id"]))))
-    add(_check_descriptions(ds, index["augmentation"]))
+    add(_check_descriptions(ds, index))
     add(_check_split_hygiene(index["scene_id"], index["split"]))
     if full:
         progress(len(ds), len(ds), "checksums")
