@@ -31,7 +31,7 @@ from stickgen.data.augment import AugmentConfig, ClipBatch, augment_batch, menti
 from stickgen.data.store import AUGMENTATIONS, DatasetWriter, RowSlot, write_rows
 from stickgen.errors import Cancelled, StickGenError
 from stickgen.progress import Progress, no_progress
-from stickgen.schema import CLIP_FRAMES, FPS, NUM_ACTIONS, action_vocabulary
+from stickgen.schema import CLIP_FRAMES, FPS, NUM_ACTIONS, Scene, action_vocabulary
 
 BATCH_SIZE = 128  # base scenes per batch: part of the recipe (changing it changes the data)
 SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
@@ -92,52 +92,63 @@ def _interleave(variants: list[np.ndarray]) -> np.ndarray:
     return stacked.reshape(-1, *stacked.shape[2:])
 
 
-def generate_batch(recipe: Recipe, batch: int) -> BatchResult:
-    """Generate every sample of one batch; a pure function of (recipe, batch)."""
-    sample_scene, synthesize_batch, face_tracks = _engines()
-    scene_seq, motion_seq, augment_seq, split_seq = np.random.SeedSequence(
-        recipe.seed, spawn_key=(batch,)
-    ).spawn(4)
-    scene_ids = recipe.scenes_of(batch)
-    scene_rng = np.random.default_rng(scene_seq)
-    duration = recipe.frames / recipe.fps
-    scenes = [sample_scene(scene_rng, duration=duration) for _ in scene_ids]
+def _sample_scenes(recipe: Recipe, count: int, rng: np.random.Generator) -> list[Scene]:
+    """`count` random scenes; refuses descriptions that name a side (mirroring would lie)."""
+    sample_scene = _engines()[0]
+    scenes = [sample_scene(rng, duration=recipe.frames / recipe.fps) for _ in range(count)]
     for scene in scenes:
         if mentions_side(scene.description):
             raise RuntimeError(
                 f"the story sampler named a side in {scene.description!r}; mirrored copies "
                 "would contradict it"
             )
-    motion, actions, physics = synthesize_batch(
-        scenes, fps=recipe.fps, rng=np.random.default_rng(motion_seq)
-    )
+    return scenes
+
+
+def _animate(recipe: Recipe, scenes: list[Scene], rng: np.random.Generator) -> ClipBatch:
+    """Motion, actions, physics and face of actor 0 of every scene."""
+    _, synthesize_batch, face_tracks = _engines()
+    motion, actions, physics = synthesize_batch(scenes, fps=recipe.fps, rng=rng)
+    if motion.shape[1] != recipe.frames:
+        raise RuntimeError(f"motion engine gave {motion.shape[1]} frames, not {recipe.frames}")
     upper = np.stack([scene.upper_track(0, recipe.fps) for scene in scenes])
     expression = np.stack([scene.expression_track(0, recipe.fps) for scene in scenes])
     face = face_tracks(actions, recipe.fps, upper, expression)
-    base = ClipBatch(np.asarray(motion, np.float32), np.asarray(actions, np.int64), physics, face)
-    if base.motion.shape[1] != recipe.frames:
-        raise RuntimeError(f"motion engine gave {base.motion.shape[1]} frames, not {recipe.frames}")
+    return ClipBatch(np.asarray(motion, np.float32), np.asarray(actions, np.int64), physics, face)
+
+
+def _draw_splits(recipe: Recipe, count: int, rng: np.random.Generator) -> np.ndarray:
+    """uint8 split code per scene: val with probability val_fraction, test likewise."""
+    u = rng.random(count)
+    val, test = recipe.val_fraction, recipe.val_fraction + recipe.test_fraction
+    split = np.where(u < val, SPLIT_CODES["val"], SPLIT_CODES["train"])
+    return np.where((u >= val) & (u < test), SPLIT_CODES["test"], split).astype(np.uint8)
+
+
+def generate_batch(recipe: Recipe, batch: int) -> BatchResult:
+    """Generate every sample of one batch; a pure function of (recipe, batch)."""
+    scene_seq, motion_seq, augment_seq, split_seq = np.random.SeedSequence(
+        recipe.seed, spawn_key=(batch,)
+    ).spawn(4)
+    scene_ids = recipe.scenes_of(batch)
+    scenes = _sample_scenes(recipe, len(scene_ids), np.random.default_rng(scene_seq))
+    base = _animate(recipe, scenes, np.random.default_rng(motion_seq))
     variants = [base]
     if recipe.augment is not None:
         rng = np.random.default_rng(augment_seq)
         variants += [clips for _, clips in augment_batch(base, rng, recipe.augment, recipe.fps)]
     copies = len(variants)
-    u = np.random.default_rng(split_seq).random(len(scenes))
-    split = np.where(
-        u < recipe.val_fraction,
-        SPLIT_CODES["val"],
-        np.where(u < recipe.val_fraction + recipe.test_fraction, SPLIT_CODES["test"], 0),
-    )
+    codes = np.array([AUGMENTATIONS.index(k) for k in recipe.kinds], dtype=np.uint8)
     fields = {
         "motion": _interleave([v.motion for v in variants]),
         "actions": _interleave([v.actions for v in variants]).astype(np.uint8),
         "physics": _interleave([v.physics for v in variants]),
         "face": _interleave([v.face for v in variants]),
         "scene_id": np.repeat(np.asarray(scene_ids, dtype=np.int64), copies),
-        "split": np.repeat(split.astype(np.uint8), copies),
-        "augmentation": np.tile(
-            np.array([AUGMENTATIONS.index(k) for k in recipe.kinds], dtype=np.uint8), len(scenes)
+        "split": np.repeat(
+            _draw_splits(recipe, len(scenes), np.random.default_rng(split_seq)), copies
         ),
+        "augmentation": np.tile(codes, len(scenes)),
     }
     descriptions = [scene.description for scene in scenes for _ in range(copies)]
     histogram = np.bincount(fields["actions"].ravel(), minlength=NUM_ACTIONS)
