@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +14,22 @@ import typer
 from stickgen.cli.app import console, data_app, fail, progress_bar
 from stickgen.data.store import Dataset
 from stickgen.errors import StickGenError
+from stickgen.progress import Progress
+
+
+@contextmanager
+def _bar(description: str) -> Iterator[Progress]:
+    """A progress bar that appears on the first progress report, so that input errors raised
+    before any work starts print alone."""
+    with ExitStack() as stack:
+        shown: list[Progress] = []
+
+        def update(done: int, total: int, message: str) -> None:
+            if not shown:
+                shown.append(stack.enter_context(progress_bar(description)))
+            shown[0](done, total, message)
+
+        yield update
 
 
 @contextmanager
@@ -48,7 +64,7 @@ def generate(
     ] = True,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 0,
     workers: Annotated[
-        int | None, typer.Option(help="Worker processes [default: all cores].")
+        int | None, typer.Option(help="Worker processes (default: all cores).")
     ] = None,
     shard: Annotated[
         str | None, typer.Option(help="Generate only shard INDEX/COUNT (e.g. 0/4), for merging.")
@@ -60,7 +76,7 @@ def generate(
 
     with _user_errors():
         started = time.perf_counter()
-        with progress_bar("generating") as progress:
+        with _bar("generating") as progress:
             path = generate_dataset(
                 out,
                 num_base,
@@ -91,7 +107,7 @@ def validate(
     """Check a dataset against the data contracts; exit 1 when a check fails."""
     from stickgen.data.validate import validate_dataset
 
-    with _user_errors(), progress_bar("validating") as progress:
+    with _user_errors(), _bar("validating") as progress:
         report = validate_dataset(dataset, full=not quick, progress=progress)
     typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else str(report))
     if not report.ok:
@@ -113,7 +129,7 @@ def export(
     with _user_errors():
         if format != "pt":
             raise StickGenError(f"unknown export format {format!r}; only 'pt' is supported")
-        with progress_bar("exporting") as progress:
+        with _bar("exporting") as progress:
             path = export_pt(
                 dataset, out, limit, force=force, overwrite=overwrite, progress=progress
             )
@@ -134,7 +150,7 @@ def merge(
     from stickgen.data.merge import merge_datasets
 
     with _user_errors():
-        with progress_bar("merging") as progress:
+        with _bar("merging") as progress:
             path = merge_datasets(
                 datasets, out, source_tags=tag or None, overwrite=overwrite, progress=progress
             )
