@@ -92,7 +92,7 @@ class Settings(BaseSettings):
 
     @property
     def broker(self) -> str:
-        return self.broker_url or "filesystem://"
+        return self.broker_url or "filesystem://localhost/"
 
     @property
     def broker_dir(self) -> Path:

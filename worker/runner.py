@@ -93,6 +93,7 @@ class JobRun:
                 error=error,
                 message=_ending_message(status, error),
             )
+            rollup_progress(session, self.job.parent_id)
         if not ended:
             log.warning("job %s ended as %s but was no longer ours", self.job_id, status)
         else:

@@ -45,6 +45,10 @@ def test_readiness_fails_when_the_broker_is_down(tmp_path: Path) -> None:
         assert ready.json()["checks"]["database"] == "ok"
         assert ready.json()["checks"]["broker"].startswith("unavailable")
         assert client.get("/healthz").status_code == 200
+        # the row is committed before the send; a failed send leaves it queued for the sweep
+        job = client.post("/v1/jobs", json=GENERATE)
+        assert job.status_code == 202
+        assert client.get(f"/v1/jobs/{job.json()['id']}").json()["status"] == "queued"
 
 
 BAD_JOBS = [
