@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,9 @@ log = logging.getLogger(__name__)
 HISTORY_KEYS = ("epoch", "step", "train_loss", "val_loss")
 
 
-def _run(job_id: str, body: Any, *, progress_span: tuple[float, float] = (0.0, 1.0)) -> None:
+def _run(
+    job_id: str, body: Callable[[JobRun], None], *, progress_span: tuple[float, float] = (0.0, 1.0)
+) -> None:
     """Claim the job, run `body(run)` inside it; a lost claim means another execution has it."""
     settings = get_settings()
     dispatcher = Dispatcher(celery_app, settings.db_url)
