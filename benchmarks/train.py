@@ -2,9 +2,9 @@
 
 Measures one optimizer step = forward + backward + AdamW step on a batch of 16 clips of 250 frames
 (the training loss with its motion encoder, plan dropping and every head), after warm-up steps.
-Prints samples/s, the projected time of one epoch of 500,000 samples, its ratio to the plan's
-expected 20-30 min/epoch, and the peak resident memory. Each preset runs in its own process so
-its peak memory is its own.
+Prints samples/s (from the median step), the projected time of one epoch of 500,000 samples,
+its ratio to the plan's expected 20-30 min/epoch, and the peak resident memory. Each preset runs
+in its own process so its peak memory is its own.
 
     .venv/bin/python benchmarks/train.py [--presets base small] [--steps 6] [--threads N]
 """
@@ -67,6 +67,7 @@ def measure(args: argparse.Namespace, preset: str) -> dict:
         "batch": batch,
         "frames": frames,
         "seconds_per_step": step,
+        "fastest_step": min(times),
         "samples_per_second": rate,
         "epoch_minutes_500k": epoch_minutes,
         "vs_plan_low": epoch_minutes / PLAN_MINUTES_PER_EPOCH[0],
@@ -107,7 +108,8 @@ def main() -> None:
         print(
             f"{r['preset']:>5}: {r['parameters']:,} parameters (text {r['text_dim']}-d), "
             f"{r['threads']} threads, batch {r['batch']} x {r['frames']} frames: "
-            f"{r['seconds_per_step']:.3f} s/step, {r['samples_per_second']:.1f} samples/s; "
+            f"{r['seconds_per_step']:.3f} s/step (median; fastest {r['fastest_step']:.3f}), "
+            f"{r['samples_per_second']:.1f} samples/s; "
             f"one epoch of {EPOCH_SAMPLES:,} samples = {r['epoch_minutes_500k']:.0f} min "
             f"({r['epoch_minutes_500k'] / 60:.1f} h) = {r['vs_plan_high']:.1f}-"
             f"{r['vs_plan_low']:.1f}x the plan's {low:.0f}-{high:.0f} min; "

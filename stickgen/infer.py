@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from stickgen.errors import StickGenError
+from stickgen.errors import NotFoundError, StickGenError
 from stickgen.model import MotionStats, StickGenModel, predicted_motion
 from stickgen.physics import physics_from_motion
 from stickgen.schema import FPS, MotionClip, Scene
@@ -182,5 +182,5 @@ def load_generator(
     """
     path = Path(checkpoint).expanduser().resolve()
     if not path.is_file():
-        raise StickGenError(f"no checkpoint at {checkpoint}")
+        raise NotFoundError(f"no checkpoint at {checkpoint}")
     return _load_cached(str(path), path.stat().st_mtime_ns, str(text_model) if text_model else None)

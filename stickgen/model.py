@@ -4,13 +4,14 @@ a whole clip out, non-autoregressively.
 Layout (frames T, patch P, tokens N = ceil(T / P)):
 
     plan [B, T] --embedding--> [B, T, A] --strided conv (P)--> tokens [B, N, d]
-    text [B, D] --MLP--> c [B, d]:  prefix token, and added to every token
-    [c ; tokens] + sinusoidal positions (by frame time) --transformer encoder--> [B, N, d]
+    text [B, D] --MLP--> + latent z projected = c [B, d]: prefix token, FiLM of every token
+    [c ; tokens * (1 + scale(c)) + shift(c) + c], tokens with sinusoidal positions (frame time)
+        --transformer encoder--> [B, N, d]
     tokens --linear unpatchify--> [B, N*P, C] (cropped to T) + plan skip
         + rhythm basis [T, C] * gain(c) --conv blocks-->
     heads: pose [T, 20], root [T, 2], velocity [T, 2], action logits [T, 46], physics [T, 6]
 
-A latent z [B, latent_dim] is added to c. The data's cyclic actions start at random phases with
+The latent z [B, latent_dim] enters through c. The data's cyclic actions start at random phases with
 random styles, which text cannot pin down; a deterministic regressor would average them into a
 stiff, sliding figure. So the model is a conditional VAE: during training only, `MotionEncoder`
 reads the target motion and proposes z (KL-regularised towards N(0, I)); at validation and
@@ -22,7 +23,9 @@ index, so clips of other durations work at inference.
 
 Every regression head predicts targets normalised with train-split statistics (`MotionStats`).
 The motion representation (`split_motion` / `compose_motion`): root = hip (end of the torso
-segment), pose = the 20 coordinates minus the root, final motion = root + pose.
+segment), pose = the 20 coordinates minus the root, final motion = root + pose, where the
+generated root takes its height from the position head and its travel from the integrated
+velocity head (`predicted_root`). `stickgen.infer` then makes the segment lengths constant.
 """
 
 from __future__ import annotations

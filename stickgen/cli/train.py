@@ -44,7 +44,7 @@ def _check_preset(preset: str) -> None:
 def train_command(
     dataset: Annotated[Path, typer.Argument(help="Embedded dataset directory.")],
     out: Annotated[
-        Path | None, typer.Option(help="Checkpoint directory [default: checkpoints/DATASET_NAME].")
+        Path | None, typer.Option(help="Checkpoint directory (default: checkpoints/DATASET_NAME).")
     ] = None,
     preset: Annotated[str, typer.Option(help="Model size: base (~15.5M) or small.")] = "base",
     epochs: Annotated[int, typer.Option(min=1)] = 50,

@@ -1,9 +1,11 @@
 """Validation by generation: the model sees only text (and optionally the action plan), never the
-target motion, and its output is compared with the data.
+target motion (its latent is the prior's mode, z = 0; the training-only motion encoder is not
+used), and its output is compared with the data.
 
 Metric definitions (all averaged over every frame of every validation sample):
 
-- val_loss: the training loss (`multitask_loss`, same weights) of the generated outputs.
+- val_loss: the training loss (`multitask_loss`, same weights, no KL) of the generated outputs.
+  It has a floor well above 0: the data's random phases and styles cannot be told from text.
 - val_smoothness: mean absolute second difference over frames of the 20 joint coordinates of the
   generated absolute motion, |x[t+1] - 2 x[t] + x[t-1]|, in metres per frame^2 (multiply by
   fps^2 = 625 for m/s^2). Lower is smoother; `val_smoothness_data` is the same on the true motion,
