@@ -257,6 +257,7 @@ def test_dataset_round_trip(embedder: Embedder, dataset_dir: Path, tmp_path: Pat
         np.testing.assert_allclose(sample["embedding"], expected, atol=1e-5)
     assert ds.manifest["embedding"] == {
         "model": embedder.model_id,
+        "source": str(embedder.local_dir),
         "dim": 384,
         "pooling": "mean",
         "normalized": True,

@@ -62,6 +62,8 @@ def embed_dataset(
         raise StickGenError(f"text model {embedder.model_id} produced unusable embeddings")
     entry = {
         "model": embedder.model_id,
+        # where to load the same model from later (hub name or local directory)
+        "source": str(embedder.local_dir or embedder.source),
         "dim": int(vectors.shape[1]),
         "pooling": pooling,
         "normalized": True,
