@@ -108,7 +108,7 @@ def _timeline(name: str, segments) -> str:
         label = _name(seg.action) + (f"+{_name(seg.upper)}" if seg.upper is not None else "")
         if seg.expression is not None:
             label += f" ({_name(seg.expression)})"
-        parts.append(f"{label} {seg.start:g}-{seg.end:g}s")
+        parts.append(f"{label} {seg.start:.1f}-{seg.end:.1f}s")
     return f"{name}: " + (", ".join(parts) if parts else "idle")
 
 
