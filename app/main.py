@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI
 
 from app import db, problems
 from app.auth import require_api_key
-from app.routes import animate, artifacts, health, jobs
+from app.routes import animate, artifacts, checkpoint_files, health, jobs, web
 from app.settings import Settings, get_settings
 from worker.celery_app import make_celery
 from worker.dispatch import Dispatcher
@@ -28,6 +28,7 @@ Turn a text prompt into an animated stick figure, and run the data and training 
 * `POST /v1/jobs` queues generate / embed / train / pipeline work; poll `GET /v1/jobs/{id}`.
 * Errors are `application/problem+json` documents (type, title, status, detail).
 * When the server has an API key, send it in `X-API-Key` (health routes excepted).
+* `/` is a web page over this API: playground, jobs dashboard, checkpoints.
 """
 
 
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(health.router)
     secured = [Depends(require_api_key)]
-    for router in (jobs.router, artifacts.router, animate.router):
+    for router in (jobs.router, artifacts.router, checkpoint_files.router, animate.router):
         app.include_router(router, dependencies=secured)
+    web.install(app)
     return app

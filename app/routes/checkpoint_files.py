@@ -1,0 +1,44 @@
+"""Files that belong to a checkpoint, served by the checkpoint's id (the path is looked up
+server-side, never taken from the request)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import FileResponse
+from sqlalchemy.orm import Session
+
+from app import deps
+from app.models import Checkpoint
+from app.problems import ProblemError, problem_responses
+
+router = APIRouter(prefix="/v1", tags=["checkpoints"])
+
+
+@router.get(
+    "/checkpoints/{checkpoint_id}/loss-curve.png",
+    response_class=FileResponse,
+    responses={
+        200: {"description": "The training run's loss curve", "content": {"image/png": {}}},
+        **problem_responses(401, 404),
+    },
+)
+def loss_curve(
+    checkpoint_id: str, session: Annotated[Session, Depends(deps.session)]
+) -> FileResponse:
+    """Loss per epoch of the run that wrote this checkpoint (train and validation)."""
+    from stickgen.train.curves import CURVE
+
+    row = session.get(Checkpoint, checkpoint_id)
+    if row is None:
+        raise ProblemError(
+            404, "unknown-checkpoint", "Unknown checkpoint", f"no checkpoint {checkpoint_id!r}"
+        )
+    path = Path(row.path).parent / CURVE
+    if not path.is_file():
+        raise ProblemError(
+            404, "no-loss-curve", "No loss curve", f"checkpoint {checkpoint_id!r} has no loss curve"
+        )
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "no-cache"})

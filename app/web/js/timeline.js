@@ -1,0 +1,146 @@
+/** The animation's derived timeline under the video: per actor, one coloured lane of actions
+ * (as the engine produced them, frame by frame), one of facial expressions and, when the story
+ * has any, one of speech. A playhead follows the video; clicking a segment seeks to it. */
+
+import { el } from "./dom.js";
+import { humanize, number } from "./format.js";
+import { EXPRESSION_COLOURS, EXPRESSIONS } from "./vocabulary.js";
+
+const TICK_STEPS = [0.5, 1, 2, 5, 10, 15, 30];
+let detachPlayhead = () => {};
+
+/** Runs of equal consecutive values: `[{value, start, end}]` in frames, `end` exclusive. */
+export function runs(values) {
+  const out = [];
+  values.forEach((value, frame) => {
+    const last = out[out.length - 1];
+    if (last && last.value === value) last.end = frame + 1;
+    else out.push({ value, start: frame, end: frame + 1 });
+  });
+  return out;
+}
+
+/** A stable pastel colour per action name. */
+export function actionColour(name) {
+  let hash = 0;
+  for (const char of name) hash = (hash * 31 + char.codePointAt(0)) >>> 0;
+  return `hsl(${hash % 360} 62% 78%)`;
+}
+
+const expressionName = (id) => EXPRESSIONS[id] ?? `expression ${id}`;
+
+/** Replace `container`'s content with the timeline of `plan` (the API's `format=json` body). */
+export function renderTimeline(container, plan, video) {
+  detachPlayhead();
+  const frames = Math.max(plan.frames, 1);
+  const fps = plan.fps;
+  const lanes = [["time", axis(frames / fps)]];
+  plan.actors.forEach((actor, index) => {
+    const who = plan.actors.length > 1 ? `${actor.name} · ` : "";
+    const actions = runs(actor.actions).map((run) => ({
+      ...run,
+      label: humanize(run.value),
+      colour: actionColour(run.value),
+    }));
+    const expressions = runs(actor.face.map((row) => Math.round(row[0]))).map((run) => ({
+      ...run,
+      label: expressionName(run.value),
+      colour: EXPRESSION_COLOURS[expressionName(run.value)] ?? "#ddd",
+    }));
+    lanes.push([`${who}actions`, lane("action", actions, frames, fps, video)]);
+    lanes.push([`${who}expression`, lane("expression", expressions, frames, fps, video)]);
+    const speech = speechRuns(plan.scene.actors[index], fps);
+    if (speech.length) lanes.push([`${who}speech`, lane("speech", speech, frames, fps, video)]);
+  });
+
+  const playhead = el("div", { class: "playhead" });
+  const overlay = el("div", { class: "playhead-lane", style: { gridRow: `1 / span ${lanes.length}` } }, playhead);
+  const cells = lanes.map(([label, node], index) => {
+    node.style.gridRow = String(index + 1);
+    return [el("div", { class: "lane-label", style: { gridRow: String(index + 1) } }, label), node];
+  });
+  const grid = el("div", { class: "timeline-grid" }, cells, overlay);
+  container.replaceChildren(grid);
+  detachPlayhead = followVideo(video, playhead, frames / fps);
+}
+
+function lane(kind, segments, frames, fps, video) {
+  return el(
+    "div",
+    { class: `lane lane-${kind}` },
+    segments.map((run) => {
+      const start = run.start / fps;
+      const end = run.end / fps;
+      const title = `${run.label} · ${number(start, 1)}–${number(end, 1)} s`;
+      return el(
+        "button",
+        {
+          type: "button",
+          class: "segment",
+          title,
+          dataset: { kind, name: run.label, start: start.toFixed(3), end: end.toFixed(3) },
+          style: {
+            left: `${(100 * run.start) / frames}%`,
+            width: `${(100 * (run.end - run.start)) / frames}%`,
+            background: run.colour,
+          },
+          onclick: () => {
+            video.currentTime = start;
+          },
+        },
+        el("span", {}, run.label),
+      );
+    }),
+  );
+}
+
+function speechRuns(sceneActor, fps) {
+  if (!sceneActor) return [];
+  return sceneActor.segments
+    .filter((segment) => segment.speech)
+    .map((segment) => ({
+      start: Math.round(segment.start * fps),
+      end: Math.round(segment.end * fps),
+      label: `“${segment.speech}”`,
+      colour: "#eef3f8",
+    }));
+}
+
+function axis(seconds) {
+  const step = TICK_STEPS.find((s) => seconds / s <= 12) ?? 60;
+  const ticks = [];
+  for (let t = 0; t <= seconds + 1e-9; t += step) {
+    ticks.push(
+      el("span", { class: "tick", style: { left: `${(100 * t) / seconds}%` } }, `${number(t, 1).replace(/\.0$/, "")} s`),
+    );
+  }
+  return el("div", { class: "lane lane-axis" }, ticks);
+}
+
+/** Move the playhead with the video; returns a function that stops following. */
+function followVideo(video, playhead, seconds) {
+  let frame = 0;
+  const place = () => {
+    const fraction = seconds > 0 ? Math.min(video.currentTime / seconds, 1) : 0;
+    playhead.style.left = `${100 * fraction}%`;
+  };
+  const loop = () => {
+    place();
+    frame = video.paused ? 0 : requestAnimationFrame(loop);
+  };
+  const onPlay = () => {
+    cancelAnimationFrame(frame);
+    frame = requestAnimationFrame(loop);
+  };
+  video.addEventListener("play", onPlay);
+  video.addEventListener("timeupdate", place);
+  video.addEventListener("seeked", place);
+  place();
+  if (!video.paused) onPlay();
+  return () => {
+    cancelAnimationFrame(frame);
+    video.removeEventListener("play", onPlay);
+    video.removeEventListener("timeupdate", place);
+    video.removeEventListener("seeked", place);
+  };
+}
