@@ -1,0 +1,196 @@
+"""Jobs and checkpoints in headless Chromium: a tiny pipeline started from the page reaches
+`succeeded` with live progress; a job can be cancelled; a failed job shows its error; the
+checkpoint view shows metrics, the loss curve and an evaluation table, and animates with it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from conftest import API_KEY, WebApp
+from selenium.webdriver.common.by import By
+from web_helpers import (
+    fill,
+    find,
+    find_all,
+    open_view,
+    save_screenshot,
+    script_errors,
+    visible_text,
+    wait_for,
+)
+
+from app.db import session_scope
+from app.models import Checkpoint, Job
+
+STATE: dict[str, str] = {}
+
+
+def row(driver, job_id: str):
+    rows = find_all(driver, f"#jobs-table tr[data-job-id='{job_id}']")
+    return rows[0] if rows else None
+
+
+def row_status(driver, job_id: str) -> str | None:
+    found = row(driver, job_id)
+    return found.get_attribute("data-status") if found else None
+
+
+def newest_pipeline(web_app: WebApp) -> dict:
+    items = web_app.api.get("/v1/jobs", params={"kind": "pipeline", "limit": 1}).json()["items"]
+    return items[0]
+
+
+def start_pipeline(driver, **fields: str) -> None:
+    """Fill the pipeline form (opening the advanced settings when needed) and submit it."""
+    if not find(driver, "#pipe-batch-size").is_displayed():
+        find(driver, ".advanced summary").click()
+    for name, value in fields.items():
+        fill(driver, f"#pipe-{name.replace('_', '-')}", value)
+    find(driver, "#pipeline-button").click()
+    wait_for(driver, lambda d: "Started pipeline" in find(d, "#pipeline-status").text)
+
+
+def test_pipeline_started_from_the_page_reaches_succeeded(
+    browser, web_app: WebApp, screenshot_dir: Path
+) -> None:
+    open_view(browser, web_app.url, API_KEY, "jobs")
+    start_pipeline(
+        browser, num_base="16", epochs="1", train_samples="16", val_samples="4", batch_size="8"
+    )
+    job = newest_pipeline(web_app)
+    assert find(browser, "#pipeline-status").text == f"Started pipeline {job['id'][:8]}"
+    params = job["params"]
+    assert params["generate"]["num_base"] == 16 and params["train"]["epochs"] == 1
+    assert params["train"]["preset"] == "tiny"
+
+    seen: set[tuple[str | None, str | None]] = set()
+    deadline = time.monotonic() + 120
+    while row_status(browser, job["id"]) != "succeeded":
+        assert row_status(browser, job["id"]) not in ("failed", "cancelled"), row(
+            browser, job["id"]
+        ).text
+        assert time.monotonic() < deadline, f"still {row_status(browser, job['id'])}"
+        found = row(browser, job["id"])
+        if found is not None:
+            seen.add(
+                (
+                    found.get_attribute("data-status"),
+                    found.find_element(By.CSS_SELECTOR, ".percent").text,
+                )
+            )
+        time.sleep(0.2)
+    # the page followed the job live: it showed it running at some progress short of 100%
+    assert any(status == "running" and percent != "100%" for status, percent in seen), seen
+
+    parent = row(browser, job["id"])
+    assert parent.find_element(By.CSS_SELECTOR, ".percent").text == "100%"
+    assert not parent.find_element(By.CSS_SELECTOR, ".cancel").is_displayed()
+    steps = web_app.api.get("/v1/jobs", params={"parent_id": job["id"]}).json()["items"]
+    rows = [r.get_attribute("data-job-id") for r in find_all(browser, "#jobs-table tbody tr")]
+    start = rows.index(job["id"])
+    ordered = sorted(steps, key=lambda step: step["step"])
+    assert rows[start + 1 : start + 4] == [step["id"] for step in ordered]  # steps follow, in order
+    for step in steps:
+        assert row_status(browser, step["id"]) == "succeeded"
+    finished = web_app.api.get(f"/v1/jobs/{job['id']}").json()
+    link = parent.find_element(By.CSS_SELECTOR, ".links a")
+    assert link.get_attribute("href").endswith(
+        f"#checkpoints/{finished['result']['checkpoint_id']}"
+    )
+    STATE["checkpoint_id"] = finished["result"]["checkpoint_id"]
+    save_screenshot(browser, screenshot_dir, "jobs")
+    assert script_errors(browser) == []
+
+
+def test_cancel_a_running_pipeline_from_the_page(browser, web_app: WebApp) -> None:
+    open_view(browser, web_app.url, API_KEY, "jobs")
+    start_pipeline(browser, num_base="2000", epochs="20", train_samples="", val_samples="")
+    job = newest_pipeline(web_app)
+    button = wait_for(
+        browser,
+        lambda d: row(d, job["id"]) and row(d, job["id"]).find_element(By.CSS_SELECTOR, ".cancel"),
+    )
+    button.click()
+    wait_for(browser, lambda d: row_status(d, job["id"]) == "cancelled", timeout_s=60)
+    assert web_app.api.get(f"/v1/jobs/{job['id']}").json()["status"] == "cancelled"
+    assert not row(browser, job["id"]).find_element(By.CSS_SELECTOR, ".cancel").is_displayed()
+
+
+def test_failed_job_shows_its_error(browser, web_app: WebApp) -> None:
+    error = "generate failed: no space left on device (test)"
+    with session_scope(web_app.settings.db_url) as session:
+        failed = Job(kind="generate", status="failed", error=error, params={"num_base": 1})
+        session.add(failed)
+        session.flush()
+        job_id = failed.id
+    open_view(browser, web_app.url, API_KEY, "jobs")
+    wait_for(browser, lambda d: row_status(d, job_id) == "failed")
+    message = row(browser, job_id).find_element(By.CSS_SELECTOR, ".message")
+    assert message.text == error
+    assert "error-text" in message.get_attribute("class")
+
+
+def test_checkpoint_view_shows_metrics_curve_and_evaluation(
+    browser, web_app: WebApp, screenshot_dir: Path
+) -> None:
+    if "checkpoint_id" not in STATE:
+        pytest.skip("needs the pipeline of test_pipeline_started_from_the_page_reaches_succeeded")
+    checkpoint_id = STATE["checkpoint_id"]
+    evaluation = {
+        "procedural": {"fid": 1.25, "diversity": 0.5},
+        "model": {"fid": 3.5, "diversity": 0.25},
+    }
+    with session_scope(web_app.settings.db_url) as session:
+        stored = session.get(Checkpoint, checkpoint_id)
+        stored.metrics = {**stored.metrics, "evaluation": evaluation}
+    checkpoint = web_app.api.get(f"/v1/checkpoints/{checkpoint_id}").json()
+
+    open_view(browser, web_app.url, API_KEY, "checkpoints")
+    wait_for(browser, lambda d: find_all(d, f"tr[data-checkpoint-id='{checkpoint_id}']"))
+    listed = {
+        r.get_attribute("data-checkpoint-id")
+        for r in find_all(browser, "#checkpoints-table tbody tr")
+    }
+    every = web_app.api.get("/v1/checkpoints").json()["items"]
+    assert listed == {c["id"] for c in every}
+    find(browser, f"tr[data-checkpoint-id='{checkpoint_id}']").click()
+
+    curve_size = "const img = document.getElementById('loss-curve'); " + (
+        "return img && img.complete ? [img.naturalWidth, img.naturalHeight] : null"
+    )
+    size = wait_for(browser, lambda d: d.execute_script(curve_size))
+    assert size == [700, 400]  # the trainer's 7 x 4 in figure at 100 dpi
+    metrics = {
+        r.find_element(By.TAG_NAME, "th").text: r.find_element(By.TAG_NAME, "td").text
+        for r in find_all(browser, "#metrics-table tr")
+    }
+    assert float(metrics["val_loss"]) == pytest.approx(checkpoint["metrics"]["val_loss"], rel=1e-3)
+    assert metrics["preset"] == "tiny"
+    columns = [th.text for th in find_all(browser, "#evaluation-table thead th")][1:]
+    shown = {
+        r.find_element(By.TAG_NAME, "th").text: [
+            float(td.text) for td in r.find_elements(By.TAG_NAME, "td")
+        ]
+        for r in find_all(browser, "#evaluation-table tbody tr")
+    }
+    assert columns == ["fid", "diversity"]
+    assert shown == {system: list(scores.values()) for system, scores in evaluation.items()}
+    save_screenshot(browser, screenshot_dir, "checkpoints")
+
+    # "Animate with this checkpoint": the learned model draws a 2 s clip in the playground
+    find(browser, "#use-checkpoint").click()
+    wait_for(browser, lambda d: find(d, "#checkpoint").get_attribute("value") == checkpoint_id)
+    fill(browser, "#prompt", "a person waves")
+    fill(browser, "#duration", "2")
+    find(browser, "#size option[value='256x256']").click()
+    find(browser, "#animate-button").click()
+    duration = browser.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+        const video = document.getElementById("video");
+        video.addEventListener("loadedmetadata", () => done(video.duration), {once: true});"""
+    )
+    assert duration == pytest.approx(2.0, abs=0.05)
+    assert visible_text(browser, ".engine") == "Learned model"
+    assert script_errors(browser) == []
