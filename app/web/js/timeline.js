@@ -35,8 +35,12 @@ export function renderTimeline(container, plan, video) {
   const frames = Math.max(plan.frames, 1);
   const fps = plan.fps;
   const lanes = [["time", axis(frames / fps)]];
+  const names = plan.actors.map((actor) => actor.name);
+  const firstLanes = new Set();
   plan.actors.forEach((actor, index) => {
-    const who = plan.actors.length > 1 ? `${actor.name} · ` : "";
+    const repeated = names.filter((name) => name === actor.name).length > 1;
+    const who = names.length > 1 ? `${actor.name}${repeated ? ` ${index + 1}` : ""} · ` : "";
+    if (index > 0) firstLanes.add(lanes.length);
     const actions = runs(actor.actions).map((run) => ({
       ...run,
       label: humanize(run.value),
@@ -56,8 +60,11 @@ export function renderTimeline(container, plan, video) {
   const playhead = el("div", { class: "playhead" });
   const overlay = el("div", { class: "playhead-lane", style: { gridRow: `1 / span ${lanes.length}` } }, playhead);
   const cells = lanes.map(([label, node], index) => {
-    node.style.gridRow = String(index + 1);
-    return [el("div", { class: "lane-label", style: { gridRow: String(index + 1) } }, label), node];
+    const row = String(index + 1);
+    const labelCell = el("div", { class: "lane-label", style: { gridRow: row } }, label);
+    node.style.gridRow = row;
+    if (firstLanes.has(index)) for (const cell of [labelCell, node]) cell.classList.add("next-actor");
+    return [labelCell, node];
   });
   const grid = el("div", { class: "timeline-grid" }, cells, overlay);
   container.replaceChildren(grid);
