@@ -1,0 +1,75 @@
+"""`stick-gen evaluate`: score ground truth, baselines and checkpoints on a dataset's test split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stickgen.cli.app import app, console, fail, progress_bar
+from stickgen.errors import Cancelled
+
+
+@app.command("evaluate")
+def evaluate_command(
+    dataset: Annotated[Path, typer.Option(help="Dataset directory (its test split is scored).")],
+    checkpoint: Annotated[
+        list[Path] | None, typer.Option(help="A checkpoint to score (repeat the option).")
+    ] = None,
+    evaluator: Annotated[
+        Path | None,
+        typer.Option(help="Evaluator file (default: trained on DATASET's train split, cached)."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where evaluation.json and .md go.")] = Path(
+        "evaluation"
+    ),
+    repeats: Annotated[int, typer.Option(min=1, help="Repeats for mean and 95% CI.")] = 20,
+    seed: Annotated[int, typer.Option()] = 0,
+    mm_prompts: Annotated[int, typer.Option(min=1, help="Multimodality prompts.")] = 100,
+    mm_generations: Annotated[int, typer.Option(min=2, help="Generations per prompt.")] = 30,
+    mm_repeats: Annotated[
+        int | None, typer.Option(min=0, help="Repeats that measure multimodality (default all).")
+    ] = None,
+    evaluator_epochs: Annotated[
+        int, typer.Option(min=1, help="Epochs when an evaluator is trained.")
+    ] = 12,
+    allow_shared_text_model: Annotated[
+        bool,
+        typer.Option(help="Score a checkpoint that uses the evaluator's text model (warns)."),
+    ] = False,
+    text_model: Annotated[
+        str | None, typer.Option(help="Where the checkpoints' text model lives, if not recorded.")
+    ] = None,
+    threads: Annotated[int | None, typer.Option(min=1, help="torch CPU threads.")] = None,
+) -> None:
+    """Score DATASET's test split: ground truth, baselines, noise rows and each --checkpoint."""
+    from stickgen.evaluate import EvaluatorTraining, evaluate_checkpoints
+
+    with progress_bar("evaluating") as progress:
+        try:
+            result = evaluate_checkpoints(
+                dataset,
+                checkpoint or [],
+                evaluator=evaluator,
+                out_dir=out,
+                seed=seed,
+                repeats=repeats,
+                progress=progress,
+                protocol_options={
+                    "mm_prompts": mm_prompts,
+                    "mm_generations": mm_generations,
+                    "mm_repeats": mm_repeats,
+                },
+                allow_shared_text_model=allow_shared_text_model,
+                generator_text_model=text_model,
+                evaluator_settings=EvaluatorTraining(epochs=evaluator_epochs, seed=seed),
+                threads=threads,
+            )
+        except Cancelled as exc:
+            raise fail(str(exc), code=130) from None
+    typer.echo(Path(result["files"]["markdown"]).read_text())
+    for name, row in result["systems"].items():
+        for warning in row["warnings"]:
+            console.print(f"[yellow]warning:[/] {name}: {warning}")
+    console.print(f"wrote {result['files']['json']} and {result['files']['markdown']}")

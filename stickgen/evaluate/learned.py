@@ -1,0 +1,52 @@
+"""A trained checkpoint as a scored system: batched generation equal to `LearnedGenerator`'s."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stickgen.evaluate.systems import System, TestSet
+
+BATCH = 32
+
+
+class CheckpointSystem(System):
+    """Generates each test prompt from its description and the story engine's plan, with the
+    latent drawn from the item's seed (as `load_generator(path).generate(scene, seed)`)."""
+
+    def __init__(
+        self, checkpoint: str | Path, test: TestSet, text_model: str | Path | None = None
+    ) -> None:
+        from stickgen.infer import load_generator
+
+        path = Path(checkpoint)
+        super().__init__(f"checkpoint {path.parent.name}/{path.name}", "checkpoint")
+        self.path = path
+        self.generator = load_generator(path, text_model)
+        self.test = test
+        texts = [scene.description for scene in test.scenes]
+        self.embeddings = np.asarray(self.generator.embedder.encode(texts), dtype=np.float32)
+        self.plans = torch.from_numpy(test.plan)
+
+    @property
+    def text_model_id(self) -> str:
+        return str(self.generator.embedder.model_id)
+
+    @torch.inference_mode()
+    def generate(self, items: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+        from stickgen.infer import constant_segment_lengths
+        from stickgen.model import predicted_motion
+
+        gen = self.generator
+        items = np.asarray(items)
+        out = []
+        for lo in range(0, len(items), BATCH):
+            chunk = items[lo : lo + BATCH]
+            text = torch.from_numpy(self.embeddings[chunk])
+            latent = torch.cat([gen.latent(int(s)) for s in seeds[lo : lo + BATCH]])
+            outputs = gen.model(text, self.plans[chunk], frames=self.test.frames, latent=latent)
+            motion = predicted_motion(outputs, gen.stats).numpy()
+            out.extend(constant_segment_lengths(clip) for clip in motion)
+        return np.stack(out).astype(np.float32)

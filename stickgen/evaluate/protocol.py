@@ -1,0 +1,280 @@
+"""Score systems with the protocol: every repeat regenerates the test set, then R-precision,
+MM-Dist, FID, diversity, multimodality, action and physics metrics; mean and 95% interval over
+repeats.
+
+Each repeat r draws its random numbers from `SeedSequence([seed, r])`, one independent stream
+per use (generation seeds, R-precision pools, diversity pairs, multimodality prompts, their
+generation seeds, their pairs), and never from the system's name: two systems that produce the
+same motion get the same figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from stickgen.errors import Cancelled, StickGenError
+from stickgen.evaluate import actions as action_metrics
+from stickgen.evaluate import metrics as fm
+from stickgen.evaluate import physical
+from stickgen.evaluate.evaluator import Evaluator
+from stickgen.evaluate.systems import System, TestSet
+from stickgen.progress import Progress, no_progress
+from stickgen.schema import MOTION_DIM, NUM_ACTIONS
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Counts of the protocol (defaults: the reference protocol's)."""
+
+    repeats: int = 20
+    pool_size: int = 32
+    diversity_pairs: int = 300
+    mm_prompts: int = 100
+    mm_generations: int = 30
+    mm_pairs: int = 10
+    mm_repeats: int | None = None  # repeats that also measure multimodality (None: all)
+    seed: int = 0
+
+    def check(self, test_size: int) -> None:
+        if self.repeats < 1:
+            raise StickGenError(f"repeats must be at least 1, got {self.repeats}")
+        if test_size < self.pool_size:
+            raise StickGenError(
+                f"the test set has {test_size} prompts, fewer than one R-precision pool of "
+                f"{self.pool_size}; use a larger dataset or a smaller pool"
+            )
+        if self.mm_generations < 2 or self.mm_prompts < 1 or self.mm_pairs < 1:
+            raise StickGenError("multimodality needs >= 1 prompt, >= 2 generations, >= 1 pair")
+        if self.diversity_pairs < 1:
+            raise StickGenError("diversity needs at least one pair")
+
+    def measures_multimodality(self, repeat: int) -> bool:
+        return self.mm_repeats is None or repeat < self.mm_repeats
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    better: str  # "higher", "lower", or "ground truth" (closer to the ground-truth row)
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("r_precision_top1", "R@1", "higher"),
+    Metric("r_precision_top2", "R@2", "higher"),
+    Metric("r_precision_top3", "R@3", "higher"),
+    Metric("mm_dist", "MM-Dist", "lower"),
+    Metric("fid", "FID", "lower"),
+    Metric("diversity", "Diversity", "ground truth"),
+    Metric("multimodality", "MModality", "higher"),
+    Metric("action_accuracy", "Action acc", "higher"),
+    Metric("order_accuracy", "Order", "higher"),
+    Metric("foot_skating", "Skating", "lower"),
+    Metric("penetration_cm", "Penetration cm", "lower"),
+    Metric("floating_cm", "Floating cm", "ground truth"),
+    Metric("length_variation", "Seg-len var", "lower"),
+    Metric("jerk_ratio", "Jerk / GT", "ground truth"),
+    Metric("static_share", "Static", "ground truth"),
+)
+
+
+@dataclass
+class Reference:
+    """What every system is compared against, computed once."""
+
+    text: np.ndarray  # [N, D] evaluator text features of the test descriptions
+    motion: np.ndarray  # [N, D] evaluator motion features of the ground truth
+    jerk: float  # mean ground-truth jerk, m/s^3
+
+    @classmethod
+    def build(cls, evaluator: Evaluator, test: TestSet, text_embeddings: np.ndarray) -> Reference:
+        jerk = float(physical.mean_jerk(test.motion, test.fps).mean())
+        return cls(
+            text=evaluator.encode_text(text_embeddings),
+            motion=evaluator.encode_motion(test.motion),
+            jerk=max(jerk, 1e-9),
+        )
+
+
+def _streams(seed: int, repeat: int) -> list[np.random.SeedSequence]:
+    return np.random.SeedSequence([seed, repeat]).spawn(6)
+
+
+def _seeds(stream: np.random.SeedSequence, count: int) -> np.ndarray:
+    return stream.generate_state(count, dtype=np.uint32).astype(np.int64)
+
+
+def _generate(system: System, items: np.ndarray, seeds: np.ndarray, frames: int) -> np.ndarray:
+    motion = np.asarray(system.generate(items, seeds), dtype=np.float32)
+    if motion.shape != (len(items), frames, MOTION_DIM):
+        raise StickGenError(
+            f"{system.name} produced motion {motion.shape}, expected "
+            f"{(len(items), frames, MOTION_DIM)}"
+        )
+    if not np.isfinite(motion).all():
+        raise StickGenError(f"{system.name} produced non-finite motion")
+    return motion
+
+
+def _one_repeat(
+    system: System,
+    evaluator: Evaluator,
+    test: TestSet,
+    reference: Reference,
+    protocol: Protocol,
+    repeat: int,
+    confusion: np.ndarray,
+) -> tuple[dict[str, float | None], int]:
+    """The repeat's figures (and multimodality prompts checked for order), adding its frame
+    counts to `confusion`."""
+    gen, pools, pairs, mm_pick, mm_gen, mm_pairs = _streams(protocol.seed, repeat)
+    n = len(test)
+    motion = _generate(system, np.arange(n), _seeds(gen, n), test.frames)
+    feats = evaluator.encode_motion(motion)
+    top = fm.r_precision(
+        reference.text, feats, np.random.default_rng(pools), protocol.pool_size, top_k=3
+    )
+    values: dict[str, float | None] = {
+        "r_precision_top1": float(top[0]),
+        "r_precision_top2": float(top[1]),
+        "r_precision_top3": float(top[2]),
+        "mm_dist": fm.matching_distance(reference.text, feats),
+        "fid": fm.fid(reference.motion, feats),
+        "diversity": fm.diversity(feats, np.random.default_rng(pairs), protocol.diversity_pairs),
+        "multimodality": None,
+    }
+    if protocol.measures_multimodality(repeat):
+        chosen = np.random.default_rng(mm_pick).choice(
+            n, min(protocol.mm_prompts, n), replace=False
+        )
+        items = np.repeat(chosen, protocol.mm_generations)
+        mm_motion = _generate(system, items, _seeds(mm_gen, len(items)), test.frames)
+        mm_feats = evaluator.encode_motion(mm_motion).reshape(len(chosen), -1, feats.shape[1])
+        values["multimodality"] = fm.multimodality(
+            mm_feats, np.random.default_rng(mm_pairs), protocol.mm_pairs
+        )
+    predicted = evaluator.classify(motion)
+    values["action_accuracy"] = action_metrics.frame_accuracy(predicted, test.plan)
+    values["order_accuracy"], checked = action_metrics.order_accuracy(predicted, test.plan)
+    confusion += action_metrics.confusion_matrix(predicted, test.plan)
+    values["foot_skating"] = float(physical.foot_skating_ratio(motion, test.fps).mean())
+    values["penetration_cm"] = 100 * float(physical.ground_penetration(motion).mean())
+    values["floating_cm"] = 100 * float(physical.floating(motion).mean())
+    values["length_variation"] = float(physical.segment_length_variation(motion).mean())
+    values["jerk_ratio"] = float(physical.mean_jerk(motion, test.fps).mean()) / reference.jerk
+    values["static_share"] = float(physical.is_static(motion, test.fps).mean())
+    return values, checked
+
+
+def score_system(
+    system: System,
+    evaluator: Evaluator,
+    test: TestSet,
+    reference: Reference,
+    protocol: Protocol,
+    *,
+    progress: Callable[[int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict[str, Any]:
+    """One system's row: per metric {mean, ci} over the repeats (None where a metric had no
+    value in any repeat), the summed confusion matrix and the repeats' raw values."""
+    per_repeat: list[dict[str, float | None]] = []
+    confusion = np.zeros((NUM_ACTIONS, NUM_ACTIONS), dtype=np.int64)
+    checked = 0
+    for repeat in range(protocol.repeats):
+        if should_stop is not None and should_stop():
+            raise Cancelled(f"evaluation stopped while scoring {system.name}")
+        values, checked = _one_repeat(
+            system, evaluator, test, reference, protocol, repeat, confusion
+        )
+        per_repeat.append(values)
+        if progress is not None:
+            progress(repeat + 1)
+    summary: dict[str, dict[str, float] | None] = {}
+    for metric in METRICS:
+        series = [v[metric.key] for v in per_repeat if v[metric.key] is not None]
+        summary[metric.key] = fm.mean_and_interval(series) if series else None
+    return {
+        "name": system.name,
+        "kind": system.kind,
+        "metrics": summary,
+        "order_checked_prompts": checked,
+        "confusion": confusion.tolist(),
+        "repeats": per_repeat,
+        "notes": list(system.notes),
+        "warnings": list(system.warnings),
+    }
+
+
+def above_ground_truth(rows: dict[str, dict[str, Any]], reference: str) -> None:
+    """Add a warning to every row whose R-precision mean is above the ground truth's: the
+    evaluator then rewards something other than matching the text as real motion does."""
+    truth = rows[reference]["metrics"]
+    for name, row in rows.items():
+        if name == reference:
+            continue
+        for k in (1, 2, 3):
+            key = f"r_precision_top{k}"
+            mine, theirs = row["metrics"][key], truth[key]
+            if mine is None or theirs is None or mine["mean"] <= theirs["mean"]:
+                continue
+            beyond = mine["mean"] - mine["ci"] > theirs["mean"] + theirs["ci"]
+            row["warnings"].append(
+                f"R@{k} {mine['mean']:.3f} is above ground truth's {theirs['mean']:.3f}"
+                + (" beyond both intervals" if beyond else " (within the intervals)")
+                + ": a warning, not a win"
+            )
+
+
+def score_systems(
+    systems: list[System],
+    evaluator: Evaluator,
+    test: TestSet,
+    text_embeddings: np.ndarray,
+    protocol: Protocol,
+    *,
+    progress: Progress = no_progress,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Rows for `systems` (the first one is the reference, normally ground truth), by name."""
+    protocol.check(len(test))
+    names = [s.name for s in systems]
+    if len(set(names)) != len(names):
+        raise StickGenError(f"system names must be unique: {names}")
+    reference = Reference.build(evaluator, test, text_embeddings)
+    total = len(systems) * protocol.repeats
+    rows: dict[str, dict[str, Any]] = {}
+    for k, system in enumerate(systems):
+
+        def step(done: int, k: int = k, name: str = system.name) -> None:
+            progress(k * protocol.repeats + done, total, f"{name}: repeat {done}")
+
+        rows[system.name] = score_system(
+            system,
+            evaluator,
+            test,
+            reference,
+            protocol,
+            progress=step,
+            should_stop=should_stop,
+        )
+    above_ground_truth(rows, systems[0].name)
+    return rows
+
+
+def chance_levels(test: TestSet, protocol: Protocol) -> dict[str, float]:
+    """R-precision of a random ranking, and the action accuracy of always predicting the most
+    frequent planned action."""
+    counts = np.bincount(test.plan.ravel(), minlength=NUM_ACTIONS)
+    return {
+        **{f"r_precision_top{k}": k / protocol.pool_size for k in (1, 2, 3)},
+        "action_accuracy": float(counts.max() / counts.sum()),
+    }
+
+
+def protocol_record(protocol: Protocol) -> dict[str, Any]:
+    return asdict(protocol)

@@ -1,0 +1,83 @@
+"""The evaluation as a Markdown page: context and chance levels, then one row per system and one
+column per metric (mean ± 95% interval), then warnings."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from stickgen.evaluate.protocol import METRICS
+
+ARROWS = {"higher": "↑", "lower": "↓", "ground truth": "→GT"}
+
+
+def _cell(value: dict[str, float] | None) -> str:
+    if value is None:
+        return "–"
+    mean, ci = value["mean"], value["ci"]
+    size = max(abs(mean), abs(ci))
+    # three significant figures for small values (0.000312), never fewer than 2 decimals
+    digits = 2 if size >= 10 or size == 0 else min(5, max(2, 2 - math.floor(math.log10(size))))
+    return f"{mean:.{digits}f} ± {ci:.{digits}f}"
+
+
+def _figures(values: list[float]) -> str:
+    return "/".join(f"{v:.3f}" for v in values)
+
+
+def _header(result: dict[str, Any]) -> list[str]:
+    data, ev, proto, chance = (
+        result["dataset"],
+        result["evaluator"],
+        result["protocol"],
+        result["chance"],
+    )
+    own = ev.get("own", {})
+    mm_repeats = proto["mm_repeats"] if proto["mm_repeats"] is not None else proto["repeats"]
+    lines = [
+        "# Stick-Gen evaluation",
+        "",
+        f"- Dataset `{data['path']}` (id `{data['id']}`): {data['samples']} {data['split']} "
+        f"prompts ({'all clips' if data['include_augmented'] else 'original clips only'}), "
+        f"{data['frames']} frames each.",
+        f"- Evaluator `{ev['path']}`: trained on dataset `{ev['dataset_id']}`"
+        f"{'' if ev['same_dataset'] else ' (**another dataset**)'}; text side "
+        f"`{ev['text_model']}` + trained projection. Own figures on the val split "
+        f"({own.get('val_samples', '?')} clips): R@1/2/3 "
+        f"{_figures(own.get('val_r_precision', []))} (pools of {own.get('val_pool_size', '?')}), "
+        f"MM-Dist {own.get('val_mm_dist', float('nan')):.3f}, classifier per-frame accuracy "
+        f"{own.get('val_action_accuracy', float('nan')):.3f}.",
+        f"- Protocol: {proto['repeats']} repeats, mean ± 1.96·std/√{proto['repeats']}; "
+        f"R-precision in pools of {proto['pool_size']}; diversity over "
+        f"{proto['diversity_pairs']} pairs; multimodality {proto['mm_prompts']} prompts × "
+        f"{proto['mm_generations']} generations × {proto['mm_pairs']} pairs in {mm_repeats} "
+        f"repeats; seed {proto['seed']}.",
+        f"- Chance: R@1 {chance['r_precision_top1']:.3f}, R@2 {chance['r_precision_top2']:.3f}, "
+        f"R@3 {chance['r_precision_top3']:.3f}; action accuracy of always predicting the most "
+        f"frequent planned action {chance['action_accuracy']:.3f}.",
+        "- Arrows: ↑ higher is better, ↓ lower is better, →GT closer to ground truth is better. "
+        "Action accuracy and order are against the story engine's plan of each prompt; the "
+        "ground-truth row is their ceiling.",
+        "",
+    ]
+    return lines
+
+
+def markdown_report(result: dict[str, Any]) -> str:
+    """The page for an `evaluate_checkpoints` result."""
+    lines = _header(result)
+    columns = ["System", *(f"{m.label} {ARROWS[m.better]}" for m in METRICS)]
+    lines.append("| " + " | ".join(columns) + " |")
+    lines.append("|" + "---|" * len(columns))
+    warnings = list(result.get("warnings", []))
+    for name, row in result["systems"].items():
+        flag = " ⚠" if row["warnings"] else ""
+        cells = [f"{name}{flag}", *(_cell(row["metrics"][m.key]) for m in METRICS)]
+        lines.append("| " + " | ".join(cells) + " |")
+        warnings += [f"{name}: {w}" for w in row["warnings"]]
+    if warnings:
+        lines += ["", "## Warnings", "", *(f"- {w}" for w in warnings)]
+    notes = [f"{name}: {n}" for name, row in result["systems"].items() for n in row["notes"]]
+    if notes:
+        lines += ["", "## Notes", "", *(f"- {n}" for n in notes)]
+    return "\n".join(lines) + "\n"

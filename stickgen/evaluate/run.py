@@ -1,0 +1,272 @@
+"""`evaluate_checkpoints`: the whole evaluation as one library call (CLI and service entry)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stickgen.data.store import Dataset
+from stickgen.embed.embedder import available_cores, torch_threads
+from stickgen.errors import StickGenError
+from stickgen.evaluate.evaluator import Evaluator
+from stickgen.evaluate.learned import CheckpointSystem
+from stickgen.evaluate.networks import EvaluatorConfig
+from stickgen.evaluate.protocol import METRICS, Protocol, chance_levels, score_systems
+from stickgen.evaluate.report import markdown_report
+from stickgen.evaluate.systems import NOISE_LEVELS, TestSet, TrainingPool, baseline_systems
+from stickgen.evaluate.training import EvaluatorTraining, description_embeddings, train_evaluator
+from stickgen.progress import Progress, no_progress
+
+FORMAT = "stickgen-evaluation"
+VERSION = 1
+JSON_NAME = "evaluation.json"
+MARKDOWN_NAME = "evaluation.md"
+
+
+def default_evaluator_dir() -> Path:
+    """`$STICKGEN_CACHE_DIR/evaluators`, or `data/cache/evaluators` under the working directory."""
+    from stickgen.embed.cache import CACHE_ENV, DEFAULT_CACHE_ROOT
+
+    root = os.environ.get(CACHE_ENV)
+    return (Path(root).expanduser() if root else DEFAULT_CACHE_ROOT) / "evaluators"
+
+
+def cached_evaluator_path(
+    dataset: Dataset,
+    settings: EvaluatorTraining,
+    config: EvaluatorConfig,
+    text_model: str | Path | None,
+    cache_dir: str | Path | None = None,
+) -> Path:
+    """Where the evaluator for (dataset, settings, config, text model) is cached."""
+    recipe = {
+        "settings": asdict(settings),
+        "config": config.to_dict(),
+        "text_model": str(text_model) if text_model else "packaged all-MiniLM-L6-v2",
+    }
+    key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
+    directory = Path(cache_dir) if cache_dir is not None else default_evaluator_dir()
+    return directory / f"evaluator-{dataset.dataset_id}-{key}.pt"
+
+
+def obtain_evaluator(
+    dataset: Dataset,
+    evaluator: Evaluator | str | Path | None,
+    *,
+    settings: EvaluatorTraining | None = None,
+    text_model: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    threads: int | None = None,
+    progress: Progress = no_progress,
+    should_stop: Callable[[], bool] | None = None,
+) -> Evaluator:
+    """The given evaluator, else the cached one for this dataset, else a newly trained (and
+    cached) one."""
+    if isinstance(evaluator, Evaluator):
+        return evaluator
+    if evaluator is not None:
+        return Evaluator.load(evaluator)
+    settings = settings or EvaluatorTraining()
+    config = EvaluatorConfig()
+    path = cached_evaluator_path(dataset, settings, config, text_model, cache_dir)
+    if path.is_file():
+        return Evaluator.load(path)
+    return train_evaluator(
+        dataset.path,
+        out_path=path,
+        text_model=text_model,
+        config=config,
+        settings=settings,
+        threads=threads,
+        progress=progress,
+        should_stop=should_stop,
+    )
+
+
+def _checkpoint_systems(
+    checkpoints: Sequence[str | Path],
+    test: TestSet,
+    evaluator: Evaluator,
+    generator_text_model: str | Path | None,
+    allow_shared_text_model: bool,
+) -> list[CheckpointSystem]:
+    """Load each checkpoint; refuse one that conditions on the evaluator's own text model unless
+    allowed, in which case its row carries a warning."""
+    systems = []
+    for path in checkpoints:
+        system = CheckpointSystem(path, test, generator_text_model)
+        if system.text_model_id == evaluator.text_model_id:
+            problem = (
+                f"{path} conditions on {system.text_model_id}, the evaluator's own text model, "
+                "so its R-precision and MM-Dist are not independent of its input"
+            )
+            if not allow_shared_text_model:
+                raise StickGenError(
+                    f"{problem}; train it on a dataset embedded with another model, or pass "
+                    "allow_shared_text_model (--allow-shared-text-model) to score it with a warning"
+                )
+            system.warnings.append(f"SHARED TEXT MODEL: {problem}")
+        systems.append(system)
+    return systems
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _write_outputs(out_dir: Path, result: dict[str, Any]) -> dict[str, str]:
+    """`evaluation.json` (systems in table order) and `evaluation.md`, each written atomically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out_dir / JSON_NAME, out_dir / MARKDOWN_NAME
+    files = {"json": str(json_path), "markdown": str(md_path)}
+    result["files"] = files
+    _write_text_atomic(json_path, json.dumps(result, indent=1) + "\n")
+    _write_text_atomic(md_path, markdown_report(result))
+    return files
+
+
+def evaluate_checkpoints(
+    dataset_dir: str | Path,
+    checkpoints: Sequence[str | Path] = (),
+    *,
+    evaluator: Evaluator | str | Path | None = None,
+    out_dir: str | Path,
+    seed: int = 0,
+    repeats: int = 20,
+    progress: Progress = no_progress,
+    should_stop: Callable[[], bool] | None = None,
+    protocol_options: dict[str, Any] | None = None,
+    baselines: bool = True,
+    noise_levels: tuple[float, ...] = NOISE_LEVELS,
+    allow_shared_text_model: bool = False,
+    generator_text_model: str | Path | None = None,
+    evaluator_settings: EvaluatorTraining | None = None,
+    evaluator_text_model: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    threads: int | None = None,
+    max_test_samples: int | None = None,
+    include_augmented: bool = False,
+) -> dict[str, Any]:
+    """Score ground truth, the baselines and `checkpoints` on the test split of `dataset_dir`.
+
+    The evaluator is `evaluator` (an `Evaluator` or a file), else the cached one trained on
+    this dataset, else one trained now on its train split and cached under `cache_dir`.
+    Writes `evaluation.json` and `evaluation.md` into `out_dir` and returns the JSON-able
+    result: dataset, evaluator, protocol, chance levels, warnings, and `systems` (name -> row
+    with `metrics` {key: {mean, ci}}, confusion matrix, per-repeat values, notes, warnings).
+    `protocol_options` sets other `Protocol` fields (pool_size, mm_prompts, ...).
+    `should_stop` is polled between repeats (and training steps); `Cancelled` is raised.
+    """
+    started = time.perf_counter()
+    dataset = Dataset(dataset_dir)
+    protocol = Protocol(seed=seed, repeats=repeats, **(protocol_options or {}))
+    threads = threads or available_cores()
+    with torch_threads(threads):
+        scorer = obtain_evaluator(
+            dataset,
+            evaluator,
+            settings=evaluator_settings,
+            text_model=evaluator_text_model,
+            cache_dir=cache_dir,
+            threads=threads,
+            progress=progress,
+            should_stop=should_stop,
+        )
+        warnings = []
+        if scorer.dataset_id != dataset.dataset_id:
+            warnings.append(
+                f"the evaluator was trained on dataset {scorer.dataset_id}, not on this one "
+                f"({dataset.dataset_id}): its training data may overlap this test split"
+            )
+        test = TestSet.from_dataset(
+            dataset, include_augmented=include_augmented, max_samples=max_test_samples, seed=seed
+        )
+        protocol.check(len(test))
+        rows = np.unique(np.asarray(dataset.description_index)[test.indices])
+        position = {int(r): k for k, r in enumerate(rows)}
+        table = description_embeddings(dataset, rows, scorer.embedder)
+        text_embeddings = table[[position[int(r)] for r in dataset.description_index[test.indices]]]
+        if baselines:
+            systems = _baselines(dataset, test, scorer, noise_levels, seed)
+        else:
+            from stickgen.evaluate.systems import GroundTruth
+
+            systems = [GroundTruth(test)]
+        systems += _checkpoint_systems(
+            checkpoints, test, scorer, generator_text_model, allow_shared_text_model
+        )
+        rows_by_name = score_systems(
+            systems,
+            scorer,
+            test,
+            text_embeddings,
+            protocol,
+            progress=progress,
+            should_stop=should_stop,
+        )
+    result = {
+        "format": FORMAT,
+        "version": VERSION,
+        "dataset": {
+            "path": str(dataset.path),
+            "id": dataset.dataset_id,
+            "split": "test",
+            "samples": len(test),
+            "frames": test.frames,
+            "include_augmented": include_augmented,
+            "embedding_model": dataset.embedding_model,
+        },
+        "evaluator": {
+            "path": str(scorer.path) if scorer.path else None,
+            "dataset_id": scorer.dataset_id,
+            "same_dataset": scorer.dataset_id == dataset.dataset_id,
+            "text_model": scorer.text_model_id,
+            "config": scorer.config.to_dict(),
+            "own": {k: v for k, v in scorer.info.items() if k.startswith("val_")},
+            "training": scorer.info.get("training"),
+        },
+        "protocol": asdict(protocol),
+        "chance": chance_levels(test, protocol),
+        "metrics": [{"key": m.key, "label": m.label, "better": m.better} for m in METRICS],
+        "systems": rows_by_name,
+        "warnings": warnings,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    _write_outputs(Path(out_dir), result)
+    return result
+
+
+def _baselines(
+    dataset: Dataset,
+    test: TestSet,
+    scorer: Evaluator,
+    noise_levels: tuple[float, ...],
+    seed: int,
+) -> list:
+    """Ground truth, baselines and calibration rows; retrieval uses the dataset's own text
+    embeddings when it has them (the generators' text model), else the evaluator's."""
+    pool = TrainingPool.from_dataset(dataset, seed)
+    test_rows = np.asarray(dataset.description_index)[test.indices]
+    if dataset.embeddings is not None:
+        table = dataset.embeddings
+        model = str(dataset.embedding_model)
+        test_text = np.asarray(table[test_rows], dtype=np.float32)
+        pool_text = np.asarray(table[pool.description_rows], dtype=np.float32)
+    else:
+        model = scorer.text_model_id
+        test_text = scorer.text_embeddings([dataset.descriptions[r] for r in test_rows])
+        pool_text = scorer.text_embeddings([dataset.descriptions[r] for r in pool.description_rows])
+    return baseline_systems(test, pool, test_text, pool_text, model, noise_levels)
