@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from stickgen.errors import StickGenError
 from stickgen.evaluate.systems import System, TestSet
 
 BATCH = 32
@@ -25,6 +26,10 @@ class CheckpointSystem(System):
         super().__init__(f"checkpoint {path.parent.name}/{path.name}", "checkpoint")
         self.path = path
         self.generator = load_generator(path, text_model)
+        if self.generator.fps != test.fps:
+            raise StickGenError(
+                f"{path} generates at {self.generator.fps} fps, the test set is {test.fps} fps"
+            )
         self.test = test
         texts = [scene.description for scene in test.scenes]
         self.embeddings = np.asarray(self.generator.embedder.encode(texts), dtype=np.float32)

@@ -6,7 +6,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from stickgen.evaluate.protocol import METRICS
+from stickgen.schema import action_vocabulary
 
 ARROWS = {"higher": "↑", "lower": "↓", "ground truth": "→GT"}
 
@@ -17,7 +20,7 @@ def _cell(value: dict[str, float] | None) -> str:
     mean, ci = value["mean"], value["ci"]
     size = max(abs(mean), abs(ci))
     # three significant figures for small values (0.000312), never fewer than 2 decimals
-    digits = 2 if size >= 10 or size == 0 else min(5, max(2, 2 - math.floor(math.log10(size))))
+    digits = 2 if size >= 10 or size < 1e-6 else min(6, max(2, 2 - math.floor(math.log10(size))))
     return f"{mean:.{digits}f} ± {ci:.{digits}f}"
 
 
@@ -63,6 +66,23 @@ def _header(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def top_confusions(confusion: list[list[int]], count: int = 3) -> list[tuple[str, str, float]]:
+    """The `count` largest off-diagonal cells as (planned, predicted, share of the planned
+    action's frames)."""
+    matrix = np.asarray(confusion, dtype=np.float64)
+    off = matrix.copy()
+    np.fill_diagonal(off, 0.0)
+    names = action_vocabulary()
+    out = []
+    for flat in np.argsort(off, axis=None)[::-1][:count]:
+        planned, predicted = divmod(int(flat), matrix.shape[1])
+        if off[planned, predicted] <= 0:
+            break
+        share = off[planned, predicted] / matrix[planned].sum()
+        out.append((names[planned], names[predicted], float(share)))
+    return out
+
+
 def markdown_report(result: dict[str, Any]) -> str:
     """The page for an `evaluate_checkpoints` result."""
     lines = _header(result)
@@ -77,6 +97,18 @@ def markdown_report(result: dict[str, Any]) -> str:
         warnings += [f"{name}: {w}" for w in row["warnings"]]
     if warnings:
         lines += ["", "## Warnings", "", *(f"- {w}" for w in warnings)]
+    confused = [
+        f"{name}: "
+        + ", ".join(f"{a} → {b} {100 * p:.0f}%" for a, b, p in top_confusions(row["confusion"]))
+        for name, row in result["systems"].items()
+        if row["kind"] != "calibration"
+    ]
+    lines += [
+        "",
+        "## Most confused actions (planned → predicted, share of the planned action's frames)",
+        "",
+        *(f"- {line}" for line in confused),
+    ]
     notes = [f"{name}: {n}" for name, row in result["systems"].items() for n in row["notes"]]
     if notes:
         lines += ["", "## Notes", "", *(f"- {n}" for n in notes)]

@@ -21,7 +21,14 @@ from stickgen.evaluate.learned import CheckpointSystem
 from stickgen.evaluate.networks import EvaluatorConfig
 from stickgen.evaluate.protocol import METRICS, Protocol, chance_levels, score_systems
 from stickgen.evaluate.report import markdown_report
-from stickgen.evaluate.systems import NOISE_LEVELS, TestSet, TrainingPool, baseline_systems
+from stickgen.evaluate.systems import (
+    NOISE_LEVELS,
+    GroundTruth,
+    System,
+    TestSet,
+    TrainingPool,
+    baseline_systems,
+)
 from stickgen.evaluate.training import EvaluatorTraining, description_embeddings, train_evaluator
 from stickgen.progress import Progress, no_progress
 
@@ -199,11 +206,13 @@ def evaluate_checkpoints(
         position = {int(r): k for k, r in enumerate(rows)}
         table = description_embeddings(dataset, rows, scorer.embedder)
         text_embeddings = table[[position[int(r)] for r in dataset.description_index[test.indices]]]
+        if scorer.fps != test.fps:
+            warnings.append(
+                f"the evaluator was trained at {scorer.fps} fps, this dataset is {test.fps} fps"
+            )
         if baselines:
             systems = _baselines(dataset, test, scorer, noise_levels, seed)
         else:
-            from stickgen.evaluate.systems import GroundTruth
-
             systems = [GroundTruth(test)]
         systems += _checkpoint_systems(
             checkpoints, test, scorer, generator_text_model, allow_shared_text_model
@@ -255,7 +264,7 @@ def _baselines(
     scorer: Evaluator,
     noise_levels: tuple[float, ...],
     seed: int,
-) -> list:
+) -> list[System]:
     """Ground truth, baselines and calibration rows; retrieval uses the dataset's own text
     embeddings when it has them (the generators' text model), else the evaluator's."""
     pool = TrainingPool.from_dataset(dataset, seed)
