@@ -64,6 +64,9 @@ class ModelConfig:
     patch: int = 5
     dropout: float = 0.1
     num_actions: int = NUM_ACTIONS
+    # centre text embeddings on the training mean and rescale them (`set_text_statistics`);
+    # False only in checkpoints from before this option existed
+    standardize_text: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,7 +104,7 @@ def preset_config(preset: str, text_dim: int) -> ModelConfig:
         raise StickGenError(f"unknown model preset {preset!r}; expected one of {sorted(PRESETS)}")
     if text_dim <= 0:
         raise StickGenError(f"text embedding dimension must be positive, got {text_dim}")
-    return ModelConfig(text_dim=text_dim, **PRESETS[preset])
+    return ModelConfig(text_dim=text_dim, standardize_text=True, **PRESETS[preset])
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -197,6 +200,9 @@ class StickGenModel(nn.Module):
         super().__init__()
         self.config = config
         c = config
+        if c.standardize_text:
+            self.register_buffer("text_mean", torch.zeros(c.text_dim))
+            self.register_buffer("text_scale", torch.ones(()))
         self.plan_embedding = nn.Embedding(c.num_actions + 1, c.plan_dim)
         self.patchify = nn.Conv1d(c.plan_dim, c.d_model, kernel_size=c.patch, stride=c.patch)
         self.text_mlp = nn.Sequential(
@@ -237,6 +243,29 @@ class StickGenModel(nn.Module):
             }
         )
 
+    @torch.no_grad()
+    def set_text_statistics(self, embeddings: Tensor) -> None:
+        """Centre text on the mean of `embeddings [n, D]` (training descriptions) and divide by
+        their overall spread (RMS distance to that mean, per dimension).
+
+        Sentence embeddings of similar prompts share most of their direction: raw, the part that
+        tells prompts apart is ~100x smaller than the latent's contribution to the conditioning,
+        and the decoder learns to ignore the text. Standardised, each prompt stands out.
+        """
+        if not self.config.standardize_text:
+            raise StickGenError("this model was built without text standardisation")
+        embeddings = embeddings.float()
+        mean = embeddings.mean(dim=0)
+        spread = (embeddings - mean).pow(2).mean().sqrt()
+        self.text_mean.copy_(mean)
+        self.text_scale.copy_(spread.clamp(min=1e-4))
+
+    def text_features(self, text: Tensor) -> Tensor:
+        """The text embedding as the conditioning MLP sees it (standardised when configured)."""
+        if self.config.standardize_text:
+            return (text - self.text_mean) / self.text_scale
+        return text
+
     def encode_motion(self, features: Tensor) -> tuple[Tensor, Tensor]:
         """Training only: posterior (mean, log-variance) of z given target motion features."""
         return self.motion_encoder(features)
@@ -272,7 +301,7 @@ class StickGenModel(nn.Module):
         tokens = tokens + sinusoidal_positions(centres, c.d_model)
         if latent is None:
             latent = text.new_zeros(batch, c.latent_dim)
-        cond = self.text_mlp(text) + self.latent_proj(latent)  # [B, d]
+        cond = self.text_mlp(self.text_features(text)) + self.latent_proj(latent)  # [B, d]
         scale, shift = self.film(cond)[:, None, :].chunk(2, dim=-1)
         tokens = tokens * (1 + scale) + shift + cond[:, None, :]
         sequence = torch.cat([(cond + self.prefix)[:, None, :], tokens], dim=1)

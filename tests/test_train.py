@@ -15,11 +15,12 @@ from tiny_motion_data import embed_tiny_dataset, write_tiny_dataset
 from stickgen.cli import main
 from stickgen.data.store import Dataset
 from stickgen.errors import Cancelled, StickGenError
-from stickgen.model import build_model
+from stickgen.model import NO_PLAN, build_model
 from stickgen.train import LossWeights, load_checkpoint, model_from_checkpoint, train
 from stickgen.train.batches import BatchReader
 from stickgen.train.checkpoint import save_checkpoint
-from stickgen.train.metrics import evaluate
+from stickgen.train.losses import motion_features, targets
+from stickgen.train.metrics import action_accuracy, evaluate
 from stickgen.train.schedule import learning_rate
 
 FAST = dict(preset="tiny", batch_size=8, accumulate=1, lr=3e-3, warmup_epochs=1, threads=1)
@@ -74,6 +75,35 @@ def test_training_lowers_the_generation_loss(dataset, trained):
     assert after["val_action_accuracy"] > before["val_action_accuracy"]
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
     assert payload["val_loss"] == pytest.approx(after["val_loss"], rel=1e-4)
+
+
+@torch.no_grad()
+def _text_only_accuracy(model, batch, latent) -> float:
+    """Share of frames whose action the model gets from text alone (no plan) given `latent`."""
+    no_plan = torch.full_like(batch["actions"], NO_PLAN)
+    out = model(batch["text"], no_plan, latent=latent)
+    return float(action_accuracy(out["actions"], batch["actions"]).mean())
+
+
+def test_text_alone_gives_the_actions_without_the_encoders_latent(dataset, trained):
+    """Generation has only a prior z; a decoder that reads the actions from the motion
+    encoder's z (and ignores the text) scores well with that z and near chance without it."""
+    result, _ = trained
+    model, stats = model_from_checkpoint(load_checkpoint(result.last_checkpoint))
+    ds = Dataset(dataset)
+    batch = BatchReader(ds).read(ds.split_indices("val"))
+    labels = batch["actions"].flatten()
+    chance = float(torch.bincount(labels).max()) / len(labels)  # always the commonest action
+    size = (len(batch["text"]), model.config.latent_dim)
+    with torch.no_grad():
+        posterior, _ = model.encode_motion(motion_features(targets(batch, stats)))
+    drawn = torch.randn(size, generator=torch.Generator().manual_seed(0))
+    prior_mode = _text_only_accuracy(model, batch, None)
+    prior_draw = _text_only_accuracy(model, batch, drawn)
+    encoder = _text_only_accuracy(model, batch, posterior)
+    assert prior_mode > max(0.6, chance + 0.25), (prior_mode, chance)
+    assert prior_draw > max(0.6, chance + 0.25), (prior_draw, chance)
+    assert encoder - prior_mode < 0.15 and encoder - prior_draw < 0.15
 
 
 def test_run_writes_checkpoints_metrics_and_curve(dataset, trained):

@@ -5,7 +5,8 @@ A checkpoint is a dict of tensors and plain Python containers::
     format, version          "stickgen-checkpoint", 1
     model                    the model's state_dict
     config                   {"preset", "model": ModelConfig dict, "stats": MotionStats dict,
-                              "fps", "frames", "loss_weights", "plan_dropout", "train": settings}
+                              "fps", "frames", "loss_weights", "plan_dropout", "latent_dropout",
+                              "train": settings}
     epoch, step              completed epochs, optimizer steps taken
     train_loss, val_loss, val_smoothness, val_position, val_action_accuracy   (None before the
                              first validation); metrics: every validation figure of that epoch

@@ -18,6 +18,7 @@ RESUME_LOCKED = (
     "seed",
     "max_train_samples",
     "plan_dropout",
+    "latent_dropout",
     "weight_decay",
     "grad_clip",
 )
@@ -76,6 +77,7 @@ def check_settings(
     warmup: int,
     checkpoint_every: int,
     plan_dropout: float,
+    latent_dropout: float = 0.0,
 ) -> None:
     if epochs < 1:
         raise StickGenError(f"epochs must be at least 1, got {epochs}")
@@ -89,6 +91,8 @@ def check_settings(
         raise StickGenError(f"checkpoint_every must be at least 1, got {checkpoint_every}")
     if not 0 <= plan_dropout <= 1:
         raise StickGenError(f"plan dropout must be within 0..1, got {plan_dropout}")
+    if not 0 <= latent_dropout <= 1:
+        raise StickGenError(f"latent dropout must be within 0..1, got {latent_dropout}")
 
 
 def check_resume(

@@ -33,7 +33,7 @@ from stickgen.train.checkpoint import (
 )
 from stickgen.train.curves import plot_loss_curve, write_metrics
 from stickgen.train.guards import check_resume, check_settings, embedding_record
-from stickgen.train.losses import LossWeights, training_loss
+from stickgen.train.losses import LATENT_DROPOUT, LossWeights, training_loss
 from stickgen.train.metrics import evaluate
 from stickgen.train.schedule import learning_rate
 
@@ -79,6 +79,12 @@ def _stats_from_train(dataset: Dataset, train_idx: np.ndarray, seed: int) -> Mot
         for i in range(0, len(chosen), 256)
     )
     return MotionStats.from_chunks(chunks)
+
+
+def _train_text(dataset: Dataset, train_idx: np.ndarray) -> torch.Tensor:
+    """`[n, D]` embeddings of the distinct descriptions of the train split."""
+    rows = np.unique(np.asarray(dataset.description_index[train_idx], dtype=np.int64))
+    return torch.from_numpy(np.asarray(dataset.embeddings[rows], dtype=np.float32))
 
 
 @dataclass
@@ -151,6 +157,8 @@ class _Trainer:
             self.config = ModelConfig.from_dict(dict(state["config"]["model"]))
             self.stats = MotionStats.from_dict(state["config"]["stats"])
         self.model = build_model(self.config, s["seed"])
+        if state is None and self.config.standardize_text:
+            self.model.set_text_statistics(_train_text(self.dataset, self.train_idx))
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(), lr=s["lr"], weight_decay=s["weight_decay"]
         )
@@ -213,7 +221,9 @@ class _Trainer:
             group_start = b - b % accumulate
             group_size = min(accumulate, len(batches) - group_start)
             torch.manual_seed(_batch_seed(s["seed"], pos.epoch, b))
-            loss, _ = training_loss(self.model, batch, self.stats, self.weights, s["plan_dropout"])
+            loss, _ = training_loss(
+                self.model, batch, self.stats, self.weights, s["plan_dropout"], s["latent_dropout"]
+            )
             (loss / group_size).backward()
             pos.loss_sum += float(loss.detach())
             pos.loss_count += 1
@@ -301,6 +311,7 @@ class _Trainer:
                 "frames": self.dataset.frames,
                 "loss_weights": self.weights.to_dict(),
                 "plan_dropout": s["plan_dropout"],
+                "latent_dropout": s["latent_dropout"],
                 "train": s,
             },
             "epoch": epochs_done,
@@ -362,6 +373,7 @@ def train(
     weight_decay: float = 0.01,
     grad_clip: float = 1.0,
     plan_dropout: float = 0.5,
+    latent_dropout: float = LATENT_DROPOUT,
     loss_weights: LossWeights | None = None,
     workers: int = 0,
 ) -> TrainResult:
@@ -370,8 +382,10 @@ def train(
     One optimizer step = `accumulate` batches of `batch_size` (effective batch 64 by default).
     The learning rate warms up linearly over `warmup_epochs` then follows a cosine decay, both
     counted in optimizer steps. Each batch drops its action plan with probability `plan_dropout`
-    so the model works with and without one. After every epoch the model *generates* the `val`
-    split from text (+ plan, and text alone) and is scored (`stickgen.train.metrics`).
+    so the model works with and without one, and a `latent_dropout` share of samples trains with
+    a prior draw of z instead of the motion encoder's (so text and plan, not z, carry the
+    actions; see `stickgen.train.losses.drop_latents`). After every epoch the model *generates*
+    the `val` split from text (+ plan, and text alone) and is scored (`stickgen.train.metrics`).
 
     Files in `out_dir`: `last.pt` (every epoch, and on stop), `best.pt` (lowest val_loss),
     `checkpoint_epoch_N.pt` every `checkpoint_every` epochs, `metrics.jsonl` (every epoch) and
@@ -388,7 +402,14 @@ def train(
     model id is recorded by itself.
     """
     check_settings(
-        epochs, batch_size, accumulate, lr, warmup_epochs, checkpoint_every, plan_dropout
+        epochs,
+        batch_size,
+        accumulate,
+        lr,
+        warmup_epochs,
+        checkpoint_every,
+        plan_dropout,
+        latent_dropout,
     )
     dataset = Dataset(dataset_dir)
     embedding = embedding_record(dataset, expected_embedding_model, text_model)
@@ -403,6 +424,7 @@ def train(
         "max_train_samples": max_train_samples,
         "max_val_samples": max_val_samples,
         "plan_dropout": plan_dropout,
+        "latent_dropout": latent_dropout,
         "weight_decay": weight_decay,
         "grad_clip": grad_clip,
     }

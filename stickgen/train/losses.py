@@ -67,6 +67,23 @@ def kl_divergence(mean: Tensor, log_var: Tensor, free_bits: float = FREE_BITS) -
     return per_dim.clamp(min=free_bits).sum()
 
 
+LATENT_DROPOUT = 0.5  # share of training samples whose z comes from the prior, not the encoder
+
+
+def drop_latents(latent: Tensor, probability: float) -> Tensor:
+    """Replace whole rows of `latent [B, Z]` by prior draws N(0, I) with the given probability.
+
+    The motion encoder reads the target, so its z can tell the decoder which actions happen
+    (and when). Generation only ever has a prior z, so without these rows the decoder learns to
+    read actions from z and to ignore the text. With them it must take from text and plan all
+    that the prior z cannot say, and a random z keeps meaning "phase and style" only.
+    """
+    if probability <= 0:
+        return latent
+    drop = torch.rand(latent.shape[0], device=latent.device) < probability
+    return torch.where(drop[:, None], torch.randn_like(latent), latent)
+
+
 def multitask_loss(
     outputs: dict[str, Tensor],
     batch: dict[str, Tensor],
@@ -116,12 +133,15 @@ def training_loss(
     stats: MotionStats,
     weights: LossWeights,
     plan_dropout: float,
+    latent_dropout: float = LATENT_DROPOUT,
 ) -> tuple[Tensor, dict[str, float]]:
     """One training forward pass: drop plans at random, draw z from the motion encoder's
-    posterior (reparameterised), generate, and score with `multitask_loss` + KL."""
+    posterior (reparameterised), replace it by a prior draw for a `latent_dropout` share of the
+    samples (`drop_latents`), generate, and score with `multitask_loss` + KL."""
     tgt = targets(batch, stats)
     mean, log_var = model.encode_motion(motion_features(tgt))
     latent = mean + torch.randn_like(mean) * (0.5 * log_var).exp()
+    latent = drop_latents(latent, latent_dropout)
     plan = drop_plans(batch["actions"], plan_dropout)
     outputs = model(batch["text"], plan, latent=latent)
     return multitask_loss(outputs, batch, stats, weights, tgt=tgt, posterior=(mean, log_var))
