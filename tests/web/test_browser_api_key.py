@@ -4,7 +4,7 @@ API's own error."""
 
 from __future__ import annotations
 
-from conftest import API_KEY, WebApp
+from web_harness import API_KEY, WebApp
 from web_helpers import KEY_STORAGE, fill, find, open_view, script_errors, visible_text, wait_for
 
 

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import API_KEY, WebApp
 from selenium.webdriver.common.by import By
+from web_harness import API_KEY, WebApp
 from web_helpers import (
     fill,
     find,
@@ -42,8 +42,10 @@ def newest_pipeline(web_app: WebApp) -> dict:
     return items[0]
 
 
-def start_pipeline(driver, **fields: str) -> None:
+def start_pipeline(driver, augment: bool = True, **fields: str) -> None:
     """Fill the pipeline form (opening the advanced settings when needed) and submit it."""
+    if find(driver, "#pipe-augment").is_selected() != augment:
+        find(driver, "#pipe-augment").click()
     if not find(driver, "#pipe-batch-size").is_displayed():
         find(driver, ".advanced summary").click()
     for name, value in fields.items():
@@ -57,12 +59,19 @@ def test_pipeline_started_from_the_page_reaches_succeeded(
 ) -> None:
     open_view(browser, web_app.url, API_KEY, "jobs")
     start_pipeline(
-        browser, num_base="16", epochs="1", train_samples="16", val_samples="4", batch_size="8"
+        browser,
+        augment=False,
+        num_base="16",
+        epochs="1",
+        train_samples="12",
+        val_samples="4",
+        batch_size="6",
     )
     job = newest_pipeline(web_app)
     assert find(browser, "#pipeline-status").text == f"Started pipeline {job['id'][:8]}"
     params = job["params"]
-    assert params["generate"]["num_base"] == 16 and params["train"]["epochs"] == 1
+    assert params["generate"] == {"num_base": 16, "augment": False, "seed": 0, "shards": 1}
+    assert params["train"]["epochs"] == 1 and params["train"]["batch_size"] == 6
     assert params["train"]["preset"] == "tiny"
 
     seen: set[tuple[str | None, str | None]] = set()
@@ -157,8 +166,10 @@ def test_checkpoint_view_shows_metrics_curve_and_evaluation(
     assert listed == {c["id"] for c in every}
     find(browser, f"tr[data-checkpoint-id='{checkpoint_id}']").click()
 
-    curve_size = "const img = document.getElementById('loss-curve'); " + (
-        "return img && img.complete ? [img.naturalWidth, img.naturalHeight] : null"
+    curve_size = (
+        "const img = document.getElementById('loss-curve'); "
+        "return img && img.complete && img.naturalWidth "
+        "? [img.naturalWidth, img.naturalHeight] : null"
     )
     size = wait_for(browser, lambda d: d.execute_script(curve_size))
     assert size == [700, 400]  # the trainer's 7 x 4 in figure at 100 dpi

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import API_KEY, WebApp
+from web_harness import API_KEY, WebApp
 from web_helpers import (
     choose,
     fill,
