@@ -24,7 +24,31 @@ from web_helpers import (
 from app.db import session_scope
 from app.models import Checkpoint, Job
 
-STATE: dict[str, str] = {}
+STATE: dict[str, str] = {}  # checkpoint ids of the pipeline's train step, by kind
+# an evaluation in the shape `stickgen.evaluate` writes: metric columns, one row per system
+PROTOCOL_EVALUATION = {
+    "dataset": {"samples": 64, "split": "test", "frames": 250},
+    "metrics": [
+        {"key": "r_precision_top1", "label": "R@1", "better": "higher"},
+        {"key": "fid", "label": "FID", "better": "lower"},
+    ],
+    "systems": {
+        "ground truth": {
+            "kind": "reference",
+            "metrics": {"r_precision_top1": {"mean": 0.5, "ci": 0.02}, "fid": None},
+            "warnings": [],
+        },
+        "checkpoint": {
+            "kind": "checkpoint",
+            "metrics": {
+                "r_precision_top1": {"mean": 0.125, "ci": 0.01},
+                "fid": {"mean": 2.25, "ci": 0.5},
+            },
+            "warnings": ["only 64 prompts"],
+        },
+    },
+    "warnings": [],
+}
 
 
 def row(driver, job_id: str):
@@ -108,7 +132,10 @@ def test_pipeline_started_from_the_page_reaches_succeeded(
     assert link.get_attribute("href").endswith(
         f"#checkpoints/{finished['result']['checkpoint_id']}"
     )
-    STATE["checkpoint_id"] = finished["result"]["checkpoint_id"]
+    train_id = finished["result"]["steps"]["train"]
+    written = web_app.api.get("/v1/checkpoints", params={"job_id": train_id}).json()["items"]
+    STATE.update({c["kind"]: c["id"] for c in written})
+    assert STATE["best"] == finished["result"]["checkpoint_id"]
     save_screenshot(browser, screenshot_dir, "jobs")
     assert script_errors(browser) == []
 
@@ -141,19 +168,43 @@ def test_failed_job_shows_its_error(browser, web_app: WebApp) -> None:
     assert "error-text" in message.get_attribute("class")
 
 
-def test_checkpoint_view_shows_metrics_curve_and_evaluation(
-    browser, web_app: WebApp, screenshot_dir: Path
-) -> None:
-    if "checkpoint_id" not in STATE:
-        pytest.skip("needs the pipeline of test_pipeline_started_from_the_page_reaches_succeeded")
-    checkpoint_id = STATE["checkpoint_id"]
-    evaluation = {
-        "procedural": {"fid": 1.25, "diversity": 0.5},
-        "model": {"fid": 3.5, "diversity": 0.25},
-    }
+def set_evaluation(web_app: WebApp, checkpoint_id: str, evaluation: object) -> None:
     with session_scope(web_app.settings.db_url) as session:
         stored = session.get(Checkpoint, checkpoint_id)
         stored.metrics = {**stored.metrics, "evaluation": evaluation}
+
+
+def show_checkpoint(driver, checkpoint_id: str) -> None:
+    wait_for(driver, lambda d: find_all(d, f"tr[data-checkpoint-id='{checkpoint_id}']"))
+    find(driver, f"tr[data-checkpoint-id='{checkpoint_id}']").click()
+    heading = "return document.querySelector('#checkpoint-detail h2')?.textContent ?? ''"
+    wait_for(driver, lambda d: checkpoint_id[:8] in d.execute_script(heading))
+
+
+def evaluation_table(driver) -> tuple[list[str], dict[str, list[str]]]:
+    """Column headers and {row header: cells} of the evaluation table."""
+    columns = [th.text for th in find_all(driver, "#evaluation-table thead th")]
+    rows = {
+        r.find_element(By.TAG_NAME, "th").text: [
+            td.text for td in r.find_elements(By.TAG_NAME, "td")
+        ]
+        for r in find_all(driver, "#evaluation-table tbody tr")
+    }
+    return columns, rows
+
+
+def test_checkpoint_view_shows_metrics_curve_and_evaluation(
+    browser, web_app: WebApp, screenshot_dir: Path
+) -> None:
+    if "best" not in STATE:
+        pytest.skip("needs the pipeline of test_pipeline_started_from_the_page_reaches_succeeded")
+    checkpoint_id = STATE["best"]
+    simple = {
+        "procedural": {"fid": 1.25, "diversity": 0.5},
+        "model": {"fid": 3.5, "diversity": 0.25},
+    }
+    set_evaluation(web_app, STATE["last"], simple)
+    set_evaluation(web_app, checkpoint_id, PROTOCOL_EVALUATION)
     checkpoint = web_app.api.get(f"/v1/checkpoints/{checkpoint_id}").json()
 
     open_view(browser, web_app.url, API_KEY, "checkpoints")
@@ -164,8 +215,16 @@ def test_checkpoint_view_shows_metrics_curve_and_evaluation(
     }
     every = web_app.api.get("/v1/checkpoints").json()["items"]
     assert listed == {c["id"] for c in every}
-    find(browser, f"tr[data-checkpoint-id='{checkpoint_id}']").click()
 
+    # any plain evaluation object: one row per entry, one column per field
+    show_checkpoint(browser, STATE["last"])
+    columns, rows = evaluation_table(browser)
+    assert columns[1:] == ["fid", "diversity"]
+    assert {name: [float(v) for v in cells] for name, cells in rows.items()} == {
+        system: list(scores.values()) for system, scores in simple.items()
+    }
+
+    show_checkpoint(browser, checkpoint_id)
     curve_size = (
         "const img = document.getElementById('loss-curve'); "
         "return img && img.complete && img.naturalWidth "
@@ -179,15 +238,20 @@ def test_checkpoint_view_shows_metrics_curve_and_evaluation(
     }
     assert float(metrics["val_loss"]) == pytest.approx(checkpoint["metrics"]["val_loss"], rel=1e-3)
     assert metrics["preset"] == "tiny"
-    columns = [th.text for th in find_all(browser, "#evaluation-table thead th")][1:]
-    shown = {
-        r.find_element(By.TAG_NAME, "th").text: [
-            float(td.text) for td in r.find_elements(By.TAG_NAME, "td")
+    assert "evaluation" not in metrics
+
+    # the evaluation protocol's result: systems x metrics, mean ± 95% interval, warnings
+    columns, rows = evaluation_table(browser)
+    assert columns == ["System", "R@1 ↑", "FID ↓"]
+    expected = {}
+    for name, system in PROTOCOL_EVALUATION["systems"].items():
+        cells = [
+            "–" if value is None else f"{value['mean']:.3f} ± {value['ci']:.3f}"
+            for value in system["metrics"].values()
         ]
-        for r in find_all(browser, "#evaluation-table tbody tr")
-    }
-    assert columns == ["fid", "diversity"]
-    assert shown == {system: list(scores.values()) for system, scores in evaluation.items()}
+        expected[name + (" ⚠" if system["warnings"] else "")] = cells
+    assert rows == expected
+    assert find(browser, ".warnings").text == "checkpoint: only 64 prompts"
     save_screenshot(browser, screenshot_dir, "checkpoints")
 
     # "Animate with this checkpoint": the learned model draws a 2 s clip in the playground

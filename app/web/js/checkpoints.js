@@ -3,6 +3,7 @@
 
 import { getJson, request } from "./api.js";
 import { byId, clearError, el, errorText, showError } from "./dom.js";
+import { display, evaluationView } from "./evaluation.js";
 import { ago, number, shortId } from "./format.js";
 import { useCheckpoint } from "./playground.js";
 
@@ -97,7 +98,7 @@ function renderDetail(checkpoint) {
     ),
     evaluation === undefined || evaluation === null
       ? null
-      : el("div", { class: "evaluation" }, el("h3", {}, "Evaluation"), evaluationTable(evaluation)),
+      : el("div", { class: "evaluation" }, el("h3", {}, "Evaluation"), evaluationView(evaluation)),
   );
   detail.hidden = false;
   loadCurve(checkpoint.id, image, curveNote);
@@ -140,53 +141,3 @@ function keyValueTable(rows, id) {
   );
 }
 
-/** Show an evaluation of any plain-JSON shape: a list of records, or an object of records
- * (one row per system), becomes a table with one column per field; any other object becomes
- * key/value rows, nested objects flattened to `a.b`. */
-function evaluationTable(evaluation) {
-  if (Array.isArray(evaluation) && evaluation.length && evaluation.every(isRecord)) {
-    return recordTable(evaluation.map((record, index) => [String(index + 1), record]));
-  }
-  if (isRecord(evaluation)) {
-    const entries = Object.entries(evaluation);
-    if (entries.length && entries.every(([, value]) => isRecord(value) && Object.values(value).every(isScalar))) {
-      return recordTable(entries);
-    }
-    return keyValueTable(flatten(evaluation), "evaluation-table");
-  }
-  return keyValueTable([["value", evaluation]], "evaluation-table");
-}
-
-function recordTable(namedRecords) {
-  const columns = [...new Set(namedRecords.flatMap(([, record]) => Object.keys(record)))];
-  return el(
-    "table",
-    { class: "data compact", id: "evaluation-table" },
-    el("thead", {}, el("tr", {}, el("th", {}, ""), columns.map((column) => el("th", {}, column)))),
-    el(
-      "tbody",
-      {},
-      namedRecords.map(([name, record]) =>
-        el("tr", {}, el("th", {}, name), columns.map((column) => el("td", { class: "num" }, display(record[column])))),
-      ),
-    ),
-  );
-}
-
-const isRecord = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
-const isScalar = (value) => value === null || typeof value !== "object";
-
-function flatten(object, prefix = "") {
-  return Object.entries(object).flatMap(([key, value]) =>
-    value && typeof value === "object" && !Array.isArray(value)
-      ? flatten(value, `${prefix}${key}.`)
-      : [[`${prefix}${key}`, value]],
-  );
-}
-
-function display(value) {
-  if (typeof value === "number") return number(value);
-  if (value === null || value === undefined) return "–";
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
-}
