@@ -11,7 +11,7 @@ same motion get the same figures.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -274,7 +274,3 @@ def chance_levels(test: TestSet, protocol: Protocol) -> dict[str, float]:
         **{f"r_precision_top{k}": k / protocol.pool_size for k in (1, 2, 3)},
         "action_accuracy": float(counts.max() / counts.sum()),
     }
-
-
-def protocol_record(protocol: Protocol) -> dict[str, Any]:
-    return asdict(protocol)

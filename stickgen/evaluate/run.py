@@ -98,31 +98,24 @@ def obtain_evaluator(
     )
 
 
-def _checkpoint_systems(
-    checkpoints: Sequence[str | Path],
-    test: TestSet,
-    evaluator: Evaluator,
-    generator_text_model: str | Path | None,
-    allow_shared_text_model: bool,
-) -> list[CheckpointSystem]:
-    """Load each checkpoint; refuse one that conditions on the evaluator's own text model unless
-    allowed, in which case its row carries a warning."""
-    systems = []
-    for path in checkpoints:
-        system = CheckpointSystem(path, test, generator_text_model)
-        if system.text_model_id == evaluator.text_model_id:
-            problem = (
-                f"{path} conditions on {system.text_model_id}, the evaluator's own text model, "
-                "so its R-precision and MM-Dist are not independent of its input"
+def _check_text_models(
+    systems: Sequence[CheckpointSystem], evaluator: Evaluator, allow_shared_text_model: bool
+) -> None:
+    """Refuse a checkpoint that conditions on the evaluator's own text model unless allowed, in
+    which case its row carries a loud warning."""
+    for system in systems:
+        if system.text_model_id != evaluator.text_model_id:
+            continue
+        problem = (
+            f"{system.path} conditions on {system.text_model_id}, the evaluator's own text "
+            "model, so its R-precision and MM-Dist are not independent of its input"
+        )
+        if not allow_shared_text_model:
+            raise StickGenError(
+                f"{problem}; train it on a dataset embedded with another model, or pass "
+                "allow_shared_text_model (--allow-shared-text-model) to score it with a warning"
             )
-            if not allow_shared_text_model:
-                raise StickGenError(
-                    f"{problem}; train it on a dataset embedded with another model, or pass "
-                    "allow_shared_text_model (--allow-shared-text-model) to score it with a warning"
-                )
-            system.warnings.append(f"SHARED TEXT MODEL: {problem}")
-        systems.append(system)
-    return systems
+        system.warnings.append(f"SHARED TEXT MODEL: {problem}")
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
@@ -180,8 +173,13 @@ def evaluate_checkpoints(
     started = time.perf_counter()
     dataset = Dataset(dataset_dir)
     protocol = Protocol(seed=seed, repeats=repeats, **(protocol_options or {}))
+    test = TestSet.from_dataset(
+        dataset, include_augmented=include_augmented, max_samples=max_test_samples, seed=seed
+    )
+    protocol.check(len(test))
     threads = threads or available_cores()
     with torch_threads(threads):
+        trained = [CheckpointSystem(path, test, generator_text_model) for path in checkpoints]
         scorer = obtain_evaluator(
             dataset,
             evaluator,
@@ -192,41 +190,50 @@ def evaluate_checkpoints(
             progress=progress,
             should_stop=should_stop,
         )
-        warnings = []
-        if scorer.dataset_id != dataset.dataset_id:
-            warnings.append(
-                f"the evaluator was trained on dataset {scorer.dataset_id}, not on this one "
-                f"({dataset.dataset_id}): its training data may overlap this test split"
-            )
-        test = TestSet.from_dataset(
-            dataset, include_augmented=include_augmented, max_samples=max_test_samples, seed=seed
+        _check_text_models(trained, scorer, allow_shared_text_model)
+        text = description_embeddings(
+            dataset, np.asarray(dataset.description_index)[test.indices], scorer.embedder
         )
-        protocol.check(len(test))
-        rows = np.unique(np.asarray(dataset.description_index)[test.indices])
-        position = {int(r): k for k, r in enumerate(rows)}
-        table = description_embeddings(dataset, rows, scorer.embedder)
-        text_embeddings = table[[position[int(r)] for r in dataset.description_index[test.indices]]]
-        if scorer.fps != test.fps:
-            warnings.append(
-                f"the evaluator was trained at {scorer.fps} fps, this dataset is {test.fps} fps"
-            )
-        if baselines:
-            systems = _baselines(dataset, test, scorer, noise_levels, seed)
-        else:
-            systems = [GroundTruth(test)]
-        systems += _checkpoint_systems(
-            checkpoints, test, scorer, generator_text_model, allow_shared_text_model
-        )
-        rows_by_name = score_systems(
-            systems,
+        systems = _baselines(dataset, test, scorer, noise_levels, seed) if baselines else []
+        rows = score_systems(
+            [*(systems or [GroundTruth(test)]), *trained],
             scorer,
             test,
-            text_embeddings,
+            text,
             protocol,
             progress=progress,
             should_stop=should_stop,
         )
-    result = {
+    result = _result(dataset, test, scorer, protocol, rows, include_augmented)
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    _write_outputs(Path(out_dir), result)
+    return result
+
+
+def _warnings(dataset: Dataset, test: TestSet, scorer: Evaluator) -> list[str]:
+    warnings = []
+    if scorer.dataset_id != dataset.dataset_id:
+        warnings.append(
+            f"the evaluator was trained on dataset {scorer.dataset_id}, not on this one "
+            f"({dataset.dataset_id}): its training data may overlap this test split"
+        )
+    if scorer.fps != test.fps:
+        warnings.append(
+            f"the evaluator was trained at {scorer.fps} fps, this dataset is {test.fps} fps"
+        )
+    return warnings
+
+
+def _result(
+    dataset: Dataset,
+    test: TestSet,
+    scorer: Evaluator,
+    protocol: Protocol,
+    rows: dict[str, dict[str, Any]],
+    include_augmented: bool,
+) -> dict[str, Any]:
+    """The JSON-able record of one evaluation."""
+    return {
         "format": FORMAT,
         "version": VERSION,
         "dataset": {
@@ -250,12 +257,9 @@ def evaluate_checkpoints(
         "protocol": asdict(protocol),
         "chance": chance_levels(test, protocol),
         "metrics": [{"key": m.key, "label": m.label, "better": m.better} for m in METRICS],
-        "systems": rows_by_name,
-        "warnings": warnings,
-        "seconds": round(time.perf_counter() - started, 1),
+        "systems": rows,
+        "warnings": _warnings(dataset, test, scorer),
     }
-    _write_outputs(Path(out_dir), result)
-    return result
 
 
 def _baselines(
