@@ -45,6 +45,7 @@ from stickgen.schema import FPS, MOTION_DIM, NUM_ACTIONS, PHYSICS_DIM
 
 NO_PLAN = NUM_ACTIONS  # id of the learned "no plan" token
 ROOT_COLUMNS = (2, 3)  # hip = end point of the torso segment
+PLAN_BIAS_GAIN = 10.0  # scale of the plan's action-logit bias (Adam moves its weights ~lr/step)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ class ModelConfig:
     # centre text embeddings on the training mean and rescale them (`set_text_statistics`);
     # False only in checkpoints from before this option existed
     standardize_text: bool = False
+    # each frame's action logits also get a learned bias from that frame's plan entry, so a
+    # given plan sets the actions (and their boundaries) directly
+    plan_action_bias: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,7 +108,9 @@ def preset_config(preset: str, text_dim: int) -> ModelConfig:
         raise StickGenError(f"unknown model preset {preset!r}; expected one of {sorted(PRESETS)}")
     if text_dim <= 0:
         raise StickGenError(f"text embedding dimension must be positive, got {text_dim}")
-    return ModelConfig(text_dim=text_dim, standardize_text=True, **PRESETS[preset])
+    return ModelConfig(
+        text_dim=text_dim, standardize_text=True, plan_action_bias=True, **PRESETS[preset]
+    )
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -204,6 +210,9 @@ class StickGenModel(nn.Module):
             self.register_buffer("text_mean", torch.zeros(c.text_dim))
             self.register_buffer("text_scale", torch.ones(()))
         self.plan_embedding = nn.Embedding(c.num_actions + 1, c.plan_dim)
+        if c.plan_action_bias:  # zero at first; scaled by PLAN_BIAS_GAIN so it is learnt fast
+            self.plan_action_logits = nn.Embedding(c.num_actions + 1, c.num_actions)
+            nn.init.zeros_(self.plan_action_logits.weight)
         self.patchify = nn.Conv1d(c.plan_dim, c.d_model, kernel_size=c.patch, stride=c.patch)
         self.text_mlp = nn.Sequential(
             nn.Linear(c.text_dim, c.d_model), nn.GELU(), nn.Linear(c.d_model, c.d_model)
@@ -312,7 +321,11 @@ class StickGenModel(nn.Module):
         per_frame = per_frame + rhythm * self.rhythm_gain(cond)[:, None, :]
         hidden = self.decoder(per_frame.transpose(1, 2))
         hidden = F.gelu(self.out_norm(hidden)).transpose(1, 2)  # [B, T, C]
-        return {name: head(hidden) for name, head in self.heads.items()}
+        outputs = {name: head(hidden) for name, head in self.heads.items()}
+        if c.plan_action_bias:
+            bias = self.plan_action_logits(plan)
+            outputs["actions"] = outputs["actions"] + PLAN_BIAS_GAIN * bias
+        return outputs
 
 
 def build_model(config: ModelConfig, seed: int = 0) -> StickGenModel:

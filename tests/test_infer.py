@@ -166,6 +166,7 @@ def test_refusals(checkpoint, tmp_path, text_model_path, monkeypatch):
     )
     narrow["model"] = dict(payload["model"])
     narrow["model"]["text_mlp.0.weight"] = torch.zeros(64, 16)
+    narrow["model"]["text_mean"] = torch.zeros(16)  # the text standardisation's centre
     path = save_checkpoint(tmp_path / "narrow.pt", narrow)
     with pytest.raises(StickGenError, match="expects 16-d text embeddings"):
         load_generator(path)

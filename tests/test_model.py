@@ -10,6 +10,7 @@ from tiny_motion_data import make_clip
 from stickgen.errors import StickGenError
 from stickgen.model import (
     NO_PLAN,
+    PLAN_BIAS_GAIN,
     PRESETS,
     ModelConfig,
     MotionStats,
@@ -23,6 +24,7 @@ from stickgen.model import (
 )
 from stickgen.physics import physics_from_motion
 from stickgen.schema import FPS, NUM_ACTIONS, ActionType
+from stickgen.train.losses import drop_latents
 
 
 @pytest.mark.parametrize("text_dim", [384, 768, 1024])
@@ -143,3 +145,65 @@ def test_motion_stats_match_numpy_and_round_trip():
         torch.testing.assert_close(stats.denormalize(name, stats.normalize(name, value)), value)
     with pytest.raises(StickGenError):
         MotionStats.from_chunks([])
+
+
+def test_text_is_standardised_with_training_statistics():
+    config = preset_config("tiny", 16)
+    model = build_model(config).eval()
+    base = torch.randn(16)
+    embeddings = base + 0.05 * torch.randn(200, 16)  # similar prompts: one shared direction
+    model.set_text_statistics(embeddings)
+    features = model.text_features(embeddings)
+    torch.testing.assert_close(features.mean(0), torch.zeros(16), atol=1e-5, rtol=0)
+    assert float(features.pow(2).mean()) == pytest.approx(1.0, rel=1e-4)
+    # the statistics travel with the weights, so a reloaded model conditions identically
+    again = build_model(config, seed=9)
+    again.load_state_dict(model.state_dict(), strict=True)
+    torch.testing.assert_close(again.text_features(embeddings), features)
+    # a config from before the option loads as before: raw text, no statistics to load
+    old = ModelConfig.from_dict(
+        {
+            k: v
+            for k, v in config.to_dict().items()
+            if k not in ("standardize_text", "plan_action_bias")
+        }
+    )
+    plain = build_model(old)
+    assert (
+        "text_mean" not in plain.state_dict()
+        and "plan_action_logits.weight" not in plain.state_dict()
+    )
+    assert torch.equal(plain.text_features(embeddings), embeddings)
+    with pytest.raises(StickGenError):
+        plain.set_text_statistics(embeddings)
+
+
+def test_plan_action_bias_acts_only_where_a_plan_is_given():
+    model = build_model(preset_config("tiny", 16)).eval()
+    text, plan = torch.randn(1, 16), torch.randint(0, NUM_ACTIONS, (1, 30))
+    with torch.no_grad():
+        weight = model.plan_action_logits.weight
+        weight.normal_()
+        rows = weight.clone()
+        biased, no_plan = model(text, plan)["actions"], model(text, None, frames=30)["actions"]
+        weight[:NUM_ACTIONS].zero_()  # keep the "no plan" row
+        unbiased = model(text, plan)["actions"]
+        no_plan_again = model(text, None, frames=30)["actions"]
+    # each frame's logits move by its own planned action's row, nothing else changes
+    torch.testing.assert_close(biased - unbiased, PLAN_BIAS_GAIN * rows[plan[0]][None])
+    assert torch.equal(no_plan, no_plan_again)
+
+
+def test_drop_latents_swaps_whole_rows_for_prior_draws():
+    latent = torch.full((200, 8), 5.0)  # far from any N(0, I) draw
+    assert torch.equal(drop_latents(latent, 0.0), latent)
+    every = drop_latents(latent, 1.0)
+    assert (every != latent).all() and abs(float(every.mean())) < 0.2
+    assert float(every.std()) == pytest.approx(1.0, abs=0.1)
+    torch.manual_seed(0)
+    some = drop_latents(latent, 0.5)
+    kept = (some == latent).all(dim=1)
+    drawn = (some != latent).all(dim=1)
+    assert bool((kept | drawn).all()) and 60 < int(kept.sum()) < 140
+    torch.manual_seed(0)
+    assert torch.equal(drop_latents(latent, 0.5), some)  # seeded: reproducible

@@ -101,8 +101,8 @@ def test_text_alone_gives_the_actions_without_the_encoders_latent(dataset, train
     prior_mode = _text_only_accuracy(model, batch, None)
     prior_draw = _text_only_accuracy(model, batch, drawn)
     encoder = _text_only_accuracy(model, batch, posterior)
-    assert prior_mode > max(0.6, chance + 0.25), (prior_mode, chance)
-    assert prior_draw > max(0.6, chance + 0.25), (prior_draw, chance)
+    assert prior_mode > max(0.5, chance + 0.2), (prior_mode, chance)
+    assert prior_draw > max(0.5, chance + 0.2), (prior_draw, chance)
     assert encoder - prior_mode < 0.15 and encoder - prior_draw < 0.15
 
 
