@@ -37,6 +37,7 @@ class JobKind(StrEnum):
     EMBED = "embed"
     TRAIN = "train"
     PIPELINE = "pipeline"
+    EVALUATE = "evaluate"
     GENERATE_SHARD = "generate_shard"  # internal: one slice of a sharded generate job
 
 
@@ -135,7 +136,8 @@ class Dataset(Base):
 
 
 class Checkpoint(Base):
-    """A model checkpoint file written by a train job, with its metrics."""
+    """A model checkpoint file written by a train job, with its metrics and its latest
+    evaluation (written by an evaluate job)."""
 
     __tablename__ = "checkpoints"
 
@@ -144,6 +146,7 @@ class Checkpoint(Base):
     epoch: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     dataset_id: Mapped[str | None] = mapped_column(
         ForeignKey("datasets.id", ondelete="SET NULL"), index=True, nullable=True
     )

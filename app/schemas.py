@@ -85,6 +85,40 @@ class PipelineParams(_Params):
     train: TrainStepParams
 
 
+class EvaluateParams(_Params):
+    """Score a checkpoint with the evaluation protocol on a dataset's test split; the result is
+    stored on the checkpoint (GET /v1/checkpoints/{id} -> `evaluation`). The protocol fields
+    default to the reference protocol; smaller values give a quicker, rougher evaluation."""
+
+    checkpoint: str = Field(pattern=ID_PATTERN, description="A checkpoint id to score")
+    dataset: str | None = Field(
+        None, pattern=ID_PATTERN, description="A dataset id (default: the checkpoint's dataset)"
+    )
+    repeats: int = Field(20, ge=1, le=20, description="Repeats for the mean and 95% interval")
+    seed: int = SEED
+    pool_size: int = Field(32, ge=2, le=256, description="R-precision pool size")
+    diversity_pairs: int = Field(300, ge=1, le=10_000)
+    mm_prompts: int = Field(100, ge=1, le=1000, description="Multimodality prompts")
+    mm_generations: int = Field(30, ge=2, le=100, description="Generations per prompt")
+    mm_pairs: int = Field(10, ge=1, le=100)
+    mm_repeats: int | None = Field(
+        None, ge=0, le=20, description="Repeats that measure multimodality (default: all)"
+    )
+    max_test_samples: int | None = Field(
+        None, ge=2, le=MAX_INT, description="Score a seeded subset of the test split"
+    )
+    include_augmented: bool = Field(False, description="Also score augmented test clips")
+    baselines: bool = Field(True, description="Also score the baseline and noise rows")
+    evaluator_epochs: int = Field(
+        12, ge=1, le=100, description="Epochs if an evaluator must be trained for the dataset"
+    )
+    allow_shared_text_model: bool = Field(
+        False,
+        description="Score a checkpoint that conditions on the evaluator's own text model "
+        "(its row then carries a warning)",
+    )
+
+
 class GenerateJobCreate(BaseModel):
     kind: Literal["generate"]
     params: GenerateParams
@@ -105,8 +139,13 @@ class PipelineJobCreate(BaseModel):
     params: PipelineParams
 
 
+class EvaluateJobCreate(BaseModel):
+    kind: Literal["evaluate"]
+    params: EvaluateParams
+
+
 JobCreate = Annotated[
-    GenerateJobCreate | EmbedJobCreate | TrainJobCreate | PipelineJobCreate,
+    GenerateJobCreate | EmbedJobCreate | TrainJobCreate | PipelineJobCreate | EvaluateJobCreate,
     Field(discriminator="kind"),
 ]
 
@@ -137,10 +176,14 @@ JOB_CREATE_EXAMPLES = {
             "params": {"dataset_id": "0" * 32, "preset": "small", "epochs": 50},
         },
     },
+    "evaluate": {
+        "summary": "Evaluate a checkpoint (a quick protocol)",
+        "value": {"kind": "evaluate", "params": {"checkpoint": "0" * 32, "repeats": 5}},
+    },
 }
 
 JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-JobKindName = Literal["generate", "embed", "train", "pipeline", "generate_shard"]
+JobKindName = Literal["generate", "embed", "train", "pipeline", "evaluate", "generate_shard"]
 
 
 class JobOut(BaseModel):
@@ -204,6 +247,9 @@ class CheckpointOut(BaseModel):
     epoch: int
     kind: str = Field(description="last, best or epoch", examples=["best"])
     metrics: dict[str, Any]
+    evaluation: dict[str, Any] | None = Field(
+        None, description="The latest evaluate job's result (systems x metrics), if any"
+    )
     dataset_id: str | None
     embedding_model: str | None
     job_id: str | None

@@ -12,6 +12,7 @@ from app.problems import ProblemError
 from app.schemas import (
     AnimateRequest,
     EmbedStepParams,
+    EvaluateParams,
     GenerateParams,
     PipelineParams,
     TrainStepParams,
@@ -94,8 +95,24 @@ def existing_dataset(session: Session, dataset_id: str, *, embedded: bool = Fals
     return row
 
 
+def evaluate_params(params: EvaluateParams, session: Session) -> dict:
+    """Resolve the checkpoint and dataset ids (default: the checkpoint's dataset)."""
+    checkpoint = existing_checkpoint(session, params.checkpoint)
+    dataset_id = params.dataset or checkpoint.dataset_id
+    if dataset_id is None:
+        raise invalid(
+            f"checkpoint {params.checkpoint!r} has no dataset on record: name one in dataset"
+        )
+    existing_dataset(session, dataset_id)
+    if params.mm_repeats is not None and params.mm_repeats > params.repeats:
+        raise invalid(f"mm_repeats {params.mm_repeats} exceeds repeats {params.repeats}")
+    return {**params.model_dump(), "dataset": dataset_id}
+
+
 def job_params(kind: str, params: Any, settings: Settings, session: Session) -> dict:
     """The params to store for a new job, after every limit and reference check."""
+    if kind == "evaluate":
+        return evaluate_params(params, session)
     if kind == "generate":
         return generate_params(params, settings)
     if kind == "pipeline":

@@ -19,6 +19,7 @@ TASK_GENERATE_SHARD = "stickgen.generate_shard"
 TASK_MERGE = "stickgen.merge"
 TASK_EMBED = "stickgen.embed"
 TASK_TRAIN = "stickgen.train"
+TASK_EVALUATE = "stickgen.evaluate"
 
 QUEUE_DEFAULT = "default"
 QUEUE_TRAIN = "train"
@@ -28,12 +29,14 @@ LEAF_TASKS = {
     JobKind.GENERATE_SHARD: TASK_GENERATE_SHARD,
     JobKind.EMBED: TASK_EMBED,
     JobKind.TRAIN: TASK_TRAIN,
+    JobKind.EVALUATE: TASK_EVALUATE,
 }
+LONG_TASKS = (TASK_TRAIN, TASK_EVALUATE)
 
 
 def queue_for(task_name: str) -> str:
-    """Training gets its own queue so a long run never blocks short jobs behind it."""
-    return QUEUE_TRAIN if task_name == TASK_TRAIN else QUEUE_DEFAULT
+    """Training and evaluation get their own queue so a long run never blocks short jobs."""
+    return QUEUE_TRAIN if task_name in LONG_TASKS else QUEUE_DEFAULT
 
 
 def shard_count(job: Job) -> int:

@@ -92,6 +92,39 @@ def last_epoch(session: Session, job_id: str) -> int | None:
     )
 
 
+def store_evaluation(session: Session, checkpoint_id: str, evaluation: dict[str, Any]) -> bool:
+    """Put an evaluation on a checkpoint row; False when the row is gone."""
+    row = session.get(Checkpoint, checkpoint_id)
+    if row is None:
+        return False
+    row.evaluation = json_safe(evaluation)
+    row.updated_at = utcnow()
+    session.flush()
+    return True
+
+
+def evaluation_summary(evaluation: dict[str, Any], kinds: tuple[str, ...]) -> dict[str, Any]:
+    """Metric means of the systems of the given kinds: {system: {metric: mean}}."""
+    return {
+        name: {key: (cell or {}).get("mean") for key, cell in row.get("metrics", {}).items()}
+        for name, row in evaluation.get("systems", {}).items()
+        if row.get("kind") in kinds
+    }
+
+
+def relative_to(value: Any, root: Path) -> Any:
+    """`value` with every path under `root` written relative to it (clients never see where
+    the server keeps its files)."""
+    prefix = str(root).rstrip("/") + "/"
+    if isinstance(value, dict):
+        return {k: relative_to(v, root) for k, v in value.items()}
+    if isinstance(value, list):
+        return [relative_to(v, root) for v in value]
+    if isinstance(value, str):
+        return value.replace(prefix, "")
+    return value
+
+
 def json_safe(value: Any) -> Any:
     """Plain JSON values (numpy scalars and NaN become floats / None)."""
     if isinstance(value, dict):

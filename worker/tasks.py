@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from app.db import session_scope
-from app.models import Dataset, Job
+from app.models import Checkpoint, Dataset, Job
 from app.settings import get_settings
 from stickgen.data.generate import generate_dataset
 from stickgen.data.merge import merge_datasets
 from stickgen.embed import embed_dataset
+from stickgen.embed.embedder import available_cores
 from stickgen.errors import StickGenError
+from stickgen.evaluate import EvaluatorTraining, evaluate_checkpoints
 from stickgen.train import train as train_model
 from worker import dispatch, records
 from worker.celery_app import celery_app
@@ -222,3 +224,80 @@ def _train_body(run: JobRun) -> None:
 def train(job_id: str) -> None:
     """Train (or resume training) a model on an embedded dataset; one worker runs it."""
     _run(job_id, _train_body)
+
+
+# -- evaluate ------------------------------------------------------------------------------------
+PROTOCOL_KEYS = ("pool_size", "diversity_pairs", "mm_prompts", "mm_generations", "mm_pairs")
+SUMMARY_KINDS = ("reference", "checkpoint")
+
+
+def _evaluate_inputs(run: JobRun) -> tuple[Checkpoint, Dataset]:
+    params = run.job.params
+    with session_scope(run.settings.db_url) as session:
+        checkpoint = session.get(Checkpoint, params["checkpoint"])
+        dataset = session.get(Dataset, params["dataset"])
+    if checkpoint is None:
+        raise StickGenError(f"unknown checkpoint {params['checkpoint']!r}")
+    if dataset is None:
+        raise StickGenError(f"unknown dataset {params['dataset']!r}")
+    return checkpoint, dataset
+
+
+def _threads_per_process(run: JobRun) -> int:
+    """A fair share of the cores for one pool process (oversubscribed torch threads crawl)."""
+    return max(1, available_cores() // run.settings.worker_concurrency)
+
+
+def _evaluate_body(run: JobRun) -> None:
+    checkpoint, dataset = _evaluate_inputs(run)
+    params = run.job.params
+    seed = int(params.get("seed", 0))
+    root = run.settings.data_path
+    result = evaluate_checkpoints(
+        dataset.path,
+        [checkpoint.path],
+        out_dir=root / "evaluations" / run.job.id,
+        seed=seed,
+        repeats=int(params.get("repeats", 20)),
+        progress=run.progress,
+        should_stop=run.should_stop,
+        protocol_options={
+            **{key: int(params[key]) for key in PROTOCOL_KEYS if key in params},
+            "mm_repeats": params.get("mm_repeats"),
+        },
+        baselines=bool(params.get("baselines", True)),
+        allow_shared_text_model=bool(params.get("allow_shared_text_model", False)),
+        evaluator_settings=EvaluatorTraining(
+            epochs=int(params.get("evaluator_epochs", 12)), seed=seed
+        ),
+        cache_dir=root / "cache" / "evaluators",
+        threads=_threads_per_process(run),
+        max_test_samples=params.get("max_test_samples"),
+        include_augmented=bool(params.get("include_augmented", False)),
+    )
+    evaluation = {
+        **records.relative_to(result, root),
+        "job_id": run.job.id,
+        "dataset_id": dataset.id,
+    }
+    with session_scope(run.settings.db_url) as session:  # files are in place: now the row
+        if not records.store_evaluation(session, checkpoint.id, evaluation):
+            raise StickGenError(f"checkpoint {checkpoint.id!r} was deleted during the evaluation")
+    run.succeed(
+        {
+            "checkpoint_id": checkpoint.id,
+            "dataset_id": dataset.id,
+            "files": evaluation["files"],
+            "test_samples": evaluation["dataset"]["samples"],
+            "systems": list(evaluation["systems"]),
+            "summary": records.json_safe(records.evaluation_summary(evaluation, SUMMARY_KINDS)),
+            "warnings": evaluation["warnings"],
+            "seconds": evaluation.get("seconds"),
+        }
+    )
+
+
+@celery_app.task(name=dispatch.TASK_EVALUATE)
+def evaluate(job_id: str) -> None:
+    """Score a checkpoint with the evaluation protocol; store the result on its row."""
+    _run(job_id, _evaluate_body)

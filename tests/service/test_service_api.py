@@ -293,7 +293,7 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
         assert path in paths, path
     create = paths["/v1/jobs"]["post"]
     examples = create["requestBody"]["content"]["application/json"]["examples"]
-    assert set(examples) == {"pipeline", "generate", "embed", "train"}
+    assert set(examples) == {"pipeline", "generate", "embed", "train", "evaluate"}
     assert "application/problem+json" in create["responses"]["422"]["content"]
     animate = paths["/v1/animate"]["post"]["responses"]["200"]["content"]
     assert {"video/mp4", "image/gif", "application/json"} <= set(animate)
