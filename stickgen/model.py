@@ -4,18 +4,24 @@ a whole clip out, non-autoregressively.
 Layout (frames T, patch P, tokens N = ceil(T / P)):
 
     plan [B, T] --embedding--> [B, T, A] --strided conv (P)--> tokens [B, N, d]
-    text [B, D] --MLP--> + latent z projected = c [B, d]: prefix token, FiLM of every token
+    text [B, D] --standardise--MLP--> + latent z projected = c [B, d]: prefix token, FiLM of
+        every token
     [c ; tokens * (1 + scale(c)) + shift(c) + c], tokens with sinusoidal positions (frame time)
         --transformer encoder--> [B, N, d]
     tokens --linear unpatchify--> [B, N*P, C] (cropped to T) + plan skip
         + rhythm basis [T, C] * gain(c) --conv blocks-->
-    heads: pose [T, 20], root [T, 2], velocity [T, 2], action logits [T, 46], physics [T, 6]
+    heads: pose [T, 20], root [T, 2], velocity [T, 2], action logits [T, 46] (+ plan bias),
+        physics [T, 6]
 
 The latent z [B, latent_dim] enters through c. The data's cyclic actions start at random phases with
 random styles, which text cannot pin down; a deterministic regressor would average them into a
 stiff, sliding figure. So the model is a conditional VAE: during training only, `MotionEncoder`
 reads the target motion and proposes z (KL-regularised towards N(0, I)); at validation and
 inference z comes from the prior (zeros, or a seeded N(0, I) sample), never from a target.
+Since the encoder sees the target, its z could also say *which* actions happen; training
+therefore gives half the samples a prior z (`stickgen.train.losses.drop_latents`) so the actions
+must come from the text and the plan, and the text is standardised with training statistics so
+that prompts differ by more than a rounding error next to z (`set_text_statistics`).
 
 The plan is optional: frames without one carry the learned "no plan" token (id NUM_ACTIONS), and
 training drops whole plans at random so both modes work. Positions are sinusoids of the frame
