@@ -5,6 +5,7 @@ lands on the checkpoint row (`GET /v1/checkpoints/{id}` -> `evaluation`)."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import httpx
@@ -166,3 +167,22 @@ def test_bad_evaluate_params_are_problems(service: Service) -> None:
     assert "mm_repeats" in problem["detail"]
     after = service.client.get("/v1/jobs", params={"kind": "evaluate"}).json()["total"]
     assert after == before  # nothing was queued
+
+
+def test_cancel_running_evaluation_stops_within_seconds(service: Service) -> None:
+    checkpoint_id = _trained(service)["checkpoint_id"]
+    # another evaluator recipe (not cached yet): a long evaluator training to interrupt
+    params = {**SMALL_PROTOCOL, "checkpoint": checkpoint_id, "evaluator_epochs": 100}
+    job = service.create("evaluate", params)
+    service.wait(job["id"], lambda j: j["status"] == "running" and j["progress"] > 0, 60)
+
+    response = service.client.post(f"/v1/jobs/{job['id']}/cancel")
+    assert response.status_code == 202 and response.json()["cancel_requested"] is True
+    asked = time.monotonic()
+    ended = service.wait(job["id"], timeout_s=30, poll_s=0.05)
+    took = time.monotonic() - asked
+    assert ended["status"] == "cancelled", ended
+    assert took < 10.0, f"cancel took {took:.1f} s"  # one evaluator training step
+    assert not (service.settings.data_path / "evaluations" / job["id"]).exists()
+    stored = service.client.get(f"/v1/checkpoints/{checkpoint_id}").json()["evaluation"]
+    assert stored["job_id"] == _evaluated(service)["id"]  # the finished evaluation stays
