@@ -144,6 +144,12 @@ def set_arms(p: np.ndarray, left: np.ndarray | float, right: np.ndarray | float)
     p[:, RIGHT_ARM] = right
 
 
+def set_lean_and_arms(p: np.ndarray, ctx: PoseContext, keyed: np.ndarray) -> None:
+    """Apply key-framed `[lean, left arm, right arm]` columns (radians) to the torso and arms."""
+    p[:, TORSO] = upright_torso(ctx) + keyed[:, 0]
+    set_arms(p, keyed[:, 1], keyed[:, 2])
+
+
 def set_legs(p: np.ndarray, left: np.ndarray | float, right: np.ndarray | float) -> None:
     """Set both leg angles (radians, world)."""
     p[:, LEFT_LEG] = left

@@ -18,6 +18,7 @@ from stickgen.motion.actions.base import (
     key_table,
     pose,
     set_arms,
+    set_lean_and_arms,
     set_legs,
     shift_over_feet,
     standing,
@@ -126,8 +127,7 @@ def eat(ctx: PoseContext) -> np.ndarray:
     """Left hand holds the plate, right hand goes from plate to mouth again and again."""
     p = standing(ctx)
     keyed = ctx.keyed(1.8, EAT_TIMES, EAT_KEYS)
-    p[:, TORSO] = upright_torso(ctx) + keyed[:, 0]
-    set_arms(p, keyed[:, 1], keyed[:, 2])
+    set_lean_and_arms(p, ctx, keyed)
     return p
 
 

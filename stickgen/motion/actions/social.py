@@ -11,6 +11,7 @@ from stickgen.motion.actions.base import (
     key_table,
     pose,
     set_arms,
+    set_lean_and_arms,
     set_legs,
     shift_over_feet,
     standing,
@@ -157,8 +158,7 @@ def shrug(ctx: PoseContext) -> np.ndarray:
     """Arms lift outward (palms up) and drop again, over and over."""
     p = standing(ctx)
     keyed = ctx.keyed(1.5, SHRUG_TIMES, SHRUG_KEYS)
-    p[:, TORSO] = upright_torso(ctx) + keyed[:, 0]
-    set_arms(p, keyed[:, 1], keyed[:, 2])
+    set_lean_and_arms(p, ctx, keyed)
     return p
 
 

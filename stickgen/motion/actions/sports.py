@@ -14,6 +14,7 @@ from stickgen.motion.actions.base import (
     key_table,
     pose,
     set_arms,
+    set_lean_and_arms,
     staggered,
     standing,
     upright_torso,
@@ -73,8 +74,7 @@ def throw(ctx: PoseContext) -> np.ndarray:
     p = standing(ctx)
     staggered(p, ctx, 10.0, 10.0)
     keyed = ctx.keyed(2.0, THROW_TIMES, THROW_KEYS)
-    p[:, TORSO] = upright_torso(ctx) + keyed[:, 0]
-    set_arms(p, keyed[:, 1], keyed[:, 2])
+    set_lean_and_arms(p, ctx, keyed)
     return p
 
 
@@ -96,8 +96,7 @@ def catch(ctx: PoseContext) -> np.ndarray:
     p = standing(ctx)
     staggered(p, ctx, 12.0, 8.0)
     keyed = ctx.keyed(2.2, CATCH_TIMES, CATCH_KEYS)
-    p[:, TORSO] = upright_torso(ctx) + keyed[:, 0]
-    set_arms(p, keyed[:, 1], keyed[:, 2])
+    set_lean_and_arms(p, ctx, keyed)
     return p
 
 
@@ -121,8 +120,7 @@ def bat(ctx: PoseContext) -> np.ndarray:
     p = standing(ctx)
     staggered(p, ctx, 16.0, 16.0)
     keyed = ctx.keyed(2.4, BAT_TIMES, BAT_KEYS)
-    p[:, TORSO] = upright_torso(ctx) + keyed[:, 0]
-    set_arms(p, keyed[:, 1], keyed[:, 2])
+    set_lean_and_arms(p, ctx, keyed)
     return p
 
 
