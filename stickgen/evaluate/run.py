@@ -19,7 +19,13 @@ from stickgen.errors import StickGenError
 from stickgen.evaluate.evaluator import Evaluator
 from stickgen.evaluate.learned import CheckpointSystem
 from stickgen.evaluate.networks import EvaluatorConfig
-from stickgen.evaluate.protocol import METRICS, Protocol, chance_levels, score_systems
+from stickgen.evaluate.protocol import (
+    METRICS,
+    Protocol,
+    chance_levels,
+    classifier_ceiling,
+    score_systems,
+)
 from stickgen.evaluate.report import markdown_report
 from stickgen.evaluate.systems import (
     NOISE_LEVELS,
@@ -204,7 +210,9 @@ def evaluate_checkpoints(
             progress=progress,
             should_stop=should_stop,
         )
+        ceiling = classifier_ceiling(scorer, test)
     result = _result(dataset, test, scorer, protocol, rows, include_augmented)
+    result["ceiling"] = ceiling
     result["seconds"] = round(time.perf_counter() - started, 1)
     _write_outputs(Path(out_dir), result)
     return result
