@@ -48,7 +48,7 @@ def create_job(
         ),
     ] = None,
 ) -> Job:
-    """Create a job (generate, embed, train or pipeline); it runs in a worker.
+    """Create a job (generate, embed, train, pipeline or evaluate); it runs in a worker.
 
     A pipeline runs generate -> embed -> train as three child jobs (see `parent_id`)."""
     job, replayed = job_service.create(
