@@ -313,3 +313,32 @@ def test_pipeline_stops_at_the_first_failed_validation(tmp_path, text_model_path
         run_pipeline(work, num_base=5, epochs=1, preset="tiny", model=text_model_path)
     assert not (work / "checkpoints").exists()
     assert Dataset(work / "dataset").embeddings is None  # phase 2 never ran
+
+
+def test_score_on_a_split_reproduces_the_recorded_validation(dataset, trained, tmp_path, capsys):
+    from stickgen.train.score import SCORE_BATCH, score_checkpoint
+
+    result, _ = trained
+    payload = load_checkpoint(result.best_checkpoint)
+    val = score_checkpoint(result.best_checkpoint, dataset, split="val")
+    assert val["samples"] == len(Dataset(dataset).split_indices("val"))
+    assert val["epoch"] == payload["epoch"]
+    for key in ("val_loss", "val_loss_text", "val_action_accuracy_text", "val_position"):
+        assert val[key] == pytest.approx(payload["metrics"][key], rel=1e-4, abs=1e-6)
+    test = score_checkpoint(result.best_checkpoint, dataset, split="test", max_samples=3)
+    assert test["samples"] == 3 < SCORE_BATCH
+    assert 0.0 <= test["val_action_accuracy_text"] <= 1.0
+    with pytest.raises(StickGenError, match="unknown split"):
+        score_checkpoint(result.best_checkpoint, dataset, split="holdout")
+    bare = write_tiny_dataset(tmp_path / "bare", num_samples=12, frames=50)
+    with pytest.raises(StickGenError, match="no text embeddings"):
+        score_checkpoint(result.best_checkpoint, bare)
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["score", str(result.best_checkpoint), str(dataset), "--threads", "1"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "test split" in out and "action_accuracy_text" in out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["score", str(tmp_path / "missing.pt"), str(dataset)])
+    assert exit_info.value.code == 2

@@ -1,4 +1,5 @@
-"""`stick-gen train` and `stick-gen pipeline`: train the text-to-motion model on CPU."""
+"""`stick-gen train`, `stick-gen score` and `stick-gen pipeline`: train the text-to-motion model
+on CPU and score a checkpoint on a held-out split."""
 
 from __future__ import annotations
 
@@ -144,3 +145,29 @@ def pipeline_command(
         f"dataset {result.dataset}; best checkpoint {result.train.best_checkpoint} "
         f"(val_loss {result.train.best_val_loss:.4f})"
     )
+
+
+@app.command("score")
+def score_command(
+    checkpoint: Annotated[Path, typer.Argument(help="A checkpoint file (best.pt, last.pt, ...).")],
+    dataset: Annotated[Path, typer.Argument(help="The embedded dataset it was trained on.")],
+    split: Annotated[str, typer.Option(help="train, val or test.")] = "test",
+    max_samples: Annotated[int | None, typer.Option(min=1)] = None,
+    threads: Annotated[int | None, typer.Option(min=1, help="torch CPU threads.")] = None,
+) -> None:
+    """Score CHECKPOINT on a held-out split: generation loss, smoothness, position error and the
+    action head's per-frame accuracy, with the true action plan and from text alone."""
+    import torch
+
+    from stickgen.train.score import score_checkpoint
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+    with progress_bar(f"scoring on {split}") as progress:
+        scores = score_checkpoint(
+            checkpoint, dataset, split=split, max_samples=max_samples, progress=progress
+        )
+    lines = [f"{scores['split']} split, {scores['samples']} samples, epoch {scores['epoch']}"]
+    for key in sorted(k for k in scores if k.startswith("val_")):
+        lines.append(f"  {key.removeprefix('val_'):<26} {scores[key]:.4f}")
+    typer.echo("\n".join(lines))
