@@ -10,3 +10,13 @@ Progress = Callable[[int, int, str], None]
 
 def no_progress(done: int, total: int, message: str) -> None:
     """The default callback: ignore progress."""
+
+
+def scaled(progress: Progress, lo: float, hi: float, steps: int = 1000) -> Progress:
+    """A callback for one part of a longer task: its progress lands on [lo, hi] of the whole."""
+
+    def report(done: int, total: int, message: str) -> None:
+        fraction = min(max(done / total, 0.0), 1.0) if total > 0 else 0.0
+        progress(round(steps * (lo + (hi - lo) * fraction)), steps, message)
+
+    return report

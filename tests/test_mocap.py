@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import subprocess
-import sys
-import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -465,41 +462,87 @@ def test_classifier_roundtrip_and_features(tmp_path):
         ActionClassifier.load(tmp_path / "missing.npz")
 
 
-# ---------------------------------------------------------------- real motion capture
+# ---------------------------------------------------------------- synthetic plus capture
 
 
-@pytest.fixture(scope="module")
-def bvhtoolbox_files(tmp_path_factory) -> Path:
-    """The example BVH files that the bvhtoolbox sdist ships (fetched with pip, never vendored)."""
-    target = tmp_path_factory.mktemp("bvhtoolbox")
-    try:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                "--no-build-isolation",
-                "bvhtoolbox==0.1.3",
-                "-d",
-                str(target),
-                "-q",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=180,
-        )
-    except (subprocess.SubprocessError, OSError) as exc:
-        pytest.skip(f"cannot fetch the bvhtoolbox sdist from PyPI ({exc})")
-    archive = next(target.glob("bvhtoolbox-*.tar.gz"))
-    with tarfile.open(archive) as tar:
-        members = [m for m in tar.getmembers() if m.name.endswith(".bvh") and m.isfile()]
-        tar.extractall(target, members=members, filter="data")
-    folder = next(target.rglob("example_files"))
+def _two_recordings(folder: Path) -> Path:
+    folder.mkdir()
+    np.save(folder / "walk_a.npy", walker_joints(25 * 20, 20.0))  # 25 s: three clips
+    np.save(folder / "walk_b.npy", walker_joints(12 * 20, 20.0, speed=0.8))  # 12 s: two
     return folder
+
+
+def test_merge_with_mocap_tags_sources_and_keeps_recording_splits(tmp_path):
+    from stickgen.data.generate import generate_dataset
+    from stickgen.data.mocap.mix import merge_with_mocap
+
+    synthetic = Dataset(generate_dataset(tmp_path / "syn", 12, augment=False, seed=2, workers=1))
+    capture = _two_recordings(tmp_path / "capture")
+    alone = run_import([capture], tmp_path / "alone", seed=2)
+    seen: list[tuple[int, int]] = []
+    merged = Dataset(
+        merge_with_mocap(
+            [synthetic.path],
+            [capture],
+            tmp_path / "mixed",
+            seed=2,
+            classifier=_idle_classifier(),
+            progress=lambda done, total, message: seen.append((done, total)),
+        )
+    )
+    n_syn, n_cap = len(synthetic), len(alone)
+    assert (n_syn, n_cap) == (12, 5)
+    assert merged.manifest["sources"] == ["synthetic", "mocap"]
+    assert merged.manifest["source_counts"] == {"synthetic": n_syn, "mocap": n_cap}
+    assert list(merged.source) == [0] * n_syn + [1] * n_cap
+    for i in range(n_syn):
+        np.testing.assert_array_equal(merged.motion[i], synthetic.motion[i])
+        assert merged.description(i) == synthetic.description(i)
+    for j in range(n_cap):  # the capture part is exactly what a plain import gives
+        np.testing.assert_array_equal(merged.motion[n_syn + j], alone.motion[j])
+        np.testing.assert_array_equal(merged.actions[n_syn + j], alone.actions[j])
+    assert list(merged.split) == list(synthetic.split) + list(alone.split)
+    capture_scenes = merged.scene_id[n_syn:]
+    assert set(capture_scenes).isdisjoint(merged.scene_id[:n_syn])
+    for scene in np.unique(capture_scenes):  # one recording, one scene id, one split
+        assert len(set(merged.split[n_syn:][capture_scenes == scene])) == 1
+    assert len(np.unique(capture_scenes)) == 2
+    imported = merged.manifest["merged_from"][-1]
+    assert [o["file"] for o in imported["origins"]] == ["capture/walk_a.npy"] * 3 + [
+        "capture/walk_b.npy"
+    ] * 2
+    assert imported["labels_inferred"] is True
+    assert merged.manifest["merged_from"][0]["generator"]["num_base"] == 12
+    assert not list(tmp_path.glob(".mixed*"))  # the scratch import is gone
+    fractions = [done / total for done, total in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    from stickgen.data.validate import validate_dataset
+
+    assert validate_dataset(merged.path).ok
+
+
+def test_merge_with_mocap_refusals_and_cancel(tmp_path):
+    from stickgen.data.generate import generate_dataset
+    from stickgen.data.mocap.mix import merge_with_mocap
+    from stickgen.errors import Cancelled
+
+    synthetic = generate_dataset(tmp_path / "syn", 4, augment=False, workers=1)
+    capture = _two_recordings(tmp_path / "capture")
+    clf = _idle_classifier()
+    with pytest.raises(StickGenError, match="already exists"):
+        merge_with_mocap([synthetic], [capture], synthetic, classifier=clf)
+    with pytest.raises(StickGenError, match="motion-capture file"):
+        merge_with_mocap([synthetic], [], tmp_path / "out", classifier=clf)
+    with pytest.raises(StickGenError, match="does not exist"):
+        merge_with_mocap([synthetic], [tmp_path / "nope.bvh"], tmp_path / "out", classifier=clf)
+    with pytest.raises(Cancelled):
+        merge_with_mocap(
+            [synthetic], [capture], tmp_path / "out", classifier=clf, should_stop=lambda: True
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["capture", "syn"]  # nothing left over
+
+
+# ---------------------------------------------------------------- real motion capture
 
 
 def test_real_capture_is_a_grounded_constant_length_side_view(bvhtoolbox_files, tmp_path):

@@ -8,7 +8,11 @@
 - scene ids stay as they are when the inputs' id ranges are disjoint (shards use global ids),
   otherwise each input after the first is offset past the previous ones;
 - sources: each input's source names (or its tag, when `source_tags` is given) form the merged
-  `sources` list, and the per-sample `source` column indexes it;
+  `sources` list, the per-sample `source` column indexes it, and `source_counts` counts samples
+  per source;
+- `merged_from` keeps what made each input (seed, generator config, label method, and an
+  imported input's per-clip origins and skipped files), since the merged `seed` and `generator`
+  are set only when every input shares them;
 - embeddings are carried over when every input has them from the same model, dropped with a note
   in the manifest when only some have them, and inputs embedded with different models are refused.
 """
@@ -96,6 +100,12 @@ def _generator_of(datasets: Sequence[Dataset]) -> tuple[Any, Any]:
     return None, None
 
 
+def _origin_of(ds: Dataset) -> dict[str, Any]:
+    """What made an input (see the module doc), for `merged_from`."""
+    keys = ("seed", "generator", "labels_inferred", "label_method", "origins", "skipped")
+    return {key: ds.manifest[key] for key in keys if key in ds.manifest}
+
+
 def _summed_histogram(datasets: Sequence[Dataset]) -> dict[str, int]:
     vocab = action_vocabulary()
     return {
@@ -139,6 +149,7 @@ def merge_datasets(
         out_dir, total, frames.pop(), sources=merged_sources, overwrite=overwrite
     ) as writer:
         start = 0
+        counts = np.zeros(len(merged_sources), dtype=np.int64)
         for ds, names, offset in zip(datasets, names_per_input, offsets, strict=True):
             source_map = np.array([merged_sources.index(n) for n in names], dtype=np.uint8)
             fields = ("motion", "actions", "physics", "face", "description_index")
@@ -149,6 +160,7 @@ def merge_datasets(
                 texts = [ds.descriptions[i] for i in block.pop("description_index")]
                 block["scene_id"] = block["scene_id"] + offset
                 block["source"] = source_map[block["source"]]
+                counts += np.bincount(block["source"], minlength=len(merged_sources))
                 writer.write(start, descriptions=texts, **block)
                 start += len(texts)
                 progress(start, total, f"merging {ds.path.name}")
@@ -165,9 +177,11 @@ def merge_datasets(
                     "num_samples": len(ds),
                     "sources": names,
                     "scene_id_offset": offset,
+                    **_origin_of(ds),
                 }
                 for ds, names, offset in zip(datasets, names_per_input, offsets, strict=True)
             ],
+            "source_counts": dict(zip(merged_sources, counts.tolist(), strict=True)),
             "notes": notes,
         }
         fps = {ds.manifest.get("fps") for ds in datasets}

@@ -10,7 +10,7 @@ faces from the actions. All clips of one recording land in one split.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from stickgen.data.mocap import amass, bvh, clips, describe, project
 from stickgen.data.mocap.labels import ActionClassifier, train_on_synthetic
 from stickgen.data.mocap.skeletons import ROLES, SMPL22, map_joints
 from stickgen.data.store import SPLITS, DatasetWriter
-from stickgen.errors import StickGenError
+from stickgen.errors import Cancelled, StickGenError
 from stickgen.physics import physics_from_motion
 from stickgen.progress import Progress, no_progress
 from stickgen.schema import ActionType
@@ -184,12 +184,15 @@ def import_mocap(
     min_clip_seconds: float = 2.0,
     classifier: ActionClassifier | Path | str | None = None,
     overwrite: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Path:
     """Import BVH / AMASS / joint-position files (or folders of them) into a dataset at `out_dir`.
 
     Files found inside folders that cannot be imported are skipped and listed in the manifest;
-    a file named explicitly that cannot be imported raises StickGenError.
+    a file named explicitly that cannot be imported raises StickGenError. `should_stop` is polled
+    between files; when it returns True, `Cancelled` is raised before anything is written.
     """
+    stop = should_stop or (lambda: False)
     if clip_seconds <= 0 or fps <= 0:
         raise StickGenError("clip_seconds and fps must be positive")
     files = discover(sources)
@@ -199,12 +202,15 @@ def import_mocap(
     clip_frames = round(clip_seconds * fps)
     hop_frames = round(hop_seconds * fps) if hop_seconds else None
     min_frames = max(1, round(min_clip_seconds * fps))
+    steps = len(files) + 2  # read each file, label, write
 
     recordings: list[Recording] = []
     skipped: list[dict[str, str]] = []
     all_clips: list[Clip] = []
     for done, (path, name, explicit) in enumerate(files):
-        progress(done, len(files), f"reading {name}")
+        if stop():
+            raise Cancelled(f"motion-capture import cancelled after {done} files")
+        progress(done, steps, f"reading {name}")
         if path.suffix.lower() == ".npz" and not amass.is_amass_motion(path) and not explicit:
             skipped.append({"file": name, "reason": "not an AMASS motion (no poses)"})
             continue
@@ -229,7 +235,9 @@ def import_mocap(
         reasons = "; ".join(f"{s['file']}: {s['reason']}" for s in skipped[:5])
         raise StickGenError(f"no motion could be imported ({reasons})")
 
-    progress(len(files), len(files), "training the action classifier")
+    if stop():
+        raise Cancelled("motion-capture import cancelled before labelling")
+    progress(len(files), steps, "labelling the clips")
     model_c, label_method = _classifier(classifier, seed, fps)
     rng = np.random.default_rng(seed)
     n = len(all_clips)
@@ -275,7 +283,7 @@ def import_mocap(
     physics = np.stack([physics_from_motion(m, fps) for m in motion])
     split_codes = [split_of(r.name, seed) for r in recordings]
     recording_of = np.array([c.recording for c in all_clips], dtype=np.int64)
-    progress(0, n, "writing the dataset")
+    progress(len(files) + 1, steps, "writing the dataset")
     with DatasetWriter(out_dir, n, clip_frames, sources=["mocap"], overwrite=overwrite) as writer:
         writer.write(
             0,
@@ -307,5 +315,5 @@ def import_mocap(
                 "skipped": skipped,
             }
         )
-    progress(n, n, f"imported {n} clips from {len(recordings)} recordings")
+    progress(steps, steps, f"imported {n} clips from {len(recordings)} recordings")
     return path

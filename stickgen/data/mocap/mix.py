@@ -1,0 +1,77 @@
+"""Synthetic datasets plus motion capture: import the capture, then merge with source tags.
+
+The one call behind "a generate job with mocap sources" (service) and `stick-gen data generate
+--mocap` (CLI). The capture is imported into a scratch folder next to the output (clips as long
+as the synthetic ones, at their frame rate), then merged after the synthetic inputs. Samples keep
+their split, so every clip of one recording stays in the split `import_mocap` chose for it.
+Sources in the merged manifest: `synthetic` and `mocap`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from stickgen.data.merge import merge_datasets
+from stickgen.data.mocap.importer import import_mocap
+from stickgen.data.mocap.labels import ActionClassifier
+from stickgen.data.store import Dataset
+from stickgen.errors import StickGenError
+from stickgen.progress import Progress, no_progress, scaled
+from stickgen.schema import FPS
+
+SYNTHETIC_TAG = "synthetic"
+MOCAP_TAG = "mocap"
+IMPORT_SHARE = 0.5  # of the reported progress; merging does the rest
+
+
+def merge_with_mocap(
+    synthetic: Sequence[str | Path],
+    mocap_sources: Sequence[str | Path],
+    out_dir: str | Path,
+    *,
+    body_model: str | Path | None = None,
+    seed: int = 0,
+    classifier: ActionClassifier | Path | str | None = None,
+    overwrite: bool = False,
+    progress: Progress = no_progress,
+    should_stop: Callable[[], bool] | None = None,
+) -> Path:
+    """Import `mocap_sources` (files or folders) and merge them after the `synthetic` datasets
+    into `out_dir`, tagged `synthetic` and `mocap`. Returns the merged dataset directory."""
+    if not synthetic:
+        raise StickGenError("give at least one synthetic dataset to merge the capture with")
+    if not mocap_sources:
+        raise StickGenError("give at least one motion-capture file or folder")
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not overwrite:
+        raise StickGenError(f"{out_dir} already exists (overwrite to replace it)")
+    first = Dataset(synthetic[0])  # clips are cut to its length at its frame rate
+    fps = int(first.manifest.get("fps") or FPS)
+    scratch = out_dir.with_name(f".{out_dir.name}.mocap")
+    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        imported = import_mocap(
+            [Path(s) for s in mocap_sources],
+            scratch,
+            body_model=Path(body_model) if body_model is not None else None,
+            clip_seconds=first.frames / fps,
+            fps=fps,
+            seed=seed,
+            classifier=classifier,
+            overwrite=True,
+            progress=scaled(progress, 0.0, IMPORT_SHARE),
+            should_stop=should_stop,
+        )
+        inputs = [*map(Path, synthetic), imported]
+        tags = [SYNTHETIC_TAG] * len(synthetic) + [MOCAP_TAG]
+        return merge_datasets(
+            inputs,
+            out_dir,
+            source_tags=tags,
+            overwrite=overwrite,
+            progress=scaled(progress, IMPORT_SHARE, 1.0),
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
