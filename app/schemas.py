@@ -4,9 +4,10 @@ checked against the settings in `app.limits`."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 MAX_INT = 2**31 - 1  # every integer fits a 32-bit database column
 SEED = Field(0, ge=0, le=2**32 - 1, description="Random seed: same seed, same output")
@@ -17,8 +18,41 @@ class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _relative_path(value: str) -> str:
+    """A path inside the server's motion-capture folder, written with `/`: never absolute and
+    never through `..`. Returns it normalised (`./a//b` -> `a/b`; `.` is the folder itself)."""
+    if "\x00" in value or "\\" in value:
+        raise ValueError("use '/' between folder names (no backslashes or NUL characters)")
+    if value.startswith("/") or (len(value) > 1 and value[1] == ":"):
+        raise ValueError("must be relative to the server's motion-capture folder, not absolute")
+    path = PurePosixPath(value)
+    if ".." in path.parts:
+        raise ValueError("must not contain '..'")
+    return path.as_posix()
+
+
+MocapPath = Annotated[
+    str,
+    Field(min_length=1, max_length=1024, examples=["cmu/walks/01_01.bvh"]),
+    AfterValidator(_relative_path),
+]
+
+
+class MocapSources(_Params):
+    """Motion capture to import and merge into a generated dataset (BVH, AMASS .npz, [T,22,3]
+    .npy). Paths are relative to the server's motion-capture folder (`STICKGEN_MOCAP_DIR`)."""
+
+    sources: list[MocapPath] = Field(
+        min_length=1, max_length=64, description="Files or folders (folders are searched)"
+    )
+    body_model: MocapPath | None = Field(
+        None, description="SMPL-H body-model .npz, needed for AMASS .npz motions"
+    )
+
+
 class GenerateParams(_Params):
-    """Synthesize a dataset: `num_base` base scenes, optionally augmented."""
+    """Synthesize a dataset: `num_base` base scenes, optionally augmented, optionally merged with
+    imported motion capture (samples tagged `synthetic` and `mocap`)."""
 
     num_base: int = Field(gt=0, le=MAX_INT, description="Base samples to generate", examples=[1000])
     augment: bool = Field(True, description="Add speed/position/scale/mirror variants")
@@ -28,6 +62,9 @@ class GenerateParams(_Params):
         ge=1,
         le=MAX_INT,
         description="Parallel shard tasks (default: from the configured shard size)",
+    )
+    mocap: MocapSources | None = Field(
+        None, description="Motion capture to add; each recording's clips keep one split"
     )
 
 

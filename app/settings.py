@@ -17,6 +17,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STICKGEN_", env_file=None, extra="ignore")
 
     data_dir: Path = Field(Path("data"), description="Datasets, checkpoints, SQLite DB, broker")
+    mocap_dir: Path | None = Field(
+        None,
+        description="Motion-capture files a generate job may name, by a path relative to this "
+        "folder (default: data_dir/mocap)",
+    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default: a SQLite file inside data_dir"
     )
@@ -66,10 +71,10 @@ class Settings(BaseSettings):
     job_time_limit_s: int = Field(12 * 3600 + 600, gt=0)
     worker_concurrency: int = Field(2, gt=0)
 
-    @field_validator("api_key", "database_url", "broker_url", mode="before")
+    @field_validator("api_key", "database_url", "broker_url", "mocap_dir", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
-        """`STICKGEN_API_KEY=` (empty, as compose passes an unset variable) means no key."""
+        """An empty variable (compose passes unset ones so: `STICKGEN_API_KEY=`) means unset."""
         return None if value == "" else value
 
     @model_validator(mode="after")
@@ -106,6 +111,11 @@ class Settings(BaseSettings):
     @property
     def checkpoints_dir(self) -> Path:
         return self.data_path / "checkpoints"
+
+    @property
+    def mocap_path(self) -> Path:
+        """Root of the motion-capture files jobs may import (nothing outside it is read)."""
+        return (self.mocap_dir or self.data_dir / "mocap").resolve()
 
     @property
     def work_dir(self) -> Path:

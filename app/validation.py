@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import mocap_sources
 from app.models import Checkpoint, Dataset
 from app.problems import ProblemError
 from app.schemas import (
@@ -18,6 +19,7 @@ from app.schemas import (
     TrainStepParams,
 )
 from app.settings import Settings
+from stickgen.errors import StickGenError
 
 
 def invalid(detail: str) -> ProblemError:
@@ -48,7 +50,16 @@ def generate_params(params: GenerateParams, settings: Settings, prefix: str = ""
         )
     shards = params.shards or math.ceil(params.num_base / settings.shard_size)
     shards = min(shards, settings.max_shards, batches)
-    return {**params.model_dump(), "shards": shards}
+    stored = {**params.model_dump(exclude={"mocap"}), "shards": shards}
+    if params.mocap is not None:
+        stored["mocap"] = params.mocap.model_dump()
+        try:
+            mocap_sources.resolve(settings.mocap_path, stored["mocap"])
+        except StickGenError as exc:
+            detail = f"{prefix}mocap: {exc}"
+            title = "Invalid motion-capture source"
+            raise ProblemError(422, "invalid-mocap-source", title, detail) from None
+    return stored
 
 
 def embed_params(params: EmbedStepParams, settings: Settings, prefix: str = "") -> dict:

@@ -12,15 +12,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app import mocap_sources
 from app.db import session_scope
 from app.models import Checkpoint, Dataset, Job
 from app.settings import get_settings
 from stickgen.data.generate import generate_dataset
 from stickgen.data.merge import merge_datasets
+from stickgen.data.mocap.mix import merge_with_mocap
+from stickgen.data.store import Dataset as DatasetFiles
 from stickgen.embed import embed_dataset
 from stickgen.embed.embedder import available_cores
 from stickgen.errors import StickGenError
 from stickgen.evaluate import EvaluatorTraining, evaluate_checkpoints
+from stickgen.progress import Progress, scaled
 from stickgen.train import train as train_model
 from worker import dispatch, records
 from worker.celery_app import celery_app
@@ -60,9 +64,42 @@ def _record_dataset(run: JobRun, path: Path, job_id: str) -> dict[str, Any]:
 
 
 # -- generate ----------------------------------------------------------------------------------
+MOCAP_SHARE = 0.8  # unsharded generate with motion capture: synthesis's share of the progress
+
+
+def _mocap(run: JobRun) -> mocap_sources.MocapInputs | None:
+    """The job's motion capture, resolved inside the configured folder (None when it has none)."""
+    mocap = run.job.params.get("mocap")
+    return mocap_sources.resolve(run.settings.mocap_path, mocap) if mocap else None
+
+
+def _add_mocap(
+    run: JobRun, mocap: mocap_sources.MocapInputs, synthetic: list[Path], progress: Progress
+) -> Path:
+    return merge_with_mocap(
+        synthetic,
+        mocap.sources,
+        run.settings.datasets_dir / run.job.id,
+        body_model=mocap.body_model,
+        seed=int(run.job.params.get("seed", 0)),
+        overwrite=True,
+        progress=progress,
+        should_stop=run.should_stop,
+    )
+
+
+def _with_sources(result: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The job result plus samples per source when the dataset mixes several."""
+    counts = DatasetFiles(path).manifest.get("source_counts")
+    return {**result, "sources": counts} if counts else result
+
+
 def _generate_body(run: JobRun) -> None:
     params = run.job.params
-    out = run.settings.datasets_dir / run.job.id
+    mocap = _mocap(run)  # checked before the long part
+    work = run.settings.work_dir / run.job.id
+    out = run.settings.datasets_dir / run.job.id if mocap is None else work / "synthetic"
+    progress = run.progress if mocap is None else scaled(run.progress, 0.0, MOCAP_SHARE)
     path = generate_dataset(
         out,
         int(params["num_base"]),
@@ -70,10 +107,13 @@ def _generate_body(run: JobRun) -> None:
         seed=int(params.get("seed", 0)),
         workers=1,  # pool processes cannot fork; parallel work is sharded into tasks instead
         overwrite=True,
-        progress=run.progress,
+        progress=progress,
         should_stop=run.should_stop,
     )
-    run.succeed(_record_dataset(run, Path(path), run.job.id))
+    if mocap is not None:
+        path = _add_mocap(run, mocap, [Path(path)], scaled(run.progress, MOCAP_SHARE, 1.0))
+        shutil.rmtree(work, ignore_errors=True)
+    run.succeed(_with_sources(_record_dataset(run, Path(path), run.job.id), Path(path)))
 
 
 @celery_app.task(name=dispatch.TASK_GENERATE)
@@ -117,8 +157,12 @@ def _merge_body(run: JobRun) -> None:
     count = dispatch.shard_count(run.job)
     sources = [_shard_dir(run.settings, run.job.id, i) for i in range(count)]
     out = run.settings.datasets_dir / run.job.id
-    path = merge_datasets(sources, out, overwrite=True, progress=run.progress)
-    result = _record_dataset(run, Path(path), run.job.id)
+    mocap = _mocap(run)
+    if mocap is None:
+        path = merge_datasets(sources, out, overwrite=True, progress=run.progress)
+    else:
+        path = _add_mocap(run, mocap, sources, run.progress)
+    result = _with_sources(_record_dataset(run, Path(path), run.job.id), Path(path))
     shutil.rmtree(run.settings.work_dir / run.job.id, ignore_errors=True)
     run.succeed({**result, "shards": count})
 
