@@ -630,3 +630,30 @@ def test_cli_import_mocap(tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         main(["data", "import-mocap", str(tmp_path / "missing.bvh"), "--out", str(tmp_path / "x")])
     assert exit_info.value.code == 2
+
+
+def test_cli_generate_with_mocap(tmp_path, capsys):
+    from stickgen.cli import main
+
+    capture = _two_recordings(tmp_path / "capture")
+    out = tmp_path / "mixed"
+    args = ["data", "generate", "--out", str(out), "--num-base", "6", "--no-augment"]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--workers", "1", "--seed", "1", "--mocap", str(capture / "walk_b.npy")])
+    assert exit_info.value.code in (0, None)
+    merged = Dataset(out)
+    assert merged.manifest["source_counts"] == {"synthetic": 6, "mocap": 2}
+    assert list(merged.source) == [0] * 6 + [1] * 2
+    printed = " ".join(capsys.readouterr().err.split())  # the console writes to stderr
+    assert "sources {'mocap': 2, 'synthetic': 6}" in printed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["capture", "mixed"]  # no scratch left
+    for extra, words in [
+        (["--mocap", str(tmp_path / "missing.bvh"), "--overwrite"], "does not exist"),
+        (["--mocap", str(capture), "--shard", "0/2", "--overwrite"], "do not mix"),
+        (["--mocap", str(capture)], "already exists"),  # out exists and no --overwrite
+    ]:
+        with pytest.raises(SystemExit) as exit_info:
+            main([*args, *extra])
+        assert exit_info.value.code == 2
+        assert words in " ".join(capsys.readouterr().err.split())
+    assert Dataset(out).dataset_id == merged.dataset_id  # refusals touched nothing

@@ -1,11 +1,13 @@
-"""`stick-gen data generate | validate | export | merge`: dataset commands."""
+"""`stick-gen data generate [--mocap] | validate | export | merge`: dataset commands."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +16,9 @@ import typer
 from stickgen.cli.app import console, data_app, fail, progress_bar
 from stickgen.data.store import Dataset
 from stickgen.errors import StickGenError
-from stickgen.progress import Progress
+from stickgen.progress import Progress, scaled
+
+MOCAP_SHARE = 0.8  # of the progress bar: synthesis, when motion capture is merged in
 
 
 @contextmanager
@@ -70,30 +74,89 @@ def generate(
         str | None, typer.Option(help="Generate only shard INDEX/COUNT (e.g. 0/4), for merging.")
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing dataset.")] = False,
+    mocap: Annotated[
+        list[Path] | None,
+        typer.Option(help="Motion capture to merge in (BVH/.npz/.npy file or folder; repeat)."),
+    ] = None,
+    body_model: Annotated[
+        Path | None, typer.Option(help="SMPL-H body-model .npz for AMASS .npz motions.")
+    ] = None,
 ) -> None:
-    """Generate the synthetic training dataset (phase 1)."""
+    """Generate the synthetic training dataset (phase 1), optionally with motion capture."""
     from stickgen.data.generate import generate_dataset
 
     with _user_errors():
         started = time.perf_counter()
+        parts = _mocap_plan(out, mocap or [], shard, overwrite)
         with _bar("generating") as progress:
             path = generate_dataset(
-                out,
+                parts.synthetic,
                 num_base,
                 augment=augment,
                 seed=seed,
                 workers=workers,
                 shard=_parse_shard(shard),
-                overwrite=overwrite,
-                progress=progress,
+                overwrite=overwrite or parts.synthetic != out,
+                progress=progress if parts.share == 1.0 else scaled(progress, 0.0, parts.share),
             )
+            if parts.synthetic != out:
+                path = _merge_mocap(parts, mocap or [], body_model, seed, overwrite, progress)
         seconds = time.perf_counter() - started
         ds = Dataset(path)
+    sources = ds.manifest.get("source_counts")
     console.print(
         f"wrote {path}: {len(ds)} samples, {ds.manifest['unique_descriptions']} unique "
         f"descriptions, splits {ds.manifest['splits']}, {seconds:.1f} s "
-        f"({len(ds) / seconds:.0f} samples/s)"
+        f"({len(ds) / seconds:.0f} samples/s)" + (f", sources {sources}" if sources else "")
     )
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """Where the synthetic part is written, and its share of the progress bar."""
+
+    out: Path
+    synthetic: Path
+    share: float
+
+
+def _mocap_plan(out: Path, mocap: list[Path], shard: str | None, overwrite: bool) -> _Parts:
+    """Check the capture options before any work; plan a scratch folder for the synthetic part."""
+    if not mocap:
+        return _Parts(out, out, 1.0)
+    from stickgen.data.mocap.importer import discover
+
+    if shard is not None:
+        raise StickGenError("--mocap and --shard do not mix: merge the shards, then the capture")
+    if out.exists() and not overwrite:
+        raise StickGenError(f"{out} already exists (use --overwrite to replace it)")
+    if not discover(mocap):
+        raise StickGenError("no motion files (.bvh, .npz, .npy) found in the --mocap sources")
+    return _Parts(out, out.with_name(f".{out.name}.synthetic"), MOCAP_SHARE)
+
+
+def _merge_mocap(
+    parts: _Parts,
+    mocap: list[Path],
+    body_model: Path | None,
+    seed: int,
+    overwrite: bool,
+    progress: Progress,
+) -> Path:
+    from stickgen.data.mocap.mix import merge_with_mocap
+
+    try:
+        return merge_with_mocap(
+            [parts.synthetic],
+            mocap,
+            parts.out,
+            body_model=body_model,
+            seed=seed,
+            overwrite=overwrite,
+            progress=scaled(progress, parts.share, 1.0),
+        )
+    finally:
+        shutil.rmtree(parts.synthetic, ignore_errors=True)
 
 
 @data_app.command("validate")
