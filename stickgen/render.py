@@ -442,13 +442,34 @@ def write_video(
 
     The file is written to a temporary sibling and renamed into place when complete.
     """
+    check_video_options(fmt, fps)
+    check_size(width, height, fmt)
+    frames = render_frames(motion, face, width, height, camera, fps=fps, facing=facing)
+    total = np.shape(motion)[-2]
+    return encode_frames(path, frames, total, fps, width, height, fmt, progress=progress)
+
+
+def check_video_options(fmt: str, fps: int) -> None:
+    """Raise StickGenError unless `fmt` is a video format and `fps` a usable frame rate."""
     if fmt not in FORMATS:
         raise StickGenError(f"video format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if not isinstance(fps, int) or not 1 <= fps <= 120:
         raise StickGenError(f"fps must be an integer from 1 to 120, got {fps!r}")
-    check_size(width, height, fmt)
-    frames = render_frames(motion, face, width, height, camera, fps=fps, facing=facing)
-    total = np.shape(motion)[-2]
+
+
+def encode_frames(
+    path: Path,
+    frames: Iterator[np.ndarray],
+    total: int,
+    fps: int,
+    width: int,
+    height: int,
+    fmt: str = "mp4",
+    *,
+    progress: Progress = no_progress,
+) -> Path:
+    """Encode `total` RGB frames of `width` x `height` to `path` (MP4 or GIF), atomically: a
+    temporary sibling is renamed into place when complete."""
     path = Path(path)
     tmp = _prepare_output(path, f".{fmt}")
     try:

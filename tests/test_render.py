@@ -277,3 +277,69 @@ def test_bad_format_and_unwritable_path(tmp_path: Path) -> None:
         write_video(blocker / "x.mp4", walking(3), width=64, height=64)
     with pytest.raises(StickGenError, match="directory"):
         write_video(tmp_path, walking(3), width=64, height=64)
+
+
+# ---- several clips side by side --------------------------------------------------------------
+
+
+def test_panels_show_each_clip_as_drawn_alone_under_its_title() -> None:
+    from stickgen.render_panels import SEPARATOR, Panel, make_layout, panel_frames
+
+    walk, still = walking(20), figure(np.zeros(8))
+    face = face_track(np.full(20, int(ActionType.WAVE)))
+    panels = [Panel(walk, "real walk", face=face), Panel(still, ""), Panel(walk[::-1], "back")]
+    layout = make_layout(3, 96, 64, columns=2)
+    assert (layout.rows, layout.size) == (2, (192, 2 * (layout.band + 64)))
+    frames = list(panel_frames(panels, 96, 64, columns=2))
+    assert len(frames) == 20  # the longest clip
+    assert frames[0].shape == (2 * (layout.band + 64), 192, 3)
+    alone = [
+        list(render_frames(walk, face, 96, 64)),
+        list(render_frames(still, None, 96, 64)),
+        list(render_frames(walk[::-1], None, 96, 64)),
+    ]
+    for t in (0, 7, 19):
+        for i, drawn in enumerate(alone):
+            x, y = layout.origin(i)
+            cell = frames[t][y + layout.band : y + layout.band + 64, x : x + 96]
+            skip = SEPARATOR if x > 0 else 0
+            expected = drawn[min(t, len(drawn) - 1)]  # the short clip holds its last frame
+            np.testing.assert_array_equal(cell[:, skip:], expected[:, skip:])
+    bands = [
+        frames[0][y : y + layout.band, x + 4 : x + 92] for x, y in map(layout.origin, range(3))
+    ]
+    assert ink(bands[0]).sum() > 20 and ink(bands[2]).sum() > 10  # titles are written
+    assert not ink(bands[1]).any()  # an untitled panel has a blank band
+    assert not ink(frames[0][layout.cell_h :, 96:]).any()  # the unused fourth cell stays empty
+
+
+def test_panels_video_and_stills(tmp_path: Path) -> None:
+    from stickgen.render_panels import Panel, make_layout, panel_stills, write_panels_video
+
+    panels = [Panel(walking(30), "one"), Panel(walking(12, speed=0.5), "two")]
+    out = write_panels_video(tmp_path / "pair.mp4", panels, 96, 64)
+    width, height = make_layout(2, 96, 64).size
+    assert iio.imread(out, index=None).shape == (30, height, width, 3)
+    still = panel_stills(panels, [0, 10, 25], 64, 64)
+    band = make_layout(1, 64, 64).band
+    assert still.shape == (2 * (band + 64), 3 * 64, 3)
+    first = next(render_frames(walking(30), None, 64, 64))
+    inner = (slice(band + 20, band + 63), slice(1, 63))  # below the time label, inside the frame
+    np.testing.assert_array_equal(still[inner], first[20:63, 1:63])
+
+
+@pytest.mark.parametrize(
+    ("panels", "kwargs", "words"),
+    [
+        ([], {}, "at least one"),
+        ([np.zeros((5, 19))], {}, "motion must be"),
+        ([walking(5)] * 2, {"columns": 3}, "columns"),
+        ([walking(5)] * 5, {"width": 2048, "height": 64}, "at most 8192"),
+        ([walking(5)], {"width": 30}, "width"),
+    ],
+)
+def test_bad_panels_raise(panels, kwargs, words: str) -> None:
+    from stickgen.render_panels import Panel, panel_frames
+
+    with pytest.raises(StickGenError, match=words):
+        panel_frames([Panel(m, "x") for m in panels], **kwargs)
