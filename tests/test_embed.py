@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from stickgen.cli import main
 from stickgen.data.store import EMBEDDINGS, Dataset, DatasetWriter, sha256_file
@@ -21,6 +22,7 @@ from stickgen.embed import (
     embedding_checks,
     require_embedding_model,
 )
+from stickgen.embed.batching import exact_length_batches
 from stickgen.errors import StickGenError
 
 DESCRIPTIONS = [
@@ -53,17 +55,33 @@ def changed_model_dir(text_model_path: Path, tmp_path_factory: pytest.TempPathFa
 
 
 class EncodeCounter:
-    """Wraps the underlying SentenceTransformer.encode and records the texts it receives."""
+    """Wraps the model's tokenizing step, where every text enters the model, and records them."""
 
     def __init__(self, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
         self.texts: list[str] = []
-        original = embedder.model.encode
+        original = embedder.model.preprocess
 
         def counting(texts, *args, **kwargs):
             self.texts.extend(texts)
             return original(texts, *args, **kwargs)
 
-        monkeypatch.setattr(embedder.model, "encode", counting)
+        monkeypatch.setattr(embedder.model, "preprocess", counting)
+
+
+class BatchRecorder:
+    """Wraps the model's forward pass and records each batch's attention mask."""
+
+    def __init__(self, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.masks: list[torch.Tensor] = []
+        self.threads: list[int] = []
+        original = embedder.model.forward
+
+        def recording(features, *args, **kwargs):
+            self.masks.append(features["attention_mask"].clone())
+            self.threads.append(torch.get_num_threads())
+            return original(features, *args, **kwargs)
+
+        monkeypatch.setattr(embedder.model, "forward", recording)
 
 
 def make_dataset(path: Path, descriptions: list[str]) -> Path:
@@ -147,22 +165,13 @@ def test_bad_model_paths_fail_with_clear_errors(tmp_path: Path) -> None:
 def test_encoding_runs_on_the_configured_number_of_threads(
     embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import torch
-
-    seen: list[int] = []
-    original = embedder.model.encode
-
-    def recording(*args, **kwargs):
-        seen.append(torch.get_num_threads())
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(embedder.model, "encode", recording)
+    recorder = BatchRecorder(embedder, monkeypatch)
     monkeypatch.setattr(embedder, "threads", 1)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
         embedder.encode(DESCRIPTIONS[:2])
-        assert seen == [1]
+        assert recorder.threads and set(recorder.threads) == {1}
         assert torch.get_num_threads() == 2  # restored afterwards
     finally:
         torch.set_num_threads(before)
@@ -179,10 +188,74 @@ def test_duplicates_are_encoded_once_and_results_keep_input_order(
     counter = EncodeCounter(embedder, monkeypatch)
     texts = [DESCRIPTIONS[1], *["a man walks to the shop"] * 5, DESCRIPTIONS[2], DESCRIPTIONS[3]]
     vectors = embed_texts(embedder, texts)
-    assert sorted(counter.texts) == sorted(set(texts))
-    assert [len(t) for t in counter.texts] == sorted(len(t) for t in counter.texts)
+    assert sorted(counter.texts) == sorted(set(texts))  # each unique text tokenized once
     for i, text in enumerate(texts):
         np.testing.assert_allclose(vectors[i], embedder.encode([text])[0], atol=1e-5)
+
+
+SAME_LENGTH = [f"a {animal} walks home" for animal in
+               ("dog", "cat", "cow", "pig", "fox", "owl", "bee", "ant", "rat", "bat")]  # fmt: skip
+
+
+def test_batches_have_no_padding_and_match_the_models_padded_batches(
+    embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    long_text = " ".join(["the dancer spins and jumps"] * 80)  # past the model's 256 tokens
+    texts = [*DESCRIPTIONS, *SAME_LENGTH, "x", long_text]
+    counts = embedder.model.preprocess(texts)["attention_mask"].sum(dim=1)
+    assert int(counts.max()) == embedder.model.max_seq_length  # truncated, like the model does
+    recorder = BatchRecorder(embedder, monkeypatch)
+    vectors = embedder.encode(texts)
+    monkeypatch.undo()
+
+    assert all(bool(mask.all()) for mask in recorder.masks)  # no padded position anywhere
+    assert sum(len(mask) for mask in recorder.masks) == len(texts)
+    assert max(len(mask) for mask in recorder.masks) == embedder.batch_size == 8
+    groups = {int(c): int((counts == c).sum()) for c in counts.unique()}
+    assert len(recorder.masks) == sum(-(-n // 8) for n in groups.values())
+    padded = embedder.model.encode(texts, batch_size=len(texts), normalize_embeddings=True)
+    np.testing.assert_allclose(vectors, padded, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-6)
+
+
+def test_encode_works_in_windows_and_reports_progress(
+    embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = embedder.encode(SAME_LENGTH)
+    monkeypatch.setattr("stickgen.embed.embedder.ENCODE_WINDOW", 3)
+    seen: list[tuple[int, int]] = []
+    windowed = embedder.encode(
+        SAME_LENGTH, progress=lambda done, total, _: seen.append((done, total))
+    )
+    assert seen == [(3, 10), (6, 10), (9, 10), (10, 10)]
+    np.testing.assert_allclose(windowed, whole, atol=1e-6)
+    assert embedder.encode([]).shape == (0, 384)
+
+
+def test_features_the_splitter_cannot_cut_fall_back_to_the_models_batching(
+    embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = embedder.encode(DESCRIPTIONS)
+    monkeypatch.setattr("stickgen.embed.embedder.exact_length_batches", lambda *_: None)
+    np.testing.assert_allclose(embedder.encode(DESCRIPTIONS), expected, atol=1e-6)
+
+
+def test_exact_length_batches_cut_padding_on_either_side() -> None:
+    ids = torch.tensor([[1, 5, 2, 0, 0], [1, 6, 7, 8, 2], [1, 9, 2, 0, 0], [1, 4, 2, 0, 0]])
+    mask = (ids != 0).long()
+    for flip in (False, True):  # right padding, then the same texts padded on the left
+        grid = ids.flip(1) if flip else ids
+        features = {"input_ids": grid, "attention_mask": (grid != 0).long(), "modality": "text"}
+        batches = list(exact_length_batches(features, batch_size=2))
+        cut = [(rows.tolist(), batch["input_ids"].tolist()) for rows, batch in batches]
+        back = [[list(reversed(r)) for r in b] for _, b in cut] if flip else [b for _, b in cut]
+        assert [rows for rows, _ in cut] == [[0, 2], [3], [1]]
+        assert back == [[[1, 5, 2], [1, 9, 2]], [[1, 4, 2]], [[1, 6, 7, 8, 2]]]
+        assert all(batch["modality"] == "text" for _, batch in batches)
+        assert all(bool(batch["attention_mask"].all()) for _, batch in batches)
+    assert exact_length_batches({"input_ids": ids}, 2) is None  # no mask
+    images = {"input_ids": ids, "attention_mask": mask, "pixel_values": torch.zeros(4, 3, 2, 2)}
+    assert exact_length_batches(images, 2) is None
 
 
 def test_cache_hits_skip_the_model(

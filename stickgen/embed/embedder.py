@@ -16,10 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from stickgen.embed.batching import exact_length_batches
 from stickgen.errors import NotFoundError, StickGenError
 from stickgen.progress import Progress, no_progress
 
 DEFAULT_MODEL = "BAAI/bge-large-en-v1.5"
+ENCODE_WINDOW = 4096  # texts tokenized together (and bucketed by token count) per pass
 
 # Files and folders of a model directory that never change what the torch backend computes.
 _IGNORED_NAMES = {"README.md", "onnx", "openvino"}
@@ -247,26 +249,38 @@ class Embedder:
         return _pooling_mode(self.model)
 
     def encode(self, texts: Sequence[str], progress: Progress = no_progress) -> np.ndarray:
-        """Embed `texts` in order: float32 [n, dim], every row L2-normalized."""
+        """Embed `texts` in order: float32 [n, dim], every row L2-normalized.
+
+        Each window of texts is tokenized once and run in batches of equal token count (no
+        padding; see `batching`), so a text's vector does not depend on its neighbours.
+        """
         texts = list(texts)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        model = self.model
-        out = []
-        step = self.batch_size * 4
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
         with torch_threads(self.threads):
-            for start in range(0, len(texts), step):
-                chunk = texts[start : start + step]
-                vectors = model.encode(
-                    chunk,
-                    batch_size=self.batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-                out.append(np.asarray(vectors, dtype=np.float32))
-                progress(start + len(chunk), len(texts), "encoding")
-        return _normalize(np.concatenate(out))
+            for lo in range(0, len(texts), ENCODE_WINDOW):
+                window = texts[lo : lo + ENCODE_WINDOW]
+                for rows, vectors in self._encode_window(window):
+                    out[rows + lo] = vectors
+                progress(lo + len(window), len(texts), "encoding")
+        return out
+
+    def _encode_window(self, texts: list[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(rows, normalized vectors) for one window of texts, tokenized once."""
+        import torch
+
+        model = self.model
+        with torch.inference_mode():
+            features = model.preprocess(texts)
+            batches = exact_length_batches(features, self.batch_size)
+            if batches is None:  # not a plain text model: let sentence-transformers batch
+                vectors = model.encode(texts, batch_size=self.batch_size, show_progress_bar=False)
+                yield np.arange(len(texts)), _normalize(np.asarray(vectors, dtype=np.float32))
+                return
+            device = model.device
+            for rows, batch in batches:
+                batch = {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
+                vectors = model(batch)["sentence_embedding"].float().cpu().numpy()
+                yield rows, _normalize(vectors)
 
 
 def _normalize(vectors: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Embed many texts fast: each unique text once, length-sorted batches, a persistent cache."""
+"""Embed many texts fast: each unique text once, batches without padding, a persistent cache."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from stickgen.embed.cache import EmbeddingCache
-from stickgen.embed.embedder import Embedder
+from stickgen.embed.embedder import ENCODE_WINDOW, Embedder
 from stickgen.errors import StickGenError
 from stickgen.progress import Progress, no_progress
 
-# texts per encode call (and per cache transaction), in units of the embedder's batch size
-CHUNK_BATCHES = 16
+# texts per encode call and per cache transaction: a crash loses at most this much work
+CHUNK_TEXTS = ENCODE_WINDOW
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,14 @@ def embed_texts_with_stats(
     if cache is not None and unique:
         found, table = cache.get(embedder.model_id, unique)
     hits = int(found.sum())
+    # similar lengths share a chunk, so its equal-token-count batches come out fuller
     missing = sorted(np.flatnonzero(~found).tolist(), key=lambda i: len(unique[i]))
     if missing and cache is not None:
         cache.register_model(embedder.model_id, embedder.dim, embedder.pooling)
     if table is None:
         table = np.zeros((total, embedder.dim), dtype=np.float32)
     done = hits
-    step = embedder.batch_size * CHUNK_BATCHES
+    step = CHUNK_TEXTS
     for lo in range(0, len(missing), step):
         rows = missing[lo : lo + step]
         batch = [unique[i] for i in rows]
@@ -76,5 +77,5 @@ def embed_texts(
     progress: Progress = no_progress,
 ) -> np.ndarray:
     """float32 [len(texts), dim] L2-normalized vectors in input order; each unique text is
-    encoded once (or taken from `cache`), in length-sorted batches to minimise padding."""
+    encoded once (or taken from `cache`), in batches of equal token count (no padding)."""
     return embed_texts_with_stats(embedder, texts, cache, progress).vectors
