@@ -224,7 +224,7 @@ def panel_stills(
 def _label(cell: np.ndarray, text: str) -> None:
     """Small time label in a cell's top-left corner, and a thin frame around the cell."""
     h = cell.shape[0]
-    scale = max(0.3, h / 600)
+    scale = max(0.35, h / 450)
     cv2.putText(cell, text, (6, 6 + round(22 * scale)), cv2.FONT_HERSHEY_SIMPLEX, scale, FEATURE,
                 1, cv2.LINE_AA)  # fmt: skip
     cv2.rectangle(cell, (0, 0), (cell.shape[1] - 1, h - 1), TICK, 1)
