@@ -111,7 +111,8 @@ def main() -> None:
     print(f"| {real.num_frames / FPS:.2f} s at {FPS} fps | capture | procedural |")
     print("|---|---:|---:|")
     for key in figures[0]:
-        print(f"| {key} | {figures[0][key]:.2f} | {figures[1][key]:.2f} |")
+        cells = [f"{f[key]}" if isinstance(f[key], int) else f"{f[key]:.2f}" for f in figures]
+        print(f"| {key} | {' | '.join(cells)} |")
 
 
 if __name__ == "__main__":
