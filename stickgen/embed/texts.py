@@ -8,12 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from stickgen.embed.cache import EmbeddingCache
-from stickgen.embed.embedder import ENCODE_WINDOW, Embedder
+from stickgen.embed.embedder import Embedder
 from stickgen.errors import StickGenError
 from stickgen.progress import Progress, no_progress
 
-# texts per encode call and per cache transaction: a crash loses at most this much work
-CHUNK_TEXTS = ENCODE_WINDOW
+# texts per encode call, per cache transaction and per progress report: a crash loses at most
+# this much work; sorted by length, a chunk still fills most equal-token-count batches
+CHUNK_TEXTS = 1024
 
 
 @dataclass(frozen=True)
