@@ -342,3 +342,56 @@ def test_score_on_a_split_reproduces_the_recorded_validation(dataset, trained, t
     with pytest.raises(SystemExit) as exit_info:
         main(["score", str(tmp_path / "missing.pt"), str(dataset)])
     assert exit_info.value.code == 2
+
+
+def test_spectrum_distance_ignores_phase_but_not_amplitude_or_rate():
+    from stickgen.train.losses import spectrum_distance
+
+    t = torch.arange(250, dtype=torch.float32) / 25
+
+    def sine(amplitude: float, hz: float, phase: float) -> torch.Tensor:
+        return (amplitude * torch.sin(2 * math.pi * hz * t + phase))[None, :, None]
+
+    target = sine(1.5, 1.0, 0.0)
+    shifted, still = sine(1.5, 1.0, 2.0), torch.zeros_like(target)
+    # plain MSE prefers the still pose to the right motion at another phase; the spectrum does not
+    assert torch.nn.functional.mse_loss(shifted, target) > torch.nn.functional.mse_loss(
+        still, target
+    )
+    assert spectrum_distance(shifted, target) < 0.05
+    assert spectrum_distance(still, target) == pytest.approx(1.5, rel=0.1)  # about |a - A|
+    assert spectrum_distance(sine(0.5, 1.0, 1.0), target) == pytest.approx(1.0, rel=0.1)
+    assert spectrum_distance(sine(1.5, 2.0, 0.0), target) > 1.5  # wrong rate
+    assert spectrum_distance(target[:, :3], target[:, :3]) == 0.0  # too short to have a spectrum
+
+
+def test_spectrum_term_only_when_weighted_and_resume_keeps_the_weights(dataset, trained, tmp_path):
+    from stickgen.train.losses import multitask_loss
+
+    result, _ = trained
+    payload = load_checkpoint(result.best_checkpoint)
+    model, stats = model_from_checkpoint(payload)
+    batch = BatchReader(Dataset(dataset)).read(np.arange(4))
+    with torch.no_grad():
+        out = model(batch["text"], batch["actions"])
+        plain, terms = multitask_loss(out, batch, stats, LossWeights())
+        weighted, weighted_terms = multitask_loss(out, batch, stats, LossWeights(spectrum=2.0))
+    assert "spectrum" not in terms and weighted_terms["spectrum"] > 0
+    assert float(weighted) == pytest.approx(float(plain) + 2.0 * weighted_terms["spectrum"])
+    copy = tmp_path / "copy"
+    shutil.copytree(result.out_dir, copy)
+    with pytest.raises(StickGenError, match="loss weights"):
+        train(dataset, copy, epochs=6, resume=True, loss_weights=LossWeights(spectrum=1.0), **FAST)
+
+
+def test_cli_spectrum_weight_is_recorded_in_the_checkpoint(dataset, tmp_path):
+    out = tmp_path / "spectral"
+    args = ["train", str(dataset), "--out", str(out), "--preset", "tiny", "--epochs", "1",
+            "--batch-size", "8", "--accumulate", "1", "--warmup-epochs", "0", "--threads", "1",
+            "--spectrum-weight", "1.5"]  # fmt: skip
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 0
+    payload = load_checkpoint(out / "last.pt")
+    assert payload["config"]["loss_weights"]["spectrum"] == 1.5
+    assert payload["metrics"]["train_loss"] > 0

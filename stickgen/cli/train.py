@@ -62,9 +62,13 @@ def train_command(
         str | None,
         typer.Option(help="Where the dataset's text model lives (recorded for inference)."),
     ] = None,
+    spectrum_weight: Annotated[
+        float,
+        typer.Option(min=0.0, help="Weight of the phase-free pose spectrum loss (0 = off)."),
+    ] = 0.0,
 ) -> None:
     """Train the text-to-motion model on DATASET (Ctrl-C saves last.pt; --resume continues)."""
-    from stickgen.train import train
+    from stickgen.train import LossWeights, train
 
     _check_preset(preset)
     out_dir = out if out is not None else Path("checkpoints") / dataset.resolve().name
@@ -87,6 +91,7 @@ def train_command(
                 progress=progress,
                 should_stop=lambda: stop[0],
                 text_model=text_model,
+                loss_weights=LossWeights(spectrum=spectrum_weight),
             )
         except Cancelled as exc:
             raise fail(f"{exc} (continue with --resume)", code=130) from None

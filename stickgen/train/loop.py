@@ -137,6 +137,12 @@ class _Trainer:
                 )
             self.state = load_checkpoint(self.last_path)
             check_resume(self.state, self.last_path, dataset, embedding, preset, settings)
+            saved = LossWeights(**self.state["config"].get("loss_weights", {}))
+            if saved != weights:
+                raise StickGenError(
+                    f"{self.last_path} was trained with loss weights {saved.to_dict()}, "
+                    f"asked for {weights.to_dict()}"
+                )
             recorded = (self.state.get("embedding") or {}).get("source")
             if "source" not in embedding and recorded:
                 embedding["source"] = recorded

@@ -24,6 +24,7 @@ class LossWeights:
     smoothness: float = 1.0
     segment: float = 2.0
     kl: float = 0.01
+    spectrum: float = 0.0  # off by default: checkpoints from before it existed score the same
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -38,6 +39,35 @@ def segment_lengths(motion: Tensor) -> Tensor:
 def second_difference(x: Tensor) -> Tensor:
     """x[t+1] - 2 x[t] + x[t-1] along the frame axis (-2)."""
     return x[..., 2:, :] - 2 * x[..., 1:-1, :] + x[..., :-2, :]
+
+
+SPECTRUM_WINDOW = 50  # frames (2 s at 25 fps): resolves gait and wave rates down to 0.5 Hz
+
+
+def spectrum_distance(pred: Tensor, true: Tensor, window: int = SPECTRUM_WINDOW) -> Tensor:
+    """Phase-free match of how much and how fast each channel of `[B, T, C]` tracks oscillates.
+
+    Both are cut into Hann-windowed stretches of `window` frames (hop a quarter of it); the
+    magnitude spectra are compared with L1, summed over frequency and averaged over channels and
+    stretches, in units of the window's gain, so a sine of amplitude a against one of amplitude A
+    (any phase) costs about |a - A|. Plain MSE is minimised by averaging cycles that start at
+    random phases into a still pose; this term makes that cost what it really does.
+    """
+    frames = pred.shape[-2]
+    if frames < 4:
+        return pred.new_zeros(())
+    size = min(window, frames)
+    taper = torch.hann_window(size, periodic=False, device=pred.device, dtype=pred.dtype)
+
+    def magnitude(x: Tensor) -> Tensor:
+        series = x.transpose(-1, -2).reshape(-1, frames)
+        spectra = torch.stft(
+            series, size, hop_length=max(1, size // 4), window=taper, center=False,
+            return_complex=True,
+        )  # fmt: skip
+        return spectra.abs() / taper.sum()
+
+    return (magnitude(pred) - magnitude(true)).abs().sum(dim=-2).mean()
 
 
 def targets(batch: dict[str, Tensor], stats: MotionStats, fps: float = FPS) -> dict[str, Tensor]:
@@ -101,6 +131,7 @@ def multitask_loss(
     action: per-frame cross-entropy. smoothness: MSE between the second differences (over frames)
     of predicted and true normalised pose+root, so motion is as smooth as the data, not stiffer.
     segment: mean absolute error of the five segment lengths of the predicted pose, in metres.
+    spectrum: `spectrum_distance` of the normalised pose (computed only when its weight is set).
     kl: only in training, when the latent came from the motion encoder (`posterior`).
     """
     tgt = tgt if tgt is not None else targets(batch, stats, fps)
@@ -120,6 +151,8 @@ def multitask_loss(
     pred_pose = stats.denormalize("pose", outputs["pose"])
     true_pose, _ = split_motion(batch["motion"])
     terms["segment"] = (segment_lengths(pred_pose) - segment_lengths(true_pose)).abs().mean()
+    if weights.spectrum > 0:
+        terms["spectrum"] = spectrum_distance(outputs["pose"], tgt["pose"])
     if posterior is not None:
         terms["kl"] = kl_divergence(*posterior)
     w = weights.to_dict()
