@@ -395,3 +395,23 @@ def test_cli_spectrum_weight_is_recorded_in_the_checkpoint(dataset, tmp_path):
     payload = load_checkpoint(out / "last.pt")
     assert payload["config"]["loss_weights"]["spectrum"] == 1.5
     assert payload["metrics"]["train_loss"] > 0
+
+
+def test_limb_contrasts_tell_opposite_from_matching_leg_swings():
+    from stickgen.train.losses import spectrum_distance, with_limb_contrasts
+
+    t = torch.arange(250, dtype=torch.float32) / 25
+    swing = 0.3 * torch.sin(2 * math.pi * 1.0 * t)
+
+    def legs(right_sign: float) -> torch.Tensor:
+        pose = torch.zeros(1, len(t), 20)
+        pose[0, :, 14] = swing  # left foot x
+        pose[0, :, 18] = right_sign * swing  # right foot x
+        return pose
+
+    walking, shuffling = legs(-1.0), legs(1.0)  # opposite phase vs both feet together
+    assert spectrum_distance(shuffling, walking) < 0.01  # each channel alone looks the same
+    contrast = spectrum_distance(with_limb_contrasts(shuffling), with_limb_contrasts(walking))
+    # the feet-x contrast swings 0.6 against 0: about |a - A| = 0.6 in one of 24 channels
+    assert contrast == pytest.approx(0.6 / 24, rel=0.2)
+    assert with_limb_contrasts(walking)[0, :, 22].abs().max() == pytest.approx(0.6, abs=0.01)

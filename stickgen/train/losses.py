@@ -10,6 +10,7 @@ from torch.nn import functional as F
 
 from stickgen.model import MotionStats, StickGenModel, drop_plans, root_velocity, split_motion
 from stickgen.schema import FPS
+from stickgen.skeleton import LEFT_ARM, LEFT_LEG, RIGHT_ARM, RIGHT_LEG
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,20 @@ def spectrum_distance(pred: Tensor, true: Tensor, window: int = SPECTRUM_WINDOW)
         return spectra.abs() / taper.sum()
 
     return (magnitude(pred) - magnitude(true)).abs().sum(dim=-2).mean()
+
+
+def _end(segment: int) -> slice:
+    """Columns of a segment's end point (x2, y2) in a `[..., 20]` frame."""
+    return slice(4 * segment + 2, 4 * segment + 4)
+
+
+def with_limb_contrasts(pose: Tensor) -> Tensor:
+    """`[..., 20]` pose plus left-minus-right hand and foot coordinates `[..., 4]`: a gait's
+    legs (and a walk's arms) swing in opposite phase, which per-channel spectra cannot see but
+    the spectrum of their difference can."""
+    hands = pose[..., _end(LEFT_ARM)] - pose[..., _end(RIGHT_ARM)]
+    feet = pose[..., _end(LEFT_LEG)] - pose[..., _end(RIGHT_LEG)]
+    return torch.cat([pose, hands, feet], dim=-1)
 
 
 def targets(batch: dict[str, Tensor], stats: MotionStats, fps: float = FPS) -> dict[str, Tensor]:
@@ -131,7 +146,8 @@ def multitask_loss(
     action: per-frame cross-entropy. smoothness: MSE between the second differences (over frames)
     of predicted and true normalised pose+root, so motion is as smooth as the data, not stiffer.
     segment: mean absolute error of the five segment lengths of the predicted pose, in metres.
-    spectrum: `spectrum_distance` of the normalised pose (computed only when its weight is set).
+    spectrum: `spectrum_distance` of the normalised pose `with_limb_contrasts` (computed only when
+    its weight is set).
     kl: only in training, when the latent came from the motion encoder (`posterior`).
     """
     tgt = tgt if tgt is not None else targets(batch, stats, fps)
@@ -152,7 +168,9 @@ def multitask_loss(
     true_pose, _ = split_motion(batch["motion"])
     terms["segment"] = (segment_lengths(pred_pose) - segment_lengths(true_pose)).abs().mean()
     if weights.spectrum > 0:
-        terms["spectrum"] = spectrum_distance(outputs["pose"], tgt["pose"])
+        terms["spectrum"] = spectrum_distance(
+            with_limb_contrasts(outputs["pose"]), with_limb_contrasts(tgt["pose"])
+        )
     if posterior is not None:
         terms["kl"] = kl_divergence(*posterior)
     w = weights.to_dict()
