@@ -1,11 +1,12 @@
-"""The procedural engine next to a trained checkpoint on the same test prompts, as MP4 and PNG.
+"""The procedural engine next to trained checkpoints on the same test prompts, as MP4 and PNG.
 
 Picks `--prompts` descriptions from the dataset's test split (seeded), plans each with the story
-engine and generates it twice, with the procedural engine and with the checkpoint (same seed),
-then renders a row per prompt (procedural left, model right) and prints how much each clip moves
-and how often the model's predicted actions agree with the plan, as a Markdown table.
+engine and generates it with the procedural engine and with every checkpoint (same seed), then
+renders a row per prompt (procedural first) and prints how much each clip moves and how often each
+model's predicted actions agree with the plan, as a Markdown table. `--checkpoint` repeats, as
+`PATH` or `LABEL=PATH`.
 
-    .venv/bin/python scripts/model_comparison.py --checkpoint CKPT --dataset DIR \
+    .venv/bin/python scripts/model_comparison.py --checkpoint [LABEL=]CKPT ... --dataset DIR \
         [--out-dir docs] [--prompts 5] [--seed 0]
 """
 
@@ -23,7 +24,7 @@ from stickgen.schema import FPS
 from stickgen.skeleton import as_segments
 
 NAME = "model-vs-procedural"
-PANEL = 256  # pixels, each panel's drawing
+PANEL = 192  # pixels, each panel's drawing
 STILLS = 6  # frames per row in the PNG sheet
 TITLE_CHARS = 44  # the panel title shows the start of the prompt
 
@@ -55,9 +56,15 @@ def panel(animation: Animation, label: str) -> Panel:
     return Panel(animation.clips[0].motion, f"{label}: {short}", face=animation.faces[0])
 
 
+def labelled(value: str) -> tuple[str, Path]:
+    """`LABEL=PATH` or `PATH` (labelled "model")."""
+    label, _, path = value.rpartition("=")
+    return (label or "model"), Path(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--checkpoint", type=Path, required=True)
+    parser.add_argument("--checkpoint", type=labelled, action="append", required=True)
     parser.add_argument("--dataset", type=Path, required=True)
     parser.add_argument("--out-dir", type=Path, default=Path("docs"))
     parser.add_argument("--prompts", type=int, default=5)
@@ -67,13 +74,17 @@ def main() -> None:
     panels, rows = [], []
     for prompt in prompts:
         engine = plan_animation(prompt, seed=args.seed)
-        model = plan_animation(prompt, seed=args.seed, checkpoint=args.checkpoint)
-        panels += [panel(engine, "procedural"), panel(model, "model")]
-        planned = engine.clips[0].actions
-        agree = float((model.clips[0].actions == planned).mean())
-        rows.append((prompt, movement(engine), movement(model), agree))
+        panels.append(panel(engine, "procedural"))
+        figures, agreement = [movement(engine)], []
+        for label, checkpoint in args.checkpoint:
+            model = plan_animation(prompt, seed=args.seed, checkpoint=checkpoint)
+            panels.append(panel(model, label))
+            figures.append(movement(model))
+            agreement.append(float((model.clips[0].actions == engine.clips[0].actions).mean()))
+        rows.append((prompt, figures, agreement))
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    video = write_panels_video(args.out_dir / f"{NAME}.mp4", panels, PANEL, PANEL, columns=2)
+    columns = 1 + len(args.checkpoint)
+    video = write_panels_video(args.out_dir / f"{NAME}.mp4", panels, PANEL, PANEL, columns=columns)
     frames = max(p.num_frames for p in panels)
     indices = np.linspace(0, frames - 1, STILLS).round().astype(int).tolist()
     from PIL import Image
@@ -81,12 +92,14 @@ def main() -> None:
     sheet = panel_stills(panels, indices, 160, 160)
     Image.fromarray(sheet).save(args.out_dir / f"{NAME}.png", optimize=True)
     print(f"wrote {video} ({video.stat().st_size / 1e3:.0f} kB) and {NAME}.png")
-    print("| prompt | joint speed, m/s (engine / model) | hip travel, m | hip height range, m "
-          "| model actions = plan |")  # fmt: skip
-    print("|---|---|---|---|---|")
-    for prompt, ours, learned, agree in rows:
-        cells = [f"{ours[k]:.2f} / {learned[k]:.2f}" for k in ours]
-        print(f"| {prompt} | {' | '.join(cells)} | {agree:.2f} |")
+    names = " / ".join(["engine", *(label for label, _ in args.checkpoint)])
+    keys = list(rows[0][1][0])
+    print(f"| prompt | {' | '.join(f'{k} ({names})' for k in keys)} | actions = plan |")
+    print("|---" * (len(keys) + 2) + "|")
+    for prompt, figures, agreement in rows:
+        cells = [" / ".join(f"{f[k]:.2f}" for f in figures) for k in keys]
+        agree = " / ".join(f"{a:.2f}" for a in agreement)
+        print(f"| {prompt} | {' | '.join(cells)} | {agree} |")
 
 
 if __name__ == "__main__":
