@@ -25,6 +25,7 @@ from stickgen.embed.embedder import available_cores
 from stickgen.errors import StickGenError
 from stickgen.evaluate import EvaluatorTraining, evaluate_checkpoints
 from stickgen.progress import Progress, scaled
+from stickgen.train import LossWeights
 from stickgen.train import train as train_model
 from worker import dispatch, records
 from worker.celery_app import celery_app
@@ -240,6 +241,7 @@ def _train_body(run: JobRun) -> None:
         should_stop=run.should_stop,
         on_checkpoint=on_checkpoint,
         expected_embedding_model=dataset.embedding_model,
+        loss_weights=LossWeights(spectrum=float(params.get("spectrum_weight", 0.0))),
     )
     with session_scope(run.settings.db_url) as session:
         checkpoint_ids = records.checkpoint_ids(session, run.job.id)

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from service_harness import Service
 
+from stickgen.train import load_checkpoint
+
 TINY_TRAIN = {
     "preset": "tiny",
     "batch_size": 16,
@@ -30,7 +32,7 @@ def _pipeline(service: Service) -> dict:
             {
                 "generate": {"num_base": 40, "seed": 5},
                 "embed": {"batch_size": 64},
-                "train": {**TINY_TRAIN, "epochs": 2},
+                "train": {**TINY_TRAIN, "epochs": 2, "spectrum_weight": 0.5},
             },
         )
         STATE[service.name] = service.wait(job["id"], timeout_s=180)
@@ -79,6 +81,8 @@ def test_pipeline_produces_dataset_checkpoint_and_video(service: Service, tmp_pa
         assert np.isfinite(checkpoint["metrics"][metric]), metric
     assert 0.0 <= checkpoint["metrics"]["val_action_accuracy"] <= 1.0
     assert by_kind["train"]["result"]["epochs_completed"] == 2
+    saved = load_checkpoint(service.settings.checkpoints_dir / by_kind["train"]["id"] / "last.pt")
+    assert saved["config"]["loss_weights"]["spectrum"] == 0.5  # the step's loss weight reached it
     listed = service.checkpoints(job_id=by_kind["train"]["id"])
     assert {row["kind"] for row in listed} >= {"last", "best"}
 
