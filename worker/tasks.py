@@ -18,13 +18,12 @@ from app.models import Checkpoint, Dataset, Job
 from app.settings import get_settings
 from stickgen.data.generate import generate_dataset
 from stickgen.data.merge import merge_datasets
-from stickgen.data.mocap.mix import merge_with_mocap
+from stickgen.data.mocap.mix import generate_with_mocap, merge_with_mocap
 from stickgen.data.store import Dataset as DatasetFiles
 from stickgen.embed import embed_dataset
 from stickgen.embed.embedder import available_cores
 from stickgen.errors import StickGenError
 from stickgen.evaluate import EvaluatorTraining, evaluate_checkpoints
-from stickgen.progress import Progress, scaled
 from stickgen.train import LossWeights
 from stickgen.train import train as train_model
 from worker import dispatch, records
@@ -65,28 +64,10 @@ def _record_dataset(run: JobRun, path: Path, job_id: str) -> dict[str, Any]:
 
 
 # -- generate ----------------------------------------------------------------------------------
-MOCAP_SHARE = 0.8  # unsharded generate with motion capture: synthesis's share of the progress
-
-
 def _mocap(run: JobRun) -> mocap_sources.MocapInputs | None:
     """The job's motion capture, resolved inside the configured folder (None when it has none)."""
     mocap = run.job.params.get("mocap")
     return mocap_sources.resolve(run.settings.mocap_path, mocap) if mocap else None
-
-
-def _add_mocap(
-    run: JobRun, mocap: mocap_sources.MocapInputs, synthetic: list[Path], progress: Progress
-) -> Path:
-    return merge_with_mocap(
-        synthetic,
-        mocap.sources,
-        run.settings.datasets_dir / run.job.id,
-        body_model=mocap.body_model,
-        seed=int(run.job.params.get("seed", 0)),
-        overwrite=True,
-        progress=progress,
-        should_stop=run.should_stop,
-    )
 
 
 def _with_sources(result: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -98,22 +79,21 @@ def _with_sources(result: dict[str, Any], path: Path) -> dict[str, Any]:
 def _generate_body(run: JobRun) -> None:
     params = run.job.params
     mocap = _mocap(run)  # checked before the long part
-    work = run.settings.work_dir / run.job.id
-    out = run.settings.datasets_dir / run.job.id if mocap is None else work / "synthetic"
-    progress = run.progress if mocap is None else scaled(run.progress, 0.0, MOCAP_SHARE)
-    path = generate_dataset(
-        out,
-        int(params["num_base"]),
+    out = run.settings.datasets_dir / run.job.id
+    common = dict(
         augment=bool(params.get("augment", True)),
         seed=int(params.get("seed", 0)),
         workers=1,  # pool processes cannot fork; parallel work is sharded into tasks instead
         overwrite=True,
-        progress=progress,
+        progress=run.progress,
         should_stop=run.should_stop,
     )
-    if mocap is not None:
-        path = _add_mocap(run, mocap, [Path(path)], scaled(run.progress, MOCAP_SHARE, 1.0))
-        shutil.rmtree(work, ignore_errors=True)
+    if mocap is None:
+        path = generate_dataset(out, int(params["num_base"]), **common)
+    else:
+        path = generate_with_mocap(
+            out, int(params["num_base"]), mocap.sources, body_model=mocap.body_model, **common
+        )
     run.succeed(_with_sources(_record_dataset(run, Path(path), run.job.id), Path(path)))
 
 
@@ -162,7 +142,16 @@ def _merge_body(run: JobRun) -> None:
     if mocap is None:
         path = merge_datasets(sources, out, overwrite=True, progress=run.progress)
     else:
-        path = _add_mocap(run, mocap, sources, run.progress)
+        path = merge_with_mocap(
+            sources,
+            mocap.sources,
+            out,
+            body_model=mocap.body_model,
+            seed=int(run.job.params.get("seed", 0)),
+            overwrite=True,
+            progress=run.progress,
+            should_stop=run.should_stop,
+        )
     result = _with_sources(_record_dataset(run, Path(path), run.job.id), Path(path))
     shutil.rmtree(run.settings.work_dir / run.job.id, ignore_errors=True)
     run.succeed({**result, "shards": count})

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -16,9 +14,7 @@ import typer
 from stickgen.cli.app import console, data_app, fail, progress_bar
 from stickgen.data.store import Dataset
 from stickgen.errors import StickGenError
-from stickgen.progress import Progress, scaled
-
-MOCAP_SHARE = 0.8  # of the progress bar: synthesis, when motion capture is merged in
+from stickgen.progress import Progress
 
 
 @contextmanager
@@ -87,20 +83,36 @@ def generate(
 
     with _user_errors():
         started = time.perf_counter()
-        parts = _mocap_plan(out, mocap or [], shard, overwrite)
-        with _bar("generating") as progress:
-            path = generate_dataset(
-                parts.synthetic,
-                num_base,
-                augment=augment,
-                seed=seed,
-                workers=workers,
-                shard=_parse_shard(shard),
-                overwrite=overwrite or parts.synthetic != out,
-                progress=progress if parts.share == 1.0 else scaled(progress, 0.0, parts.share),
+        if mocap and shard is not None:
+            raise StickGenError(
+                "--mocap and --shard do not mix: merge the shards, then the capture"
             )
-            if parts.synthetic != out:
-                path = _merge_mocap(parts, mocap or [], body_model, seed, overwrite, progress)
+        with _bar("generating") as progress:
+            if mocap:
+                from stickgen.data.mocap.mix import generate_with_mocap
+
+                path = generate_with_mocap(
+                    out,
+                    num_base,
+                    mocap,
+                    body_model=body_model,
+                    augment=augment,
+                    seed=seed,
+                    workers=workers,
+                    overwrite=overwrite,
+                    progress=progress,
+                )
+            else:
+                path = generate_dataset(
+                    out,
+                    num_base,
+                    augment=augment,
+                    seed=seed,
+                    workers=workers,
+                    shard=_parse_shard(shard),
+                    overwrite=overwrite,
+                    progress=progress,
+                )
         seconds = time.perf_counter() - started
         ds = Dataset(path)
     sources = ds.manifest.get("source_counts")
@@ -109,54 +121,6 @@ def generate(
         f"descriptions, splits {ds.manifest['splits']}, {seconds:.1f} s "
         f"({len(ds) / seconds:.0f} samples/s)" + (f", sources {sources}" if sources else "")
     )
-
-
-@dataclass(frozen=True)
-class _Parts:
-    """Where the synthetic part is written, and its share of the progress bar."""
-
-    out: Path
-    synthetic: Path
-    share: float
-
-
-def _mocap_plan(out: Path, mocap: list[Path], shard: str | None, overwrite: bool) -> _Parts:
-    """Check the capture options before any work; plan a scratch folder for the synthetic part."""
-    if not mocap:
-        return _Parts(out, out, 1.0)
-    from stickgen.data.mocap.importer import discover
-
-    if shard is not None:
-        raise StickGenError("--mocap and --shard do not mix: merge the shards, then the capture")
-    if out.exists() and not overwrite:
-        raise StickGenError(f"{out} already exists (use --overwrite to replace it)")
-    if not discover(mocap):
-        raise StickGenError("no motion files (.bvh, .npz, .npy) found in the --mocap sources")
-    return _Parts(out, out.with_name(f".{out.name}.synthetic"), MOCAP_SHARE)
-
-
-def _merge_mocap(
-    parts: _Parts,
-    mocap: list[Path],
-    body_model: Path | None,
-    seed: int,
-    overwrite: bool,
-    progress: Progress,
-) -> Path:
-    from stickgen.data.mocap.mix import merge_with_mocap
-
-    try:
-        return merge_with_mocap(
-            [parts.synthetic],
-            mocap,
-            parts.out,
-            body_model=body_model,
-            seed=seed,
-            overwrite=overwrite,
-            progress=scaled(progress, parts.share, 1.0),
-        )
-    finally:
-        shutil.rmtree(parts.synthetic, ignore_errors=True)
 
 
 @data_app.command("validate")
