@@ -71,17 +71,13 @@ def spectrum_distance(pred: Tensor, true: Tensor, window: int = SPECTRUM_WINDOW)
     return (magnitude(pred) - magnitude(true)).abs().sum(dim=-2).mean()
 
 
-def _end(segment: int) -> slice:
-    """Columns of a segment's end point (x2, y2) in a `[..., 20]` frame."""
-    return slice(4 * segment + 2, 4 * segment + 4)
-
-
 def with_limb_contrasts(pose: Tensor) -> Tensor:
     """`[..., 20]` pose plus left-minus-right hand and foot coordinates `[..., 4]`: a gait's
     legs (and a walk's arms) swing in opposite phase, which per-channel spectra cannot see but
     the spectrum of their difference can."""
-    hands = pose[..., _end(LEFT_ARM)] - pose[..., _end(RIGHT_ARM)]
-    feet = pose[..., _end(LEFT_LEG)] - pose[..., _end(RIGHT_LEG)]
+    ends = pose.unflatten(-1, (5, 2, 2))[..., 1, :]  # [..., 5, 2]: each segment's end point
+    hands = ends[..., LEFT_ARM, :] - ends[..., RIGHT_ARM, :]
+    feet = ends[..., LEFT_LEG, :] - ends[..., RIGHT_LEG, :]
     return torch.cat([pose, hands, feet], dim=-1)
 
 
