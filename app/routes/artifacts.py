@@ -94,6 +94,11 @@ def list_checkpoints(
 def get_checkpoint(
     checkpoint_id: str, session: Annotated[Session, Depends(deps.session)]
 ) -> Checkpoint:
+    return checkpoint_or_404(session, checkpoint_id)
+
+
+def checkpoint_or_404(session: Session, checkpoint_id: str) -> Checkpoint:
+    """The checkpoint row, or a 404 problem naming the id."""
     row = session.get(Checkpoint, checkpoint_id)
     if row is None:
         raise ProblemError(

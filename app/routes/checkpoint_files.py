@@ -11,8 +11,8 @@ from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
 from app import deps
-from app.models import Checkpoint
 from app.problems import ProblemError, problem_responses
+from app.routes.artifacts import checkpoint_or_404
 
 router = APIRouter(prefix="/v1", tags=["checkpoints"])
 
@@ -31,11 +31,7 @@ def loss_curve(
     """Loss per epoch of the run that wrote this checkpoint (train and validation)."""
     from stickgen.train.curves import CURVE
 
-    row = session.get(Checkpoint, checkpoint_id)
-    if row is None:
-        raise ProblemError(
-            404, "unknown-checkpoint", "Unknown checkpoint", f"no checkpoint {checkpoint_id!r}"
-        )
+    row = checkpoint_or_404(session, checkpoint_id)
     path = Path(row.path).parent / CURVE
     if not path.is_file():
         raise ProblemError(
