@@ -13,8 +13,6 @@ generator cannot score well just by copying its text input into its motion.
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,7 +22,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from stickgen.errors import NotFoundError, StickGenError
+from stickgen.artefact import read_artefact, write_artefact
+from stickgen.errors import StickGenError
 from stickgen.evaluate.features import FRAME_FEATURES, frame_features
 from stickgen.evaluate.networks import (
     ActionClassifierNet,
@@ -171,18 +170,7 @@ class Evaluator:
 
     def save(self, path: str | Path) -> Path:
         """Write the artefact atomically (temp file in the same directory, then rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                torch.save(self.payload(), fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        path = write_artefact(path, self.payload())
         self.path = path
         return path
 
@@ -190,19 +178,7 @@ class Evaluator:
     def load(cls, path: str | Path) -> Evaluator:
         """Read an artefact with `weights_only=True` and load every network strictly."""
         path = Path(path)
-        if not path.is_file():
-            raise NotFoundError(f"no evaluator at {path}")
-        try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise StickGenError(f"{path} is not a readable evaluator: {exc}") from None
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            raise StickGenError(f"{path} is not a Stick-Gen evaluator")
-        if payload.get("version") != VERSION:
-            raise StickGenError(
-                f"{path} has evaluator version {payload.get('version')}, this Stick-Gen reads "
-                f"version {VERSION}"
-            )
+        payload = read_artefact(path, "evaluator", FORMAT, VERSION)
         try:
             config = EvaluatorConfig.from_dict(dict(payload["config"]))
             parts = {

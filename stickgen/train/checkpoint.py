@@ -18,14 +18,11 @@ A checkpoint is a dict of tensors and plain Python containers::
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from stickgen.errors import NotFoundError, StickGenError
+from stickgen.artefact import read_artefact, write_artefact
+from stickgen.errors import StickGenError
 from stickgen.model import ModelConfig, MotionStats, StickGenModel
 
 FORMAT = "stickgen-checkpoint"
@@ -39,39 +36,13 @@ def epoch_checkpoint_name(epoch: int) -> str:
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> Path:
-    """Write `payload` to a temp file in the same directory, fsync, then `os.replace` it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
+    """Write `payload` atomically (`write_artefact`: temp file, fsync, `os.replace`)."""
+    return write_artefact(path, payload)
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint safely (`weights_only=True`) and check that it is one of ours."""
-    path = Path(path)
-    if not path.is_file():
-        raise NotFoundError(f"no checkpoint at {path}")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt, truncated or foreign pickle
-        raise StickGenError(f"{path} is not a readable Stick-Gen checkpoint: {exc}") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise StickGenError(f"{path} is not a Stick-Gen checkpoint")
-    if payload.get("version") != VERSION:
-        raise StickGenError(
-            f"{path} has checkpoint version {payload.get('version')}, "
-            f"this Stick-Gen reads version {VERSION}"
-        )
-    return payload
+    return read_artefact(path, "checkpoint", FORMAT, VERSION)
 
 
 def load_weights(model: StickGenModel, state: dict[str, Any], source: str | Path) -> None:
