@@ -363,6 +363,11 @@ def test_spectrum_distance_ignores_phase_but_not_amplitude_or_rate():
     assert spectrum_distance(sine(0.5, 1.0, 1.0), target) == pytest.approx(1.0, rel=0.1)
     assert spectrum_distance(sine(1.5, 2.0, 0.0), target) > 1.5  # wrong rate
     assert spectrum_distance(target[:, :3], target[:, :3]) == 0.0  # too short to have a spectrum
+    # the level is MSE's business: a still channel at +1 or -1 has the same (empty) spectrum,
+    # and an oscillation is judged apart from the level it swings about
+    up, down = torch.ones(1, 100, 1), -torch.ones(1, 100, 1)
+    assert float(spectrum_distance(up, down)) == pytest.approx(0.0, abs=1e-6)
+    assert float(spectrum_distance(target + 3.0, target)) == pytest.approx(0.0, abs=1e-5)
 
 
 def test_spectrum_term_only_when_weighted_and_resume_keeps_the_weights(dataset, trained, tmp_path):

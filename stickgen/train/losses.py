@@ -48,11 +48,13 @@ SPECTRUM_WINDOW = 50  # frames (2 s at 25 fps): resolves gait and wave rates dow
 def spectrum_distance(pred: Tensor, true: Tensor, window: int = SPECTRUM_WINDOW) -> Tensor:
     """Phase-free match of how much and how fast each channel of `[B, T, C]` tracks oscillates.
 
-    Both are cut into Hann-windowed stretches of `window` frames (hop a quarter of it); the
-    magnitude spectra are compared with L1, summed over frequency and averaged over channels and
-    stretches, in units of the window's gain, so a sine of amplitude a against one of amplitude A
-    (any phase) costs about |a - A|. Plain MSE is minimised by averaging cycles that start at
-    random phases into a still pose; this term makes that cost what it really does.
+    Both are cut into stretches of `window` frames (hop a quarter of it); each stretch loses its
+    mean (the level is what MSE matches; a magnitude cannot tell +a from -a, and on the mean it
+    would hold a channel at the wrong sign) and is Hann-windowed; the magnitude spectra are
+    compared with L1, summed over frequency and averaged over channels and stretches, in units
+    of the window's gain, so a sine of amplitude a against one of amplitude A (any phase) costs
+    about |a - A|. Plain MSE is minimised by averaging cycles that start at random phases into a
+    still pose; this term makes that cost what it really does.
     """
     frames = pred.shape[-2]
     if frames < 4:
@@ -61,14 +63,11 @@ def spectrum_distance(pred: Tensor, true: Tensor, window: int = SPECTRUM_WINDOW)
     taper = torch.hann_window(size, periodic=False, device=pred.device, dtype=pred.dtype)
 
     def magnitude(x: Tensor) -> Tensor:
-        series = x.transpose(-1, -2).reshape(-1, frames)
-        spectra = torch.stft(
-            series, size, hop_length=max(1, size // 4), window=taper, center=False,
-            return_complex=True,
-        )  # fmt: skip
-        return spectra.abs() / taper.sum()
+        stretches = x.transpose(-1, -2).unfold(-1, size, max(1, size // 4))  # [..., C, S, size]
+        stretches = stretches - stretches.mean(dim=-1, keepdim=True)
+        return torch.fft.rfft(stretches * taper, dim=-1).abs() / taper.sum()
 
-    return (magnitude(pred) - magnitude(true)).abs().sum(dim=-2).mean()
+    return (magnitude(pred) - magnitude(true)).abs().sum(dim=-1).mean()
 
 
 def with_limb_contrasts(pose: Tensor) -> Tensor:
