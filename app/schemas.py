@@ -105,12 +105,12 @@ class TrainStepParams(_Params):
     max_val_samples: int | None = Field(
         None, ge=1, le=MAX_INT, description="Validate on at most this many samples each epoch"
     )
-    spectrum_weight: float = Field(
-        0.0,
+    spectrum_weight: float | None = Field(
+        None,
         ge=0,
         le=100,
         description="Weight of the phase-free pose spectrum loss, so cyclic motion is not "
-        "averaged into a still pose (0 = off)",
+        "averaged into a still pose (0 = off; default: the trainer's, 1)",
     )
     seed: int = SEED
 

@@ -1,7 +1,8 @@
 """Training throughput of the model presets on this machine's CPU (run by hand).
 
 Measures one optimizer step = forward + backward + AdamW step on a batch of 16 clips of 250 frames
-(the training loss with its motion encoder, plan dropping and every head), after warm-up steps.
+(the training loss: plan and text dropping, noising, the denoising pass and every head), after
+warm-up steps.
 Prints samples/s (from the median step), the projected time of one epoch of 500,000 samples,
 its ratio to the plan's expected 20-30 min/epoch, and the peak resident memory. Each preset runs
 in its own process so its peak memory is its own.

@@ -2,16 +2,18 @@
 
     scene.description --Embedder (the checkpoint's text model)--> embedding
     scene.action_track() (actor 0) ---------------------------------> plan
-    model(embedding, plan) -> pose + root -> motion [T, 20], action logits -> actions [T]
+    model.generate(embedding, plan, noise) -> pose + root -> motion [T, 20]
+                                           -> action logits -> actions [T]
 
 T comes from `scene.duration`. The motion is made rigid with `constant_segment_lengths`, so it
 keeps the 5-segment contract; physics is recomputed from that final motion with
 `physics_from_motion` (so it always agrees with what is drawn; the model's physics head is an
 auxiliary training target only).
 
-The model's latent z (style and phase of the motion, see `stickgen.model`) comes from the prior:
-`seed=None` uses its mode (z = 0, the most typical motion); an integer seed draws z ~ N(0, I)
-from a generator seeded with it. The same scene and seed always give the same clip.
+What the text and plan leave open (phase, tempo, style of the motion; see `stickgen.model`) comes
+from a standard normal draw seeded with `seed`: the diffusion model's starting noise (or an
+older CVAE checkpoint's z). `seed=None` uses no draw, the typical clip (`StickGenModel.generate`).
+The same scene and seed always give the same clip.
 """
 
 from __future__ import annotations
@@ -119,11 +121,12 @@ class LearnedGenerator:
             )
         return torch.from_numpy(vector)
 
-    def latent(self, seed: int | None) -> torch.Tensor:
-        """z `[1, latent_dim]`: zeros for None, else a N(0, I) draw seeded with `seed`."""
-        size = (1, self.model.config.latent_dim)
+    def noise(self, seed: int | None, frames: int) -> torch.Tensor | None:
+        """The standard normal draw behind a clip of `frames` frames for `seed` (None: no draw,
+        the typical clip; see `StickGenModel.generate`)."""
         if seed is None:
-            return torch.zeros(size)
+            return None
+        size = self.model.noise_shape(1, frames)
         return torch.randn(size, generator=torch.Generator().manual_seed(int(seed)))
 
     @torch.inference_mode()
@@ -138,7 +141,7 @@ class LearnedGenerator:
             raise StickGenError(f"a {scene.duration} s scene has no frames at {self.fps} fps")
         plan = torch.from_numpy(scene.action_track(0, self.fps))[None] if scene.actors else None
         text = self.embed(scene.description)
-        outputs = self.model(text, plan, frames=frames, latent=self.latent(seed))
+        outputs = self.model.generate(text, plan, frames, self.noise(seed, frames))
         motion = constant_segment_lengths(predicted_motion(outputs, self.stats)[0].numpy())
         actions = outputs["actions"][0].argmax(dim=-1).numpy().astype(np.int64)
         return MotionClip(

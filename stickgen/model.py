@@ -3,25 +3,34 @@ a whole clip out, non-autoregressively.
 
 Layout (frames T, patch P, tokens N = ceil(T / P)):
 
-    plan [B, T] --embedding--> [B, T, A] --strided conv (P)--> tokens [B, N, d]
-    text [B, D] --standardise--MLP--> + latent z projected = c [B, d]: prefix token, FiLM of
-        every token
+    plan [B, T] --embedding (+ timing within each action)--> --strided conv (P)--> tokens [B, N, d]
+    text [B, D] --standardise--MLP--> + (diffusion: embedded noise level t | CVAE: latent z) = c
+    diffusion: tokens += strided conv of the noised clip x_t [B, T, 24]
     [c ; tokens * (1 + scale(c)) + shift(c) + c], tokens with sinusoidal positions (frame time)
         --transformer encoder--> [B, N, d]
-    tokens --linear unpatchify--> [B, N*P, C] (cropped to T) + plan skip
-        + rhythm basis [T, C] * gain(c) --conv blocks-->
+    tokens --linear unpatchify--> [B, N*P, C] (cropped to T) + plan skip (+ x_t skip)
+        + rhythm [B, T, C] * gain(c) --conv blocks-->
     heads: pose [T, 20], root [T, 2], velocity [T, 2], action logits [T, 46] (+ plan bias),
         physics [T, 6]
 
-The latent z [B, latent_dim] enters through c. The data's cyclic actions start at random phases with
-random styles, which text cannot pin down; a deterministic regressor would average them into a
-stiff, sliding figure. So the model is a conditional VAE: during training only, `MotionEncoder`
-reads the target motion and proposes z (KL-regularised towards N(0, I)); at validation and
-inference z comes from the prior (zeros, or a seeded N(0, I) sample), never from a target.
-Since the encoder sees the target, its z could also say *which* actions happen; training
-therefore gives half the samples a prior z (`stickgen.train.losses.drop_latents`) so the actions
-must come from the text and the plan, and the text is standardised with training statistics so
-that prompts differ by more than a rounding error next to z (`set_text_statistics`).
+The data's cyclic actions start at random phases, tempos and styles that text cannot pin down;
+a deterministic regressor averages them into a stiff, sliding figure. Two kinds of model answer
+that (`ModelConfig.kind`):
+
+- "diffusion" (the presets): a denoiser. Training noises a clip's normalised features to a random
+  level t and the network predicts the clean clip, scored by the multi-task loss; generation runs
+  DDIM from noise (`stickgen.diffusion`), so each draw commits to one phase and tempo and the legs
+  really step. A learned "no text" condition (`null_text`) allows classifier-free guidance.
+- "cvae" (checkpoints from before diffusion): one pass; during training only, `MotionEncoder`
+  reads the target motion and proposes z (KL-regularised towards N(0, I)); at validation and
+  inference z comes from the prior (zeros, or a seeded N(0, I) sample). Half the training
+  samples get a prior z (`stickgen.train.losses.drop_latents`) so that the actions come from
+  text and plan. In practice its decoder learnt to ignore z and its legs barely swing.
+
+The rhythm is either `SegmentClock` oscillators that restart with every planned action at rates
+set by plan, text and noise level or z (`oscillators > 0`), or older checkpoints' fixed clip-time
+`rhythm_basis`. The text is standardised with training statistics so that prompts differ by more
+than a rounding error (`set_text_statistics`).
 
 The plan is optional: frames without one carry the learned "no plan" token (id NUM_ACTIONS), and
 training drops whole plans at random so both modes work. Positions are sinusoids of the frame
@@ -46,12 +55,19 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from stickgen import diffusion
+from stickgen.diffusion import SAMPLE_STEPS
 from stickgen.errors import StickGenError
 from stickgen.schema import FPS, MOTION_DIM, NUM_ACTIONS, PHYSICS_DIM
 
 NO_PLAN = NUM_ACTIONS  # id of the learned "no plan" token
 ROOT_COLUMNS = (2, 3)  # hip = end point of the torso segment
+TYPICAL_NOISE_SEED = 0  # diffusion's starting noise when a caller gives none
+LEVEL_SCALE = 1000.0  # diffusion time t in [0, 1] is embedded as the position t * LEVEL_SCALE
 PLAN_BIAS_GAIN = 10.0  # scale of the plan's action-logit bias (Adam moves its weights ~lr/step)
+
+
+MODEL_KINDS = ("cvae", "diffusion")
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,13 @@ class ModelConfig:
     # each frame's action logits also get a learned bias from that frame's plan entry, so a
     # given plan sets the actions (and their boundaries) directly
     plan_action_bias: bool = False
+    # "cvae": one pass from text, plan and a latent z; "diffusion": a denoiser of noised motion
+    # features, sampled in several passes (`stickgen.diffusion`)
+    kind: str = "cvae"
+    # > 0: the decoder's rhythm comes from this many `SegmentClock` oscillators that restart
+    # with every planned action and whose rates follow plan, text and z; 0 = the fixed
+    # clip-time `rhythm_basis` of older checkpoints
+    oscillators: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,7 +110,16 @@ class ModelConfig:
         unknown = set(data) - names
         if unknown:
             raise StickGenError(f"unknown model config keys: {sorted(unknown)}")
-        return cls(**data)
+        config = cls(**data)
+        if config.kind not in MODEL_KINDS:
+            raise StickGenError(
+                f"unknown model kind {config.kind!r}; expected one of {MODEL_KINDS}"
+            )
+        return config
+
+    @property
+    def diffusion(self) -> bool:
+        return self.kind == "diffusion"
 
 
 # Named sizes. `base` is the plan's ~15.5M-parameter model; `small` is for quick runs; `tiny` for
@@ -102,7 +134,7 @@ PRESETS: dict[str, dict[str, int]] = {
         decoder_blocks=2, latent_dim=16, encoder_dim=96,
     ),
     "base": dict(
-        d_model=384, layers=8, heads=8, ff_dim=1408, plan_dim=64, decoder_channels=160,
+        d_model=384, layers=8, heads=8, ff_dim=1384, plan_dim=64, decoder_channels=160,
         decoder_blocks=2, latent_dim=16, encoder_dim=128,
     ),
 }  # fmt: skip
@@ -115,7 +147,13 @@ def preset_config(preset: str, text_dim: int) -> ModelConfig:
     if text_dim <= 0:
         raise StickGenError(f"text embedding dimension must be positive, got {text_dim}")
     return ModelConfig(
-        text_dim=text_dim, standardize_text=True, plan_action_bias=True, **PRESETS[preset]
+        text_dim=text_dim,
+        kind="diffusion",
+        standardize_text=True,
+        plan_action_bias=True,
+        oscillators=RHYTHM_SIZE // 2,
+        dropout=0.0,
+        **PRESETS[preset],
     )
 
 
@@ -138,6 +176,65 @@ def rhythm_basis(frames: int, device: torch.device | None = None, fps: float = F
     angles = 2 * math.pi * torch.arange(frames, device=device, dtype=torch.float32)[:, None]
     angles = angles * hz / fps
     return torch.cat([angles.sin(), angles.cos()], dim=-1)
+
+
+def segment_timing(plan: Tensor, fps: float = FPS) -> tuple[Tensor, Tensor]:
+    """For each frame of `plan [B, T]`: seconds since its run of equal action ids began, and
+    that run's length in seconds (both `[B, T]`). Without a plan the run is the whole clip."""
+    batch, frames = plan.shape
+    index = torch.arange(frames, device=plan.device).expand(batch, frames)
+    first = torch.ones_like(plan, dtype=torch.bool)
+    first[:, 1:] = plan[:, 1:] != plan[:, :-1]
+    last = torch.ones_like(plan, dtype=torch.bool)
+    last[:, :-1] = first[:, 1:]
+    start = torch.where(first, index, 0).cummax(dim=1).values
+    end = torch.where(last, index, frames - 1).flip(1).cummin(dim=1).values.flip(1)
+    return (index - start).float() / fps, (end - start + 1).float() / fps
+
+
+TIMING_FEATURES = 3
+
+
+def timing_features(plan: Tensor, fps: float = FPS) -> Tensor:
+    """`[B, T, 3]`: share of its action's run each frame has reached (0..1), seconds since the
+    run began and the run's length in seconds (both / 10)."""
+    since, length = segment_timing(plan, fps)
+    return torch.stack([since / length, since / 10.0, length / 10.0], dim=-1)
+
+
+class SegmentClock(nn.Module):
+    """Oscillators for cyclic motion that restart with every planned action.
+
+    Oscillator k runs at `base_k * exp(rate_k)` Hz, its rate set per frame from that frame's plan
+    entry, the conditioning c (text + z) and the log length of the action's run, and has a phase
+    offset from c: features sin/cos(2 pi (seconds since the run began * Hz + offset)) `[B, T, 2K]`.
+    The data's gaits and gestures are cycles that start with their action, at a tempo and phase
+    that differ per clip (z) and, for repeated gestures, fit a whole number of times into the
+    action (its length); a fixed clip-time basis can express neither.
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        k = config.oscillators
+        hz = torch.logspace(math.log10(RHYTHM_HZ[0]), math.log10(RHYTHM_HZ[1]), k)
+        self.register_buffer("base_hz", hz, persistent=False)
+        self.rate = nn.Linear(config.plan_dim + config.d_model + 1, k)
+        self.offset = nn.Linear(config.d_model, k)
+        for layer in (self.rate, self.offset):  # start at the base rates, phase 0
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, plan: Tensor, plan_features: Tensor, cond: Tensor, fps: float) -> Tensor:
+        since, length = segment_timing(plan, fps)
+        frames = plan.shape[1]
+        inputs = torch.cat(
+            [plan_features, cond[:, None, :].expand(-1, frames, -1), length.log()[..., None]],
+            dim=-1,
+        )
+        hz = self.base_hz * self.rate(inputs).clamp(-3.0, 3.0).exp()  # [B, T, K]
+        turns = since[..., None] * hz + self.offset(cond)[:, None, :]
+        angles = 2 * math.pi * turns
+        return torch.cat([angles.sin(), angles.cos()], dim=-1)
 
 
 def sinusoidal_positions(positions: Tensor, dim: int) -> Tensor:
@@ -167,6 +264,12 @@ class ConvBlock(nn.Module):
 
 
 MOTION_FEATURES = MOTION_DIM + 4  # normalised pose (20), root (2), root velocity (2)
+
+
+def motion_features(values: dict[str, Tensor]) -> Tensor:
+    """`[B, T, 24]` normalised pose, root and root velocity of a targets or outputs dict: what
+    the motion encoder reads and what diffusion noises."""
+    return torch.cat([values["pose"], values["root"], values["velocity"]], dim=-1)
 
 
 class MotionEncoder(nn.Module):
@@ -219,15 +322,27 @@ class StickGenModel(nn.Module):
         if c.plan_action_bias:  # zero at first; scaled by PLAN_BIAS_GAIN so it is learnt fast
             self.plan_action_logits = nn.Embedding(c.num_actions + 1, c.num_actions)
             nn.init.zeros_(self.plan_action_logits.weight)
-        self.patchify = nn.Conv1d(c.plan_dim, c.d_model, kernel_size=c.patch, stride=c.patch)
+        # with oscillators, the tokens also see where each frame is within its action
+        token_inputs = c.plan_dim + (TIMING_FEATURES if c.oscillators else 0)
+        self.patchify = nn.Conv1d(token_inputs, c.d_model, kernel_size=c.patch, stride=c.patch)
         self.text_mlp = nn.Sequential(
             nn.Linear(c.text_dim, c.d_model), nn.GELU(), nn.Linear(c.d_model, c.d_model)
         )
-        self.latent_proj = nn.Linear(c.latent_dim, c.d_model)
         self.film = nn.Linear(c.d_model, 2 * c.d_model)  # FiLM of the positioned tokens
         nn.init.zeros_(self.film.weight)
         nn.init.zeros_(self.film.bias)
-        self.motion_encoder = MotionEncoder(c)
+        if c.diffusion:  # the noised clip enters the tokens and the decoder; t, the condition
+            self.noisy_tokens = nn.Conv1d(
+                MOTION_FEATURES, c.d_model, kernel_size=c.patch, stride=c.patch
+            )
+            self.noisy_skip = nn.Linear(MOTION_FEATURES, c.decoder_channels)
+            self.level_mlp = nn.Sequential(
+                nn.Linear(c.d_model, c.d_model), nn.GELU(), nn.Linear(c.d_model, c.d_model)
+            )
+            self.null_text = nn.Parameter(torch.zeros(c.d_model))  # "no text", for guidance
+        else:
+            self.latent_proj = nn.Linear(c.latent_dim, c.d_model)
+            self.motion_encoder = MotionEncoder(c)
         self.prefix = nn.Parameter(torch.zeros(c.d_model))
         layer = nn.TransformerEncoderLayer(
             c.d_model,
@@ -242,7 +357,10 @@ class StickGenModel(nn.Module):
         self.final_norm = nn.LayerNorm(c.d_model)
         self.unpatchify = nn.Linear(c.d_model, c.patch * c.decoder_channels)
         self.plan_skip = nn.Linear(c.plan_dim, c.decoder_channels)
-        self.rhythm = nn.Linear(RHYTHM_SIZE, c.decoder_channels, bias=False)
+        if c.oscillators:
+            self.clock = SegmentClock(c)
+        rhythm_size = 2 * c.oscillators if c.oscillators else RHYTHM_SIZE
+        self.rhythm = nn.Linear(rhythm_size, c.decoder_channels, bias=False)
         self.rhythm_gain = nn.Linear(c.d_model, c.decoder_channels)
         self.decoder = nn.Sequential(
             *(ConvBlock(c.decoder_channels) for _ in range(c.decoder_blocks))
@@ -285,46 +403,129 @@ class StickGenModel(nn.Module):
         """Training only: posterior (mean, log-variance) of z given target motion features."""
         return self.motion_encoder(features)
 
+    def full_plan(self, text: Tensor, plan: Tensor | None, frames: int | None) -> Tensor:
+        """`plan`, or an all-"no plan" track of `frames` frames when it is None."""
+        if plan is None:
+            if frames is None:
+                raise StickGenError("give an action plan or a number of frames")
+            plan = torch.full(
+                (text.shape[0], frames), NO_PLAN, dtype=torch.long, device=text.device
+            )
+        if plan.shape[1] < 1:
+            raise StickGenError("a clip needs at least one frame")
+        return plan
+
+    def noise_shape(self, batch: int, frames: int) -> tuple[int, ...]:
+        """Shape of the standard normal draw behind one `generate` call."""
+        if self.config.diffusion:
+            return (batch, frames, MOTION_FEATURES)
+        return (batch, self.config.latent_dim)
+
+    def generate(
+        self,
+        text: Tensor,
+        plan: Tensor | None = None,
+        frames: int | None = None,
+        noise: Tensor | None = None,
+        steps: int = SAMPLE_STEPS,
+        guidance: float = 1.0,
+    ) -> dict[str, Tensor]:
+        """Normalised outputs (as `forward`) generated from text and plan alone.
+
+        `noise` (standard normal, `noise_shape`) picks one of the possible clips; None picks a
+        fixed one: z = 0 (the prior's mode), or for diffusion the draw of `TYPICAL_NOISE_SEED`
+        for every row (x_1 = 0 would be no draw the model ever saw). A diffusion
+        model denoises in `steps` DDIM steps; with `guidance` w != 1 each step's prediction is
+        u + w (c - u), c conditioned on text and plan, u on neither (classifier-free guidance,
+        Ho & Salimans, 2022; twice the work). A CVAE takes one pass and ignores both.
+        """
+        plan = self.full_plan(text, plan, frames)
+        if not self.config.diffusion:  # z = noise, or the prior's mode 0
+            return self(text, plan, latent=noise)
+        batch = text.shape[0]
+        if noise is None:
+            seeded = torch.Generator().manual_seed(TYPICAL_NOISE_SEED)
+            noise = torch.randn(self.noise_shape(1, plan.shape[1]), generator=seeded)
+            noise = noise.to(text.device).expand(batch, -1, -1)
+        guided = guidance != 1.0
+        if guided:  # one pass over [conditioned; unconditioned]
+            text = torch.cat([text, text])
+            plan = torch.cat([plan, torch.full_like(plan, NO_PLAN)])
+        drop_text = torch.arange(text.shape[0], device=text.device) >= batch
+
+        def denoise(noisy: Tensor, level: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+            if guided:
+                noisy, level = torch.cat([noisy, noisy]), torch.cat([level, level])
+            outputs = self(text, plan, noisy=noisy, level=level, drop_text=drop_text)
+            if guided:
+                outputs = {
+                    name: u + guidance * (c - u)
+                    for name, (c, u) in ((k, v.chunk(2)) for k, v in outputs.items())
+                }
+            return motion_features(outputs), outputs
+
+        return diffusion.sample(denoise, noise, steps)
+
     def forward(
         self,
         text: Tensor,
         plan: Tensor | None = None,
         frames: int | None = None,
         latent: Tensor | None = None,
+        *,
+        noisy: Tensor | None = None,
+        level: Tensor | None = None,
+        drop_text: Tensor | None = None,
     ) -> dict[str, Tensor]:
-        """Generate normalised outputs for a batch.
+        """One pass of the network: normalised outputs for a batch.
 
         text: float `[B, D]` sentence embeddings. plan: int `[B, T]` action ids, `NO_PLAN` where
-        unknown; None = no plan at all (then `frames` gives T). latent: `[B, latent_dim]`, None =
-        zeros (the prior's mode). Returns `pose [B,T,20]`, `root [B,T,2]`, `velocity [B,T,2]`,
+        unknown; None = no plan at all (then `frames` gives T). CVAE: latent `[B, latent_dim]`,
+        None = zeros (the prior's mode). Diffusion: `noisy` features x_t
+        `[B, T, 24]` at times `level` `[B]` (the outputs are the model's clean prediction);
+        rows where `drop_text` `[B]` (bool) is set see the learned "no text" instead of `text`.
+        Returns `pose [B,T,20]`, `root [B,T,2]`, `velocity [B,T,2]`,
         `actions [B,T,num_actions]` (logits), `physics [B,T,6]`.
         """
         c = self.config
         batch = text.shape[0]
-        if plan is None:
-            if frames is None:
-                raise StickGenError("give an action plan or a number of frames")
-            plan = torch.full((batch, frames), NO_PLAN, dtype=torch.long, device=text.device)
+        plan = self.full_plan(text, plan, frames)
         frames = plan.shape[1]
-        if frames < 1:
-            raise StickGenError("a clip needs at least one frame")
         tokens_n = -(-frames // c.patch)
         padded = F.pad(plan, (0, tokens_n * c.patch - frames), value=NO_PLAN)
         plan_features = self.plan_embedding(padded)  # [B, Tp, A]
-        tokens = self.patchify(plan_features.transpose(1, 2)).transpose(1, 2)  # [B, N, d]
+        token_inputs = plan_features
+        if c.oscillators:
+            token_inputs = torch.cat([plan_features, timing_features(padded)], dim=-1)
+        tokens = self.patchify(token_inputs.transpose(1, 2)).transpose(1, 2)  # [B, N, d]
         centres = torch.arange(tokens_n, device=text.device) * c.patch + (c.patch - 1) / 2
         tokens = tokens + sinusoidal_positions(centres, c.d_model)
-        if latent is None:
-            latent = text.new_zeros(batch, c.latent_dim)
-        cond = self.text_mlp(self.text_features(text)) + self.latent_proj(latent)  # [B, d]
+        cond = self.text_mlp(self.text_features(text))  # [B, d]
+        if c.diffusion:
+            if noisy is None or level is None or noisy.shape[:2] != plan.shape:
+                raise StickGenError("a diffusion model needs noisy features [B, T, 24] and t")
+            if drop_text is not None:
+                cond = torch.where(drop_text[:, None], self.null_text, cond)
+            cond = cond + self.level_mlp(sinusoidal_positions(level * LEVEL_SCALE, c.d_model))
+            noisy_padded = F.pad(noisy, (0, 0, 0, tokens_n * c.patch - frames))
+            tokens = tokens + self.noisy_tokens(noisy_padded.transpose(1, 2)).transpose(1, 2)
+        else:
+            if latent is None:
+                latent = text.new_zeros(batch, c.latent_dim)
+            cond = cond + self.latent_proj(latent)
         scale, shift = self.film(cond)[:, None, :].chunk(2, dim=-1)
         tokens = tokens * (1 + scale) + shift + cond[:, None, :]
         sequence = torch.cat([(cond + self.prefix)[:, None, :], tokens], dim=1)
         encoded = self.final_norm(self.encoder(sequence))[:, 1:]  # drop the prefix
         per_frame = self.unpatchify(encoded).reshape(batch, tokens_n * c.patch, -1)
         per_frame = per_frame[:, :frames] + self.plan_skip(plan_features[:, :frames])
-        rhythm = self.rhythm(rhythm_basis(frames, text.device))  # [T, C]
-        per_frame = per_frame + rhythm * self.rhythm_gain(cond)[:, None, :]
+        if c.diffusion:
+            per_frame = per_frame + self.noisy_skip(noisy)
+        if c.oscillators:
+            waves = self.clock(plan, plan_features[:, :frames], cond, FPS)  # [B, T, 2K]
+        else:
+            waves = rhythm_basis(frames, text.device)  # [T, 2K]
+        per_frame = per_frame + self.rhythm(waves) * self.rhythm_gain(cond)[:, None, :]
         hidden = self.decoder(per_frame.transpose(1, 2))
         hidden = F.gelu(self.out_norm(hidden)).transpose(1, 2)  # [B, T, C]
         outputs = {name: head(hidden) for name, head in self.heads.items()}

@@ -9,6 +9,7 @@ from tiny_motion_data import make_clip
 
 from stickgen.errors import StickGenError
 from stickgen.model import (
+    MODEL_KINDS,
     NO_PLAN,
     PLAN_BIAS_GAIN,
     PRESETS,
@@ -20,6 +21,7 @@ from stickgen.model import (
     drop_plans,
     preset_config,
     root_velocity,
+    segment_timing,
     split_motion,
 )
 from stickgen.physics import physics_from_motion
@@ -38,9 +40,9 @@ def test_preset_sizes_are_ordered_and_small_is_1_to_3m():
     assert 1e6 <= counts["small"] <= 3e6
     assert counts["tiny"] < counts["small"] < counts["base"]
     # the text projection grows with the embedding size read from the dataset
-    d_model = PRESETS["small"]["d_model"]
+    per_text_dim = PRESETS["small"]["d_model"]
     bigger = count_parameters(build_model(preset_config("small", 1024)))
-    assert bigger - counts["small"] == (1024 - 384) * d_model
+    assert bigger - counts["small"] == (1024 - 384) * per_text_dim
 
 
 def test_unknown_preset_and_bad_dims_are_user_errors():
@@ -61,12 +63,21 @@ def test_init_is_deterministic_given_a_seed():
     assert ModelConfig.from_dict(config.to_dict()) == config
 
 
+def tiny_model(text_dim: int, kind: str = "diffusion", seed: int = 0):
+    """The tiny preset as a model of `kind`, in eval mode."""
+    config = ModelConfig.from_dict({**preset_config("tiny", text_dim).to_dict(), "kind": kind})
+    return build_model(config, seed).eval()
+
+
+@pytest.mark.parametrize("kind", MODEL_KINDS)
 @pytest.mark.parametrize("frames", [1, 7, 100, 250, 333])
-def test_forward_shapes_for_any_duration(frames):
-    model = build_model(preset_config("tiny", 32)).eval()
+def test_generated_shapes_for_any_duration(frames, kind):
+    model = tiny_model(32, kind)
     text = torch.randn(2, 32)
     plan = torch.randint(0, NUM_ACTIONS, (2, frames))
-    for out in (model(text, plan), model(text, None, frames=frames)):
+    with torch.no_grad():
+        outputs = model.generate(text, plan, steps=2), model.generate(text, frames=frames, steps=2)
+    for out in outputs:
         assert out["pose"].shape == (2, frames, 20)
         assert out["root"].shape == out["velocity"].shape == (2, frames, 2)
         assert out["actions"].shape == (2, frames, NUM_ACTIONS)
@@ -74,15 +85,21 @@ def test_forward_shapes_for_any_duration(frames):
         assert all(torch.isfinite(v).all() for v in out.values())
 
 
-def test_output_depends_on_text_and_plan_not_on_batch_neighbours():
-    model = build_model(preset_config("tiny", 16)).eval()
+@pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_output_depends_on_text_and_plan_not_on_batch_neighbours(kind):
+    model = tiny_model(16, kind)
     text = torch.randn(3, 16)
     plan = torch.randint(0, NUM_ACTIONS, (3, 50))
+    noise = torch.randn(model.noise_shape(3, 50))
+
+    def pose(text, plan, noise, frames=None):
+        return model.generate(text, plan, frames, noise, steps=3)["pose"]
+
     with torch.no_grad():
-        full = model(text, plan)["pose"]
-        alone = model(text[:1], plan[:1])["pose"]
-        other_text = model(text[1:2], plan[:1])["pose"]
-        no_plan = model(text[:1], None, frames=50)["pose"]
+        full = pose(text, plan, noise)
+        alone = pose(text[:1], plan[:1], noise[:1])
+        other_text = pose(text[1:2], plan[:1], noise[:1])
+        no_plan = pose(text[:1], None, noise[:1], frames=50)
     torch.testing.assert_close(full[:1], alone, atol=1e-5, rtol=1e-5)
     assert not torch.allclose(alone, other_text)
     assert not torch.allclose(alone, no_plan)
@@ -90,8 +107,8 @@ def test_output_depends_on_text_and_plan_not_on_batch_neighbours():
 
 def test_missing_plan_and_frames_is_an_error():
     model = build_model(preset_config("tiny", 16))
-    with pytest.raises(StickGenError):
-        model(torch.randn(1, 16))
+    with pytest.raises(StickGenError, match="plan or a number of frames"):
+        model.generate(torch.randn(1, 16))
 
 
 def test_drop_plans_replaces_whole_rows():
@@ -165,9 +182,10 @@ def test_text_is_standardised_with_training_statistics():
         {
             k: v
             for k, v in config.to_dict().items()
-            if k not in ("standardize_text", "plan_action_bias")
+            if k not in ("standardize_text", "plan_action_bias", "kind", "oscillators")
         }
     )
+    assert old.kind == "cvae" and old.oscillators == 0  # older checkpoints' kind and rhythm
     plain = build_model(old)
     assert (
         "text_mean" not in plain.state_dict()
@@ -179,7 +197,7 @@ def test_text_is_standardised_with_training_statistics():
 
 
 def test_plan_action_bias_acts_only_where_a_plan_is_given():
-    model = build_model(preset_config("tiny", 16)).eval()
+    model = tiny_model(16, "cvae")  # one pass: the logits are the network's own
     text, plan = torch.randn(1, 16), torch.randint(0, NUM_ACTIONS, (1, 30))
     with torch.no_grad():
         weight = model.plan_action_logits.weight
@@ -207,3 +225,74 @@ def test_drop_latents_swaps_whole_rows_for_prior_draws():
     assert bool((kept | drawn).all()) and 60 < int(kept.sum()) < 140
     torch.manual_seed(0)
     assert torch.equal(drop_latents(latent, 0.5), some)  # seeded: reproducible
+
+
+def test_segment_timing_restarts_with_every_planned_action():
+    plan = torch.tensor([[3, 3, 3, 7, 7, 3, 3, 3, 3, 1]])
+    since, length = segment_timing(plan, fps=2.0)
+    assert since.tolist() == [[0.0, 0.5, 1.0, 0.0, 0.5, 0.0, 0.5, 1.0, 1.5, 0.0]]
+    assert length.tolist() == [[1.5, 1.5, 1.5, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 0.5]]
+    since, length = segment_timing(torch.full((2, 4), NO_PLAN), fps=1.0)
+    assert since.tolist() == [[0, 1, 2, 3]] * 2 and length.tolist() == [[4, 4, 4, 4]] * 2
+
+
+def test_segment_clock_waves_restart_with_each_action_at_rates_it_learns():
+    config = preset_config("tiny", 24)
+    model = build_model(config, seed=0)
+    plan = torch.tensor([[4] * 40 + [9] * 60])
+    features = model.plan_embedding(plan)
+    cond = torch.randn(1, config.d_model)
+    waves = model.clock(plan, features, cond, FPS)
+    assert waves.shape == (1, 100, 2 * config.oscillators)
+    torch.testing.assert_close(waves[0, 40], waves[0, 0])  # both start their action
+    assert not torch.allclose(waves[0, 41], waves[0, 40])
+    # untrained: the base rates; sin^2 + cos^2 = 1 for every oscillator
+    k = config.oscillators
+    torch.testing.assert_close(waves[..., :k] ** 2 + waves[..., k:] ** 2, torch.ones(1, 100, k))
+    expected = torch.sin(2 * torch.pi * model.clock.base_hz * 1.0)  # one second into action 1
+    torch.testing.assert_close(waves[0, 25, :k], expected)
+    with torch.no_grad():  # rates that depend on the planned action change the waves' speed
+        torch.nn.init.normal_(model.clock.rate.weight, std=0.3)
+    faster = model.clock(plan, features, cond, FPS)
+    assert not torch.allclose(faster[0, 25], waves[0, 25])
+    torch.testing.assert_close(faster[0, 40], faster[0, 0], atol=1e-5, rtol=0)  # offset only
+
+
+def _diffusion_model(text_dim: int = 24):
+    config = ModelConfig.from_dict(
+        {**preset_config("tiny", text_dim).to_dict(), "kind": "diffusion"}
+    )
+    return build_model(config, seed=0).eval()
+
+
+def test_a_diffusion_model_denoises_and_samples_deterministically_from_its_noise():
+    model = tiny_model(24)
+    assert model.config.diffusion and not hasattr(model, "motion_encoder")
+    text, plan = torch.randn(2, 24), torch.randint(0, NUM_ACTIONS, (2, 33))
+    with pytest.raises(StickGenError, match="noisy features"):
+        model(text, plan)
+    assert model.noise_shape(2, 33) == (2, 33, 24)
+    noisy, level = torch.randn(2, 33, 24), torch.tensor([0.2, 0.9])
+    with torch.no_grad():
+        out = model(text, plan, noisy=noisy, level=level)
+        assert out["pose"].shape == (2, 33, 20) and out["actions"].shape == (2, 33, NUM_ACTIONS)
+        # the prediction depends on what it denoises and on how noisy it is said to be
+        assert not torch.allclose(
+            model(text, plan, noisy=noisy * 2, level=level)["pose"], out["pose"]
+        )
+        assert not torch.allclose(
+            model(text, plan, noisy=noisy, level=1 - level)["pose"], out["pose"]
+        )
+        a, b = (torch.randn(2, 33, 24, generator=torch.Generator().manual_seed(s)) for s in (0, 1))
+        first = model.generate(text, plan, noise=a, steps=3)
+        torch.testing.assert_close(model.generate(text, plan, noise=a, steps=3), first)
+        assert not torch.allclose(
+            model.generate(text, plan, noise=b, steps=3)["pose"], first["pose"]
+        )
+        typical = model.generate(text, None, frames=17, steps=2)
+    assert typical["pose"].shape == (2, 17, 20) and torch.isfinite(typical["pose"]).all()
+
+
+def test_unknown_model_kind_is_a_user_error():
+    with pytest.raises(StickGenError, match="model kind"):
+        ModelConfig.from_dict({**preset_config("tiny", 8).to_dict(), "kind": "gan"})

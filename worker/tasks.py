@@ -200,6 +200,12 @@ def embed(job_id: str) -> None:
 
 
 # -- train ---------------------------------------------------------------------------------------
+def _loss_weights(params: dict[str, Any]) -> LossWeights:
+    """The trainer's loss weights, with the job's spectrum weight when it gives one."""
+    weight = params.get("spectrum_weight")
+    return LossWeights() if weight is None else LossWeights(spectrum=float(weight))
+
+
 def _train_body(run: JobRun) -> None:
     dataset = _dataset(run)
     params = run.job.params
@@ -230,7 +236,7 @@ def _train_body(run: JobRun) -> None:
         should_stop=run.should_stop,
         on_checkpoint=on_checkpoint,
         expected_embedding_model=dataset.embedding_model,
-        loss_weights=LossWeights(spectrum=float(params.get("spectrum_weight", 0.0))),
+        loss_weights=_loss_weights(params),
     )
     with session_scope(run.settings.db_url) as session:
         checkpoint_ids = records.checkpoint_ids(session, run.job.id)

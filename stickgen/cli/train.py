@@ -14,6 +14,7 @@ import typer
 from stickgen.cli.app import app, console, fail, progress_bar
 from stickgen.errors import Cancelled
 from stickgen.model import PRESETS
+from stickgen.train.losses import DEFAULT_SPECTRUM_WEIGHT
 
 
 @contextmanager
@@ -58,6 +59,9 @@ def train_command(
     seed: Annotated[int, typer.Option()] = 0,
     threads: Annotated[int | None, typer.Option(min=1, help="torch CPU threads.")] = None,
     max_train_samples: Annotated[int | None, typer.Option(min=1)] = None,
+    max_val_samples: Annotated[
+        int | None, typer.Option(min=1, help="Validate on at most this many samples.")
+    ] = None,
     text_model: Annotated[
         str | None,
         typer.Option(help="Where the dataset's text model lives (recorded for inference)."),
@@ -65,7 +69,7 @@ def train_command(
     spectrum_weight: Annotated[
         float,
         typer.Option(min=0.0, help="Weight of the phase-free pose spectrum loss (0 = off)."),
-    ] = 0.0,
+    ] = DEFAULT_SPECTRUM_WEIGHT,
 ) -> None:
     """Train the text-to-motion model on DATASET (Ctrl-C saves last.pt; --resume continues)."""
     from stickgen.train import LossWeights, train
@@ -88,6 +92,7 @@ def train_command(
                 seed=seed,
                 threads=threads,
                 max_train_samples=max_train_samples,
+                max_val_samples=max_val_samples,
                 progress=progress,
                 should_stop=lambda: stop[0],
                 text_model=text_model,

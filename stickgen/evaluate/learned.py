@@ -50,8 +50,9 @@ class CheckpointSystem(System):
         for lo in range(0, len(items), BATCH):
             chunk = items[lo : lo + BATCH]
             text = torch.from_numpy(self.embeddings[chunk])
-            latent = torch.cat([gen.latent(int(s)) for s in seeds[lo : lo + BATCH]])
-            outputs = gen.model(text, self.plans[chunk], frames=self.test.frames, latent=latent)
+            plan = self.plans[chunk]
+            noise = torch.cat([gen.noise(int(s), plan.shape[1]) for s in seeds[lo : lo + BATCH]])
+            outputs = gen.model.generate(text, plan, noise=noise)
             motion = predicted_motion(outputs, gen.stats).numpy()
             out.extend(constant_segment_lengths(clip) for clip in motion)
         return np.stack(out).astype(np.float32)

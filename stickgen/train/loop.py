@@ -388,10 +388,10 @@ def train(
     One optimizer step = `accumulate` batches of `batch_size` (effective batch 64 by default).
     The learning rate warms up linearly over `warmup_epochs` then follows a cosine decay, both
     counted in optimizer steps. Each batch drops its action plan with probability `plan_dropout`
-    so the model works with and without one, and a `latent_dropout` share of samples trains with
-    a prior draw of z instead of the motion encoder's (so text and plan, not z, carry the
-    actions; see `stickgen.train.losses.drop_latents`). After every epoch the model *generates*
-    the `val` split from text (+ plan, and text alone) and is scored (`stickgen.train.metrics`).
+    so the model works with and without one (`stickgen.train.losses.training_loss`: a diffusion
+    model learns to denoise; a CVAE's `latent_dropout` share of samples trains with a prior z
+    instead of the motion encoder's). After every epoch the model *generates* the `val` split
+    from text (+ plan, and text alone) and is scored (`stickgen.train.metrics`).
 
     Files in `out_dir`: `last.pt` (every epoch, and on stop), `best.pt` (lowest val_loss),
     `checkpoint_epoch_N.pt` every `checkpoint_every` epochs, `metrics.jsonl` (every epoch) and

@@ -8,9 +8,19 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from stickgen.model import MotionStats, StickGenModel, drop_plans, root_velocity, split_motion
+from stickgen import diffusion
+from stickgen.model import (
+    MotionStats,
+    StickGenModel,
+    drop_plans,
+    motion_features,
+    root_velocity,
+    split_motion,
+)
 from stickgen.schema import FPS
 from stickgen.skeleton import LEFT_ARM, LEFT_LEG, RIGHT_ARM, RIGHT_LEG
+
+DEFAULT_SPECTRUM_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -25,7 +35,7 @@ class LossWeights:
     smoothness: float = 1.0
     segment: float = 2.0
     kl: float = 0.01
-    spectrum: float = 0.0  # off by default: checkpoints from before it existed score the same
+    spectrum: float = DEFAULT_SPECTRUM_WEIGHT  # phase-free spectrum term (`spectrum_distance`)
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -92,11 +102,6 @@ def targets(batch: dict[str, Tensor], stats: MotionStats, fps: float = FPS) -> d
     }
 
 
-def motion_features(tgt: dict[str, Tensor]) -> Tensor:
-    """The motion encoder's input `[B, T, 24]`: normalised pose, root and root velocity."""
-    return torch.cat([tgt["pose"], tgt["root"], tgt["velocity"]], dim=-1)
-
-
 FREE_BITS = 0.25  # nats per latent dimension the encoder may use without penalty
 
 
@@ -107,7 +112,8 @@ def kl_divergence(mean: Tensor, log_var: Tensor, free_bits: float = FREE_BITS) -
     return per_dim.clamp(min=free_bits).sum()
 
 
-LATENT_DROPOUT = 0.5  # share of training samples whose z comes from the prior, not the encoder
+TEXT_DROPOUT = 0.1  # diffusion: share of samples trained without their text (for guidance)
+LATENT_DROPOUT = 0.5  # CVAE: share of training samples whose z comes from the prior
 
 
 def drop_latents(latent: Tensor, probability: float) -> Tensor:
@@ -181,13 +187,25 @@ def training_loss(
     plan_dropout: float,
     latent_dropout: float = LATENT_DROPOUT,
 ) -> tuple[Tensor, dict[str, float]]:
-    """One training forward pass: drop plans at random, draw z from the motion encoder's
+    """One training forward pass, after dropping plans at random.
+
+    Diffusion: noise each clip's features to a uniform random time t, hide the text of a
+    `TEXT_DROPOUT` share of the samples (so the model also learns the unconditioned prediction
+    that guidance needs), predict the clean clip and score that prediction with
+    `multitask_loss`. CVAE: draw z from the motion encoder's
     posterior (reparameterised), replace it by a prior draw for a `latent_dropout` share of the
-    samples (`drop_latents`), generate, and score with `multitask_loss` + KL."""
+    samples (`drop_latents`), generate, and score with `multitask_loss` + KL.
+    """
     tgt = targets(batch, stats)
-    mean, log_var = model.encode_motion(motion_features(tgt))
-    latent = mean + torch.randn_like(mean) * (0.5 * log_var).exp()
-    latent = drop_latents(latent, latent_dropout)
     plan = drop_plans(batch["actions"], plan_dropout)
+    if model.config.diffusion:
+        clean = motion_features(tgt)
+        level = torch.rand(clean.shape[0], device=clean.device)
+        noisy = diffusion.add_noise(clean, level, torch.randn_like(clean))
+        drop_text = torch.rand(clean.shape[0], device=clean.device) < TEXT_DROPOUT
+        outputs = model(batch["text"], plan, noisy=noisy, level=level, drop_text=drop_text)
+        return multitask_loss(outputs, batch, stats, weights, tgt=tgt)
+    mean, log_var = model.encode_motion(motion_features(tgt))
+    latent = drop_latents(mean + torch.randn_like(mean) * (0.5 * log_var).exp(), latent_dropout)
     outputs = model(batch["text"], plan, latent=latent)
     return multitask_loss(outputs, batch, stats, weights, tgt=tgt, posterior=(mean, log_var))

@@ -1,6 +1,6 @@
 """Validation by generation: the model sees only text (and optionally the action plan), never the
-target motion (its latent is the prior's mode, z = 0; the training-only motion encoder is not
-used), and its output is compared with the data.
+target motion (`StickGenModel.generate` without noise: the typical clip), and its output is
+compared with the data.
 
 Metric definitions (all averaged over every frame of every validation sample):
 
@@ -66,7 +66,7 @@ def evaluate(
             n = int(batch["text"].shape[0])
             no_plan = torch.full_like(batch["actions"], NO_PLAN)
             for suffix, plan in (("", batch["actions"]), ("_text", no_plan)):
-                out = model(batch["text"], plan)
+                out = model.generate(batch["text"], plan)
                 loss, _ = multitask_loss(out, batch, stats, weights)
                 motion = predicted_motion(out, stats)
                 values = {

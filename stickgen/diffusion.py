@@ -1,0 +1,60 @@
+"""Denoising diffusion over normalised motion features: the noise schedule and the sampler.
+
+A clip's features x0 `[B, T, F]` are noised as x_t = sqrt(a(t)) x0 + sqrt(1 - a(t)) e with
+e ~ N(0, I), t in [0, 1] and the cosine schedule a(t) (Nichol & Dhariwal, 2021): t = 0 is the
+clean clip, t = 1 pure noise. The model predicts x0 from (x_t, t, text, plan), as in MDM (Tevet et
+al., 2023), so the geometric losses apply to its prediction directly. Sampling is DDIM (Song et al.,
+2021) with eta = 0: deterministic given the starting noise, so a seed fixes the clip.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from stickgen.errors import StickGenError
+
+COSINE_OFFSET = 0.008  # s of the cosine schedule: keeps the noise at t = 0 small but not zero
+MIN_SIGNAL = 1e-5  # a(1) floor, so x0 and the noise stay recoverable from each other
+SAMPLE_STEPS = 20  # default number of denoising steps
+
+
+def signal_level(t: Tensor) -> Tensor:
+    """a(t), the share of variance that is signal at time `t` (1 at t = 0, ~0 at t = 1)."""
+    s = COSINE_OFFSET
+    f = torch.cos((t.double() + s) / (1 + s) * math.pi / 2) ** 2  # float64: exactly 1 at t = 0
+    return (f / math.cos(s / (1 + s) * math.pi / 2) ** 2).clamp(MIN_SIGNAL, 1.0).to(t.dtype)
+
+
+def add_noise(x0: Tensor, t: Tensor, noise: Tensor) -> Tensor:
+    """x_t for clean `x0 [B, ...]`, times `t [B]` and standard normal `noise` like x0."""
+    a = signal_level(t).reshape(-1, *([1] * (x0.dim() - 1)))
+    return a.sqrt() * x0 + (1 - a).sqrt() * noise
+
+
+def sample(
+    denoise: Callable[[Tensor, Tensor], tuple[Tensor, dict[str, Tensor]]],
+    noise: Tensor,
+    steps: int = SAMPLE_STEPS,
+) -> dict[str, Tensor]:
+    """DDIM from x_1 = `noise` down to t = 0 in `steps` equal steps.
+
+    `denoise(x_t, t)` returns (its x0 prediction, the model's outputs); the outputs of the last
+    call (nearest to the clean clip) are returned.
+    """
+    if steps < 1:
+        raise StickGenError(f"sampling needs at least one step, got {steps}")
+    times = torch.linspace(1.0, 0.0, steps + 1, device=noise.device)
+    x = noise
+    outputs: dict[str, Tensor] = {}
+    for now, later in itertools.pairwise(times):
+        t = now.expand(noise.shape[0])
+        x0, outputs = denoise(x, t)
+        a_now, a_later = signal_level(now), signal_level(later)
+        eps = (x - a_now.sqrt() * x0) / (1 - a_now).sqrt()
+        x = a_later.sqrt() * x0 + (1 - a_later).sqrt() * eps
+    return outputs
