@@ -21,6 +21,10 @@ from stickgen.errors import StickGenError
 COSINE_OFFSET = 0.008  # s of the cosine schedule: keeps the noise at t = 0 small but not zero
 MIN_SIGNAL = 1e-5  # a(1) floor, so x0 and the noise stay recoverable from each other
 SAMPLE_STEPS = 20  # default number of denoising steps
+# default classifier-free guidance scale: on the evaluation protocol 2.0 lifted R@3 from 0.89 to
+# 0.94 and cut FID from 0.076 to 0.054 against 1.0 (no guidance), with jerk still within 1.5x
+# of the data's (README, Results)
+GUIDANCE = 2.0
 
 
 def signal_level(t: Tensor) -> Tensor:

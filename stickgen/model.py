@@ -56,7 +56,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from stickgen import diffusion
-from stickgen.diffusion import SAMPLE_STEPS
+from stickgen.diffusion import GUIDANCE, SAMPLE_STEPS
 from stickgen.errors import StickGenError
 from stickgen.schema import FPS, MOTION_DIM, NUM_ACTIONS, PHYSICS_DIM
 
@@ -428,7 +428,7 @@ class StickGenModel(nn.Module):
         frames: int | None = None,
         noise: Tensor | None = None,
         steps: int = SAMPLE_STEPS,
-        guidance: float = 1.0,
+        guidance: float = GUIDANCE,
     ) -> dict[str, Tensor]:
         """Normalised outputs (as `forward`) generated from text and plan alone.
 
