@@ -21,7 +21,7 @@ from stickgen.animate import Animation, plan_animation
 from stickgen.data.store import Dataset
 from stickgen.render_panels import Panel, panel_stills, write_panels_video
 from stickgen.schema import FPS
-from stickgen.skeleton import as_segments
+from stickgen.skeleton import LEFT_LEG, RIGHT_LEG, TORSO, as_segments
 
 NAME = "model-vs-procedural"
 PANEL = 192  # pixels, each panel's drawing
@@ -38,15 +38,20 @@ def test_prompts(dataset: Path, count: int, seed: int) -> list[str]:
 
 
 def movement(animation: Animation) -> dict[str, float]:
-    """Mean joint speed (m/s, all 10 segment end points), hip travel (m) and hip height range."""
+    """Mean joint speed (m/s, all 10 segment end points), hip travel (m), hip height range (m)
+    and foot swing: how far each foot ranges fore and aft of the hip (peak to peak, m), mean of
+    the two feet; a figure that glides instead of stepping keeps it near zero."""
     motion = animation.clips[0].motion
     points = motion.reshape(len(motion), -1, 2)
     speed = np.linalg.norm(np.diff(points, axis=0), axis=-1).mean() * FPS
-    hip = as_segments(motion)[:, 0, 1]
+    segments = as_segments(motion)
+    hip = segments[:, TORSO, 1]
+    feet = segments[:, [LEFT_LEG, RIGHT_LEG], 1, 0] - hip[:, None, 0]
     return {
         "joint speed": float(speed),
         "hip travel": float(np.abs(hip[:, 0] - hip[0, 0]).max()),
         "hip height range": float(np.ptp(hip[:, 1])),
+        "foot swing": float(np.ptp(feet, axis=0).mean()),
     }
 
 
