@@ -19,8 +19,8 @@ from stickgen.model import ModelConfig, build_model
 from stickgen.train import LossWeights, load_checkpoint, model_from_checkpoint, train
 from stickgen.train.batches import BatchReader
 from stickgen.train.checkpoint import save_checkpoint
-from stickgen.train.losses import motion_features, targets
-from stickgen.train.metrics import action_accuracy, evaluate
+from stickgen.train.losses import denoising_loss, motion_features, targets
+from stickgen.train.metrics import action_accuracy, evaluate, validation_noise
 from stickgen.train.schedule import learning_rate
 
 FAST = dict(preset="tiny", batch_size=8, accumulate=1, lr=3e-3, warmup_epochs=1, threads=1)
@@ -78,6 +78,29 @@ def test_training_lowers_the_generation_loss(dataset, trained):
     assert after["val_action_accuracy"] > before["val_action_accuracy"]
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
     assert payload["val_loss"] == pytest.approx(after["val_loss"], rel=1e-4)
+
+
+def test_a_diffusion_val_loss_is_the_seeded_training_objective(dataset, trained):
+    result, _ = trained
+    ds = Dataset(dataset)
+    model, stats = model_from_checkpoint(load_checkpoint(result.last_checkpoint))
+    assert model.config.diffusion
+    val, reader = ds.split_indices("val"), BatchReader(ds)
+    whole = evaluate(model, reader, val, stats, LossWeights(), batch_size=64)
+    again = evaluate(model, reader, val, stats, LossWeights(), batch_size=64)
+    for key in ("val_loss", "val_loss_text"):
+        assert again[key] == whole[key]
+    assert whole["val_sample_loss"] != pytest.approx(whole["val_loss"])
+    batch = reader.read(val)
+    plan = batch["actions"]
+    level, noise = validation_noise(model, val, plan.shape[1])
+    tail_level, tail_noise = validation_noise(model, val[2:], plan.shape[1])  # a sample's own draw
+    assert torch.equal(tail_level, level[2:]) and torch.equal(tail_noise, noise[2:])
+    with torch.no_grad():
+        expected, _ = denoising_loss(model, batch, stats, LossWeights(), plan, level, noise)
+    assert whole["val_loss"] == pytest.approx(float(expected), rel=1e-5)
+    other = validation_noise(model, val + 1, plan.shape[1])
+    assert not torch.equal(other[1], noise)
 
 
 @torch.no_grad()

@@ -196,16 +196,34 @@ def training_loss(
     posterior (reparameterised), replace it by a prior draw for a `latent_dropout` share of the
     samples (`drop_latents`), generate, and score with `multitask_loss` + KL.
     """
-    tgt = targets(batch, stats)
     plan = drop_plans(batch["actions"], plan_dropout)
     if model.config.diffusion:
-        clean = motion_features(tgt)
-        level = torch.rand(clean.shape[0], device=clean.device)
-        noisy = diffusion.add_noise(clean, level, torch.randn_like(clean))
-        drop_text = torch.rand(clean.shape[0], device=clean.device) < TEXT_DROPOUT
-        outputs = model(batch["text"], plan, noisy=noisy, level=level, drop_text=drop_text)
-        return multitask_loss(outputs, batch, stats, weights, tgt=tgt)
+        rows, frames = plan.shape
+        level = torch.rand(rows, device=plan.device)
+        noise = torch.randn(model.noise_shape(rows, frames), device=plan.device)
+        drop_text = torch.rand(rows, device=plan.device) < TEXT_DROPOUT
+        return denoising_loss(model, batch, stats, weights, plan, level, noise, drop_text)
+    tgt = targets(batch, stats)
     mean, log_var = model.encode_motion(motion_features(tgt))
     latent = drop_latents(mean + torch.randn_like(mean) * (0.5 * log_var).exp(), latent_dropout)
     outputs = model(batch["text"], plan, latent=latent)
     return multitask_loss(outputs, batch, stats, weights, tgt=tgt, posterior=(mean, log_var))
+
+
+def denoising_loss(
+    model: StickGenModel,
+    batch: dict[str, Tensor],
+    stats: MotionStats,
+    weights: LossWeights,
+    plan: Tensor,
+    level: Tensor,
+    noise: Tensor,
+    drop_text: Tensor | None = None,
+) -> tuple[Tensor, dict[str, float]]:
+    """A diffusion model's loss: noise each clip's features to its time `level` `[B]` with
+    `noise`, predict the clean clip from the text (hidden where `drop_text`) and `plan`, and score
+    that prediction with `multitask_loss`."""
+    tgt = targets(batch, stats)
+    noisy = diffusion.add_noise(motion_features(tgt), level, noise)
+    outputs = model(batch["text"], plan, noisy=noisy, level=level, drop_text=drop_text)
+    return multitask_loss(outputs, batch, stats, weights, tgt=tgt)

@@ -1,11 +1,17 @@
 """Validation by generation: the model sees only text (and optionally the action plan), never the
-target motion (`StickGenModel.generate` without noise: the typical clip), and its output is
+target motion (`StickGenModel.generate` from its fixed typical noise draw), and its output is
 compared with the data.
 
 Metric definitions (all averaged over every frame of every validation sample):
 
-- val_loss: the training loss (`multitask_loss`, same weights, no KL) of the generated outputs.
-  It has a floor well above 0: the data's random phases and styles cannot be told from text.
+- val_loss: the figure that picks the best checkpoint. Diffusion models: the training objective
+  (`denoising_loss`, no text dropped) at a noise time and noise drawn for each sample from its
+  dataset index (`validation_noise`), so it is deterministic and comparable between epochs.
+  CVAE models: as val_sample_loss.
+- val_sample_loss: the training loss (`multitask_loss`, same weights, no KL) of the generated
+  clip against its one target. It has a floor well above 0: the data's random phases and styles
+  cannot be told from text, and a sample that commits to one stride phase pays for not being the
+  mean of all phases, so it need not fall as a diffusion model improves.
 - val_smoothness: mean absolute second difference over frames of the 20 joint coordinates of the
   generated absolute motion, |x[t+1] - 2 x[t] + x[t-1]|, in metres per frame^2 (multiply by
   fps^2 = 625 for m/s^2). Lower is smoother; `val_smoothness_data` is the same on the true motion,
@@ -24,7 +30,9 @@ from torch import Tensor
 
 from stickgen.model import NO_PLAN, MotionStats, StickGenModel, predicted_motion, split_motion
 from stickgen.train.batches import BatchReader, split_batches
-from stickgen.train.losses import LossWeights, multitask_loss, second_difference
+from stickgen.train.losses import LossWeights, denoising_loss, multitask_loss, second_difference
+
+VAL_NOISE_SEED = 0  # seeds the noise times and noise of a diffusion model's val_loss
 
 
 def smoothness(motion: Tensor) -> Tensor:
@@ -44,6 +52,20 @@ def position_error(pred_motion: Tensor, true_motion: Tensor) -> Tensor:
 def action_accuracy(logits: Tensor, labels: Tensor) -> Tensor:
     """Per-sample share of frames whose argmax matches the label, `[B]`."""
     return (logits.argmax(dim=-1) == labels).float().mean(dim=-1)
+
+
+def validation_noise(
+    model: StickGenModel, sample_ids: np.ndarray, frames: int
+) -> tuple[Tensor, Tensor]:
+    """Noise time `[B]` and noise of each sample for a diffusion model's val_loss, drawn from a
+    generator seeded by `VAL_NOISE_SEED` and the sample's dataset index, so a sample's draw does
+    not depend on its batch or on the order of the batches."""
+    levels, noises = [], []
+    for sample in np.asarray(sample_ids).tolist():
+        draw = torch.Generator().manual_seed(VAL_NOISE_SEED * 1_000_003 + int(sample))
+        levels.append(torch.rand(1, generator=draw))
+        noises.append(torch.randn(model.noise_shape(1, frames), generator=draw))
+    return torch.cat(levels), torch.cat(noises)
 
 
 @torch.inference_mode()
@@ -67,10 +89,15 @@ def evaluate(
             no_plan = torch.full_like(batch["actions"], NO_PLAN)
             for suffix, plan in (("", batch["actions"]), ("_text", no_plan)):
                 out = model.generate(batch["text"], plan)
-                loss, _ = multitask_loss(out, batch, stats, weights)
+                sample_loss, _ = multitask_loss(out, batch, stats, weights)
+                loss = sample_loss
+                if model.config.diffusion:
+                    level, noise = validation_noise(model, batch_idx, plan.shape[1])
+                    loss, _ = denoising_loss(model, batch, stats, weights, plan, level, noise)
                 motion = predicted_motion(out, stats)
                 values = {
                     "val_loss": float(loss) * n,
+                    "val_sample_loss": float(sample_loss) * n,
                     "val_smoothness": float(smoothness(motion).sum()),
                     "val_position": float(position_error(motion, batch["motion"]).sum()),
                     "val_action_accuracy": float(
