@@ -87,12 +87,13 @@ def evaluate(
             batch = reader.read(batch_idx)
             n = int(batch["text"].shape[0])
             no_plan = torch.full_like(batch["actions"], NO_PLAN)
+            if model.config.diffusion:  # one draw per sample serves both plan settings
+                level, noise = validation_noise(model, batch_idx, no_plan.shape[1])
             for suffix, plan in (("", batch["actions"]), ("_text", no_plan)):
                 out = model.generate(batch["text"], plan)
                 sample_loss, _ = multitask_loss(out, batch, stats, weights)
                 loss = sample_loss
                 if model.config.diffusion:
-                    level, noise = validation_noise(model, batch_idx, plan.shape[1])
                     loss, _ = denoising_loss(model, batch, stats, weights, plan, level, noise)
                 motion = predicted_motion(out, stats)
                 values = {
