@@ -439,16 +439,17 @@ def test_spectrum_term_only_when_weighted_and_resume_keeps_the_weights(dataset, 
         train(dataset, copy, epochs=6, resume=True, loss_weights=LossWeights(spectrum=0.0), **FAST)
 
 
-def test_cli_spectrum_weight_is_recorded_in_the_checkpoint(dataset, tmp_path):
+def test_cli_loss_settings_are_recorded_in_the_checkpoint(dataset, tmp_path):
     out = tmp_path / "spectral"
     args = ["train", str(dataset), "--out", str(out), "--preset", "tiny", "--epochs", "1",
             "--batch-size", "8", "--accumulate", "1", "--warmup-epochs", "0", "--threads", "1",
-            "--spectrum-weight", "1.5"]  # fmt: skip
+            "--spectrum-weight", "1.5", "--plan-dropout", "0.25"]  # fmt: skip
     with pytest.raises(SystemExit) as exit_info:
         main(args)
     assert exit_info.value.code == 0
     payload = load_checkpoint(out / "last.pt")
     assert payload["config"]["loss_weights"]["spectrum"] == 1.5
+    assert payload["config"]["plan_dropout"] == 0.25
     assert payload["metrics"]["train_loss"] > 0
 
 

@@ -14,7 +14,7 @@ import typer
 from stickgen.cli.app import app, console, fail, progress_bar
 from stickgen.errors import Cancelled
 from stickgen.model import PRESETS
-from stickgen.train.losses import DEFAULT_SPECTRUM_WEIGHT
+from stickgen.train.losses import DEFAULT_SPECTRUM_WEIGHT, PLAN_DROPOUT
 
 
 @contextmanager
@@ -70,6 +70,10 @@ def train_command(
         float,
         typer.Option(min=0.0, help="Weight of the phase-free pose spectrum loss (0 = off)."),
     ] = DEFAULT_SPECTRUM_WEIGHT,
+    plan_dropout: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of training samples that see no action plan."),
+    ] = PLAN_DROPOUT,
 ) -> None:
     """Train the text-to-motion model on DATASET (Ctrl-C saves last.pt; --resume continues)."""
     from stickgen.train import LossWeights, train
@@ -97,6 +101,7 @@ def train_command(
                 should_stop=lambda: stop[0],
                 text_model=text_model,
                 loss_weights=LossWeights(spectrum=spectrum_weight),
+                plan_dropout=plan_dropout,
             )
         except Cancelled as exc:
             raise fail(f"{exc} (continue with --resume)", code=130) from None

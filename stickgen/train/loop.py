@@ -33,7 +33,7 @@ from stickgen.train.checkpoint import (
 )
 from stickgen.train.curves import plot_loss_curve, write_metrics
 from stickgen.train.guards import check_resume, check_settings, embedding_record
-from stickgen.train.losses import LATENT_DROPOUT, LossWeights, training_loss
+from stickgen.train.losses import LATENT_DROPOUT, PLAN_DROPOUT, LossWeights, training_loss
 from stickgen.train.metrics import evaluate
 from stickgen.train.schedule import learning_rate
 
@@ -378,7 +378,7 @@ def train(
     max_val_samples: int | None = None,
     weight_decay: float = 0.01,
     grad_clip: float = 1.0,
-    plan_dropout: float = 0.5,
+    plan_dropout: float = PLAN_DROPOUT,
     latent_dropout: float = LATENT_DROPOUT,
     loss_weights: LossWeights | None = None,
     workers: int = 0,

@@ -112,6 +112,7 @@ def kl_divergence(mean: Tensor, log_var: Tensor, free_bits: float = FREE_BITS) -
     return per_dim.clamp(min=free_bits).sum()
 
 
+PLAN_DROPOUT = 0.5  # share of training samples that see no action plan (text-only generation)
 TEXT_DROPOUT = 0.1  # diffusion: share of samples trained without their text (for guidance)
 LATENT_DROPOUT = 0.5  # CVAE: share of training samples whose z comes from the prior
 
