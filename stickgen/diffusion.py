@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -25,6 +26,49 @@ SAMPLE_STEPS = 20  # default number of denoising steps
 # 0.94 and cut FID from 0.076 to 0.054 against 1.0 (no guidance), with jerk still within 1.5x
 # of the data's (README, Results)
 GUIDANCE = 2.0
+
+
+@dataclass(frozen=True)
+class Guidance:
+    """Classifier-free guidance (Ho & Salimans, 2022) composed over the two conditions, as in
+    compositional guidance (Liu et al., 2022; Brooks et al., 2023)::
+
+        prediction = u + plan * (p - u) + text * (c - p)
+
+    c sees text and plan, p the plan only, u neither. Equal scales give the usual
+    u + w (c - u) in two passes; both 1 is no guidance (one pass); unequal scales take three.
+    A higher plan scale pushes each frame towards its planned action; a higher text scale
+    towards what the description says of the whole clip.
+    """
+
+    text: float = GUIDANCE
+    plan: float = GUIDANCE
+
+    @classmethod
+    def of(cls, value: float | Guidance) -> Guidance:
+        """`value` itself, or one scale for both conditions."""
+        return value if isinstance(value, Guidance) else cls(float(value), float(value))
+
+    @property
+    def conditions(self) -> tuple[str, ...]:
+        """The passes each step needs, in order: "full", then "plan" (text hidden), then "none"."""
+        if self.text == self.plan:
+            return ("full",) if self.text == 1.0 else ("full", "none")
+        return ("full", "plan", "none")
+
+    def combine(self, predictions: Sequence[Tensor]) -> Tensor:
+        """The guided prediction from one prediction per entry of `conditions`."""
+        if len(predictions) != len(self.conditions):
+            raise StickGenError(
+                f"guidance needs {len(self.conditions)} predictions, got {len(predictions)}"
+            )
+        if len(predictions) == 1:
+            return predictions[0]
+        if len(predictions) == 2:
+            full, none = predictions
+            return none + self.text * (full - none)
+        full, plan, none = predictions
+        return none + self.plan * (plan - none) + self.text * (full - plan)
 
 
 def signal_level(t: Tensor) -> Tensor:

@@ -56,7 +56,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from stickgen import diffusion
-from stickgen.diffusion import GUIDANCE, SAMPLE_STEPS
+from stickgen.diffusion import GUIDANCE, SAMPLE_STEPS, Guidance
 from stickgen.errors import StickGenError
 from stickgen.schema import FPS, MOTION_DIM, NUM_ACTIONS, PHYSICS_DIM
 
@@ -428,16 +428,16 @@ class StickGenModel(nn.Module):
         frames: int | None = None,
         noise: Tensor | None = None,
         steps: int = SAMPLE_STEPS,
-        guidance: float = GUIDANCE,
+        guidance: float | Guidance = GUIDANCE,
     ) -> dict[str, Tensor]:
         """Normalised outputs (as `forward`) generated from text and plan alone.
 
         `noise` (standard normal, `noise_shape`) picks one of the possible clips; None picks a
         fixed one: z = 0 (the prior's mode), or for diffusion the draw of `TYPICAL_NOISE_SEED`
         for every row (x_1 = 0 would be no draw the model ever saw). A diffusion
-        model denoises in `steps` DDIM steps; with `guidance` w != 1 each step's prediction is
-        u + w (c - u), c conditioned on text and plan, u on neither (classifier-free guidance,
-        Ho & Salimans, 2022; twice the work). A CVAE takes one pass and ignores both.
+        model denoises in `steps` DDIM steps, each prediction guided by `guidance` (one scale
+        for text and plan, or a `Guidance` with one each): every condition it needs is one more
+        pass. A CVAE takes one pass and ignores both.
         """
         plan = self.full_plan(text, plan, frames)
         if not self.config.diffusion:  # z = noise, or the prior's mode 0
@@ -447,21 +447,23 @@ class StickGenModel(nn.Module):
             seeded = torch.Generator().manual_seed(TYPICAL_NOISE_SEED)
             noise = torch.randn(self.noise_shape(1, plan.shape[1]), generator=seeded)
             noise = noise.to(text.device).expand(batch, -1, -1)
-        guided = guidance != 1.0
-        if guided:  # one pass over [conditioned; unconditioned]
-            text = torch.cat([text, text])
-            plan = torch.cat([plan, torch.full_like(plan, NO_PLAN)])
-        drop_text = torch.arange(text.shape[0], device=text.device) >= batch
+        guidance = Guidance.of(guidance)
+        conditions = guidance.conditions
+        no_plan = torch.full_like(plan, NO_PLAN)
+        # one pass over every condition's rows: [full; plan only; neither]
+        texts = torch.cat([text] * len(conditions))
+        plans = torch.cat([no_plan if name == "none" else plan for name in conditions])
+        drop_text = torch.cat(
+            [torch.full((batch,), name != "full", device=text.device) for name in conditions]
+        )
 
         def denoise(noisy: Tensor, level: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
-            if guided:
-                noisy, level = torch.cat([noisy, noisy]), torch.cat([level, level])
-            outputs = self(text, plan, noisy=noisy, level=level, drop_text=drop_text)
-            if guided:
-                outputs = {
-                    name: u + guidance * (c - u)
-                    for name, (c, u) in ((k, v.chunk(2)) for k, v in outputs.items())
-                }
+            n = len(conditions)
+            outputs = self(
+                texts, plans, noisy=noisy.repeat(n, 1, 1), level=level.repeat(n),
+                drop_text=drop_text,
+            )  # fmt: skip
+            outputs = {name: guidance.combine(v.chunk(n)) for name, v in outputs.items()}
             return motion_features(outputs), outputs
 
         return diffusion.sample(denoise, noise, steps)

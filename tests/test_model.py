@@ -7,6 +7,7 @@ import pytest
 import torch
 from tiny_motion_data import make_clip
 
+from stickgen.diffusion import Guidance
 from stickgen.errors import StickGenError
 from stickgen.model import (
     MODEL_KINDS,
@@ -291,6 +292,44 @@ def test_a_diffusion_model_denoises_and_samples_deterministically_from_its_noise
         )
         typical = model.generate(text, None, frames=17, steps=2)
     assert typical["pose"].shape == (2, 17, 20) and torch.isfinite(typical["pose"]).all()
+
+
+def test_guidance_composes_text_and_plan_scales():
+    full, plan, none = torch.tensor(3.0), torch.tensor(2.0), torch.tensor(1.0)
+    assert Guidance(text=1.0, plan=1.0).conditions == ("full",)
+    assert Guidance.of(2.0) == Guidance(2.0, 2.0)
+    assert Guidance.of(2.0).conditions == ("full", "none")
+    assert float(Guidance.of(2.0).combine([full, none])) == 1 + 2 * (3 - 1)
+    composed = Guidance(text=2.0, plan=3.0)
+    assert composed.conditions == ("full", "plan", "none")
+    assert float(composed.combine([full, plan, none])) == 1 + 3 * (2 - 1) + 2 * (3 - 2)
+    with pytest.raises(StickGenError, match="3 predictions"):
+        composed.combine([full, none])
+
+
+def test_guided_generation_routes_text_and_plan_to_their_passes():
+    model = tiny_model(24)
+    gen = torch.Generator().manual_seed(0)
+    text, other_text = torch.randn(2, 24, generator=gen), torch.randn(2, 24, generator=gen)
+    plan = torch.randint(0, NUM_ACTIONS, (2, 20), generator=gen)
+    other_plan = (plan + 1) % NUM_ACTIONS
+    noise = torch.randn(2, 20, 24, generator=gen)
+
+    def pose(guidance, t=text, p=plan):
+        with torch.no_grad():
+            return model.generate(t, p, noise=noise, steps=2, guidance=guidance)["pose"]
+
+    # equal scales are the usual two-pass guidance
+    torch.testing.assert_close(pose(Guidance(2.0, 2.0)), pose(2.0))
+    # scale 0 on both: only the unconditioned pass counts; it sees neither text nor plan
+    torch.testing.assert_close(pose(0.0, other_text, other_plan), pose(0.0))
+    # text 0, plan 1: the plan-only pass, which hides the text but follows the plan
+    plan_only = Guidance(text=0.0, plan=1.0)
+    torch.testing.assert_close(pose(plan_only, t=other_text), pose(plan_only))
+    assert not torch.allclose(pose(plan_only, p=other_plan), pose(plan_only))
+    # scale 1 on both is the conditioned pass alone: it reads the text
+    assert not torch.allclose(pose(1.0, t=other_text), pose(1.0))
+    assert not torch.allclose(pose(Guidance(text=2.0, plan=3.0)), pose(2.0))
 
 
 def test_unknown_model_kind_is_a_user_error():
