@@ -49,6 +49,23 @@ class Guidance:
         """`value` itself, or one scale for both conditions."""
         return value if isinstance(value, Guidance) else cls(float(value), float(value))
 
+    @classmethod
+    def parse(cls, text: str) -> Guidance:
+        """ "W" (one scale for both) or "TEXT,PLAN", as a command line gives it."""
+        parts = text.split(",")
+        try:
+            scales = [float(part) for part in parts]
+        except ValueError:
+            scales = []
+        if len(scales) not in (1, 2) or not all(math.isfinite(v) for v in scales):
+            raise StickGenError(f"guidance must be W or TEXT,PLAN (numbers), got {text!r}")
+        return cls(scales[0], scales[-1])
+
+    def __str__(self) -> str:
+        if self.text == self.plan:
+            return f"{self.text:g}"
+        return f"text {self.text:g}, plan {self.plan:g}"
+
     @property
     def conditions(self) -> tuple[str, ...]:
         """The passes each step needs, in order: "full", then "plan" (text hidden), then "none"."""

@@ -13,6 +13,7 @@ import torch
 from stickgen.cli import main
 from stickgen.data.generate import generate_dataset
 from stickgen.data.store import Dataset
+from stickgen.diffusion import GUIDANCE, Guidance
 from stickgen.embed import embed_dataset
 from stickgen.embed.embedder import torch_threads
 from stickgen.errors import StickGenError
@@ -409,6 +410,16 @@ def test_batched_checkpoint_generation_equals_the_generator(checkpoint, test_set
     assert not np.allclose(batched[1], batched[2])  # another seed, another latent
 
 
+def test_checkpoint_guidance_is_named_and_used(checkpoint, test_set):
+    items, seeds = np.array([0, 1]), np.array([5, 6])
+    default = CheckpointSystem(checkpoint, test_set)
+    same = CheckpointSystem(checkpoint, test_set, guidance=Guidance.of(GUIDANCE))
+    plan_heavy = CheckpointSystem(checkpoint, test_set, guidance=Guidance(text=1.0, plan=3.0))
+    assert plan_heavy.name == f"{default.name} (guidance text 1, plan 3)"
+    np.testing.assert_allclose(same.generate(items, seeds), default.generate(items, seeds))
+    assert not np.allclose(plan_heavy.generate(items, seeds), default.generate(items, seeds))
+
+
 def test_checkpoint_sharing_the_evaluators_text_model_is_refused_or_flagged(
     dataset, checkpoint, evaluator, tmp_path
 ):
@@ -484,3 +495,7 @@ def test_cli_user_errors_exit_2(tmp_path, capsys):
         main(["evaluate", "--dataset", str(tmp_path / "nothing"), "--out", str(tmp_path)])
     assert exc.value.code == 2
     assert "no dataset" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["evaluate", "--dataset", str(tmp_path), "--guidance", "strong"])
+    assert exc.value.code == 2
+    assert "guidance must be W or TEXT,PLAN" in capsys.readouterr().err

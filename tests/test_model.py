@@ -305,6 +305,12 @@ def test_guidance_composes_text_and_plan_scales():
     assert float(composed.combine([full, plan, none])) == 1 + 3 * (2 - 1) + 2 * (3 - 2)
     with pytest.raises(StickGenError, match="3 predictions"):
         composed.combine([full, none])
+    assert Guidance.parse("2") == Guidance(2.0, 2.0) and str(Guidance.parse("2")) == "2"
+    assert Guidance.parse("1.5,3") == Guidance(text=1.5, plan=3.0)
+    assert str(Guidance.parse("1.5,3")) == "text 1.5, plan 3"
+    for bad in ("", "a", "1,2,3", "nan", "1,"):
+        with pytest.raises(StickGenError, match="TEXT,PLAN"):
+            Guidance.parse(bad)
 
 
 def test_guided_generation_routes_text_and_plan_to_their_passes():

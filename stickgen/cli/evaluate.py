@@ -42,9 +42,18 @@ def evaluate_command(
         str | None, typer.Option(help="Where the checkpoints' text model lives, if not recorded.")
     ] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="torch CPU threads.")] = None,
+    guidance: Annotated[
+        str | None,
+        typer.Option(
+            help="Diffusion checkpoints' guidance: W, or TEXT,PLAN scales (default: the model's)."
+        ),
+    ] = None,
 ) -> None:
     """Score DATASET's test split: ground truth, baselines, noise rows and each --checkpoint."""
+    from stickgen.diffusion import Guidance
     from stickgen.evaluate import EvaluatorTraining, evaluate_checkpoints
+
+    scales = Guidance.parse(guidance) if guidance is not None else None
 
     with progress_bar("evaluating") as progress:
         try:
@@ -65,6 +74,7 @@ def evaluate_command(
                 generator_text_model=text_model,
                 evaluator_settings=EvaluatorTraining(epochs=evaluator_epochs, seed=seed),
                 threads=threads,
+                guidance=scales,
             )
         except Cancelled as exc:
             raise fail(str(exc), code=130) from None

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from stickgen.diffusion import Guidance
 from stickgen.errors import StickGenError
 from stickgen.evaluate.systems import System, TestSet
 
@@ -15,15 +16,24 @@ BATCH = 32
 
 class CheckpointSystem(System):
     """Generates each test prompt from its description and the story engine's plan, with the
-    latent drawn from the item's seed (as `load_generator(path).generate(scene, seed)`)."""
+    latent drawn from the item's seed (as `load_generator(path).generate(scene, seed)`);
+    a diffusion checkpoint samples with `guidance` (None: the model's default)."""
 
     def __init__(
-        self, checkpoint: str | Path, test: TestSet, text_model: str | Path | None = None
+        self,
+        checkpoint: str | Path,
+        test: TestSet,
+        text_model: str | Path | None = None,
+        guidance: Guidance | None = None,
     ) -> None:
         from stickgen.infer import load_generator
 
         path = Path(checkpoint)
-        super().__init__(f"checkpoint {path.parent.name}/{path.name}", "checkpoint")
+        name = f"checkpoint {path.parent.name}/{path.name}"
+        if guidance is not None:
+            name += f" (guidance {guidance})"
+        super().__init__(name, "checkpoint")
+        self.guidance = guidance
         self.path = path
         self.generator = load_generator(path, text_model)
         if self.generator.fps != test.fps:
@@ -52,7 +62,10 @@ class CheckpointSystem(System):
             text = torch.from_numpy(self.embeddings[chunk])
             plan = self.plans[chunk]
             noise = torch.cat([gen.noise(int(s), plan.shape[1]) for s in seeds[lo : lo + BATCH]])
-            outputs = gen.model.generate(text, plan, noise=noise)
+            if self.guidance is None:
+                outputs = gen.model.generate(text, plan, noise=noise)
+            else:
+                outputs = gen.model.generate(text, plan, noise=noise, guidance=self.guidance)
             motion = predicted_motion(outputs, gen.stats).numpy()
             out.extend(constant_segment_lengths(clip) for clip in motion)
         return np.stack(out).astype(np.float32)

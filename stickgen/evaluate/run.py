@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from stickgen.data.store import Dataset
+from stickgen.diffusion import Guidance
 from stickgen.embed.embedder import available_cores, torch_threads
 from stickgen.errors import StickGenError
 from stickgen.evaluate.evaluator import Evaluator
@@ -165,6 +166,7 @@ def evaluate_checkpoints(
     threads: int | None = None,
     max_test_samples: int | None = None,
     include_augmented: bool = False,
+    guidance: Guidance | None = None,
 ) -> dict[str, Any]:
     """Score ground truth, the baselines and `checkpoints` on the test split of `dataset_dir`.
 
@@ -173,7 +175,8 @@ def evaluate_checkpoints(
     Writes `evaluation.json` and `evaluation.md` into `out_dir` and returns the JSON-able
     result: dataset, evaluator, protocol, chance levels, warnings, and `systems` (name -> row
     with `metrics` {key: {mean, ci}}, confusion matrix, per-repeat values, notes, warnings).
-    `protocol_options` sets other `Protocol` fields (pool_size, mm_prompts, ...).
+    `protocol_options` sets other `Protocol` fields (pool_size, mm_prompts, ...). Diffusion
+    checkpoints sample with `guidance` (None: each model's default).
     `should_stop` is polled between repeats (and training steps); `Cancelled` is raised.
     """
     started = time.perf_counter()
@@ -185,7 +188,9 @@ def evaluate_checkpoints(
     protocol.check(len(test))
     threads = threads or available_cores()
     with torch_threads(threads):
-        trained = [CheckpointSystem(path, test, generator_text_model) for path in checkpoints]
+        trained = [
+            CheckpointSystem(path, test, generator_text_model, guidance) for path in checkpoints
+        ]
         scorer = obtain_evaluator(
             dataset,
             evaluator,
