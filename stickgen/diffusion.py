@@ -51,7 +51,7 @@ class Guidance:
 
     @classmethod
     def parse(cls, text: str) -> Guidance:
-        """ "W" (one scale for both) or "TEXT,PLAN", as a command line gives it."""
+        """One scale for both ("2") or a text and a plan scale ("1.5,3"), from a command line."""
         parts = text.split(",")
         try:
             scales = [float(part) for part in parts]
