@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stickgen.diffusion import Guidance
+from stickgen.diffusion import GUIDANCE, Guidance
 from stickgen.errors import StickGenError
 from stickgen.evaluate.systems import System, TestSet
 
@@ -33,7 +33,7 @@ class CheckpointSystem(System):
         if guidance is not None:
             name += f" (guidance {guidance})"
         super().__init__(name, "checkpoint")
-        self.guidance = guidance
+        self.guidance = guidance if guidance is not None else Guidance.of(GUIDANCE)
         self.path = path
         self.generator = load_generator(path, text_model)
         if self.generator.fps != test.fps:
@@ -62,10 +62,7 @@ class CheckpointSystem(System):
             text = torch.from_numpy(self.embeddings[chunk])
             plan = self.plans[chunk]
             noise = torch.cat([gen.noise(int(s), plan.shape[1]) for s in seeds[lo : lo + BATCH]])
-            if self.guidance is None:
-                outputs = gen.model.generate(text, plan, noise=noise)
-            else:
-                outputs = gen.model.generate(text, plan, noise=noise, guidance=self.guidance)
+            outputs = gen.model.generate(text, plan, noise=noise, guidance=self.guidance)
             motion = predicted_motion(outputs, gen.stats).numpy()
             out.extend(constant_segment_lengths(clip) for clip in motion)
         return np.stack(out).astype(np.float32)
