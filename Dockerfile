@@ -23,6 +23,7 @@ COPY pyproject.toml README.md alembic.ini ./
 COPY stickgen ./stickgen
 COPY app ./app
 COPY worker ./worker
+COPY jobcore ./jobcore
 COPY migrations ./migrations
 RUN python -m pip install -e .
 

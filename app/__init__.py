@@ -1,1 +1,1 @@
-"""The Stick-Gen HTTP service: FastAPI routes, settings, database models and migrations glue."""
+"""The Stick-Gen HTTP service: FastAPI routes, request/response schemas, checks, the web page."""

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from app.db import session_scope
-from app.settings import Settings
+from jobcore.db import session_scope
+from jobcore.settings import Settings
 
 
 def settings(request: Request) -> Settings:

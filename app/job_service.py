@@ -9,11 +9,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import validation
-from app.models import TERMINAL, Job, JobKind, JobStatus
 from app.problems import ProblemError
-from app.settings import Settings
-from worker import flow, jobs
-from worker.dispatch import Dispatcher
+from jobcore import flow, jobs
+from jobcore.dispatch import Dispatcher
+from jobcore.models import TERMINAL, Job, JobKind, JobStatus
+from jobcore.settings import Settings
 
 
 def _same_request(job: Job, kind: str, params: dict[str, Any]) -> bool:

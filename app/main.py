@@ -11,13 +11,13 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 
-from app import db, problems
+from app import problems
 from app.auth import require_api_key
 from app.routes import animate, artifacts, checkpoint_files, health, jobs, web
-from app.settings import Settings, get_settings
-from worker.celery_app import make_celery
-from worker.dispatch import Dispatcher
-from worker.reaper import sweep
+from jobcore import db
+from jobcore.dispatch import Dispatcher
+from jobcore.reaper import sweep
+from jobcore.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.dispatcher = Dispatcher(make_celery(settings), settings.db_url)
+    app.state.dispatcher = Dispatcher(settings)
     problems.install(app)
     app.include_router(health.router)
     secured = [Depends(require_api_key)]

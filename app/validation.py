@@ -7,8 +7,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app import mocap_sources
-from app.models import Checkpoint, Dataset
 from app.problems import ProblemError
 from app.schemas import (
     AnimateRequest,
@@ -18,7 +16,9 @@ from app.schemas import (
     PipelineParams,
     TrainStepParams,
 )
-from app.settings import Settings
+from jobcore import mocap_sources
+from jobcore.models import Checkpoint, Dataset
+from jobcore.settings import Settings
 from stickgen.errors import StickGenError
 
 

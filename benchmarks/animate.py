@@ -52,8 +52,8 @@ def _train_checkpoint(work: Path, preset: str) -> Path:
 
 def _register(db_url: str, checkpoint: Path) -> str:
     """Insert the checkpoint row the API looks ids up in; returns its id."""
-    from app.db import session_scope, upgrade_to_head
-    from app.models import Checkpoint
+    from jobcore.db import session_scope, upgrade_to_head
+    from jobcore.models import Checkpoint
 
     upgrade_to_head(db_url)
     with session_scope(db_url) as session:

@@ -1,1 +1,1 @@
-"""Celery worker: the app, its tasks, and the job-row helpers they share with the API."""
+"""The Celery worker: its app, the tasks, and the job runs they hold."""

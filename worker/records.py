@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Checkpoint, Dataset, utcnow
+from jobcore.models import Checkpoint, Dataset, utcnow
 
 MANIFEST_SUMMARY_KEYS = (
     "num_samples",

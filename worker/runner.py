@@ -12,13 +12,13 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from app.db import session_scope
-from app.models import Job, JobStatus
-from app.settings import Settings
+from jobcore import jobs
+from jobcore.db import session_scope
+from jobcore.dispatch import Dispatcher
+from jobcore.flow import advance, mark_ancestors_started, rollup_progress
+from jobcore.models import Job, JobStatus
+from jobcore.settings import Settings
 from stickgen.errors import Cancelled, StickGenError
-from worker import jobs
-from worker.dispatch import Dispatcher
-from worker.flow import advance, mark_ancestors_started, rollup_progress
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app import mocap_sources
-from app.db import session_scope
-from app.models import Checkpoint, Dataset, Job
-from app.settings import get_settings
+from jobcore import dispatch, mocap_sources
+from jobcore.db import session_scope
+from jobcore.dispatch import Dispatcher
+from jobcore.models import Checkpoint, Dataset, Job
+from jobcore.settings import get_settings
 from stickgen.data.generate import generate_dataset
 from stickgen.data.merge import merge_datasets
 from stickgen.data.mocap.mix import generate_with_mocap, merge_with_mocap
@@ -26,9 +27,8 @@ from stickgen.errors import StickGenError
 from stickgen.evaluate import EvaluatorTraining, evaluate_checkpoints
 from stickgen.train import LossWeights
 from stickgen.train import train as train_model
-from worker import dispatch, records
+from worker import records
 from worker.celery_app import celery_app
-from worker.dispatch import Dispatcher
 from worker.runner import JobRun, LostClaim
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def _run(
 ) -> None:
     """Claim the job, run `body(run)` inside it; a lost claim means another execution has it."""
     settings = get_settings()
-    dispatcher = Dispatcher(celery_app, settings.db_url)
+    dispatcher = Dispatcher(settings, celery_app)
     try:
         with JobRun(settings, dispatcher, job_id, progress_span=progress_span) as run:
             body(run)
@@ -160,7 +160,7 @@ def _merge_body(run: JobRun) -> None:
 @celery_app.task(name=dispatch.TASK_MERGE)
 def merge(job_id: str) -> None:
     """The merge step of a sharded generate job, run once every shard has succeeded."""
-    from worker.flow import SHARDS_SHARE
+    from jobcore.flow import SHARDS_SHARE
 
     _run(job_id, _merge_body, progress_span=(SHARDS_SHARE, 1.0))
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app import deps, validation
 from app.problems import problem_responses
 from app.schemas import AnimateRequest
-from app.settings import Settings
+from jobcore.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["animate"])
 

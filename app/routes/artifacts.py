@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from app import deps, job_service
-from app.models import Checkpoint, Dataset
 from app.problems import ProblemError, problem_responses
 from app.schemas import MAX_INT, CheckpointOut, CheckpointPage, DatasetOut, DatasetPage
-from app.settings import Settings
+from jobcore.models import Checkpoint, Dataset
+from jobcore.settings import Settings
 
 router = APIRouter(prefix="/v1")
 Limit = Annotated[int, Query(ge=1, le=1000)]

@@ -7,8 +7,8 @@ import logging
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from app.db import ping
 from app.schemas import Health
+from jobcore.db import ping
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)

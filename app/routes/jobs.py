@@ -8,7 +8,6 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from app import deps, job_service
-from app.models import Job
 from app.problems import problem_responses
 from app.schemas import (
     JOB_CREATE_EXAMPLES,
@@ -19,7 +18,8 @@ from app.schemas import (
     JobPage,
     JobStatusName,
 )
-from app.settings import Settings
+from jobcore.models import Job
+from jobcore.settings import Settings
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 JOB_ID = r"^[0-9a-f]{32}$"

@@ -21,7 +21,7 @@ from service_harness import (
 )
 
 from app.main import create_app
-from app.settings import Settings
+from jobcore.settings import Settings
 
 
 @pytest.fixture

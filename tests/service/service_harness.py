@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from app.settings import Settings
+from jobcore.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 POSTGRES_ADMIN_URL = os.environ.get(

@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from app.db import session_scope, upgrade_to_head
 from app.main import create_app
-from app.models import Checkpoint, Dataset, Job
-from app.settings import Settings
+from jobcore.db import session_scope, upgrade_to_head
+from jobcore.models import Checkpoint, Dataset, Job
+from jobcore.settings import Settings
 
 GENERATE = {"kind": "generate", "params": {"num_base": 10}}
 HEX = "0123456789abcdef" * 2

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from app.db import session_scope, upgrade_to_head
-from app.models import Job, JobKind, JobStatus
-from worker import jobs
-from worker.flow import create_job
+from jobcore import jobs
+from jobcore.db import session_scope, upgrade_to_head
+from jobcore.flow import create_job
+from jobcore.models import Job, JobKind, JobStatus
 
 
 @pytest.fixture

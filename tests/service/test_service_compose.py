@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.settings import Settings
-from worker.dispatch import QUEUE_DEFAULT, QUEUE_TRAIN
+from jobcore.broker import QUEUE_DEFAULT, QUEUE_TRAIN
+from jobcore.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -138,7 +138,15 @@ def test_dockerfile_base_user_and_contents() -> None:
     assert re.search(r"^FROM python:3\.11-slim\b", text, re.M)
     users = re.findall(r"^USER (\S+)", text, re.M)
     assert users and users[-1] not in ("root", "0")
-    for path in ("stickgen", "app", "worker", "migrations", "alembic.ini", "pyproject.toml"):
+    for path in (
+        "stickgen",
+        "app",
+        "worker",
+        "jobcore",
+        "migrations",
+        "alembic.ini",
+        "pyproject.toml",
+    ):
         assert re.search(rf"^COPY .*\b{re.escape(path)}\b", text, re.M), path
     ignored = (REPO / ".dockerignore").read_text().split()
     assert {".venv", "data", ".git"} <= set(ignored)

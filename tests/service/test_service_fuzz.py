@@ -13,9 +13,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from app.db import upgrade_to_head
 from app.main import create_app
-from app.settings import Settings
+from jobcore.db import upgrade_to_head
+from jobcore.settings import Settings
 
 # Built at import: schemathesis' lazy pytest fixtures do not work with this pytest.
 DATA_DIR = Path(tempfile.mkdtemp(prefix="stickgen-fuzz-"))

@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from service_harness import postgres_database
 from sqlalchemy import create_engine, inspect
 
-from app.db import (
+from jobcore.db import (
     SchemaOutOfDate,
     alembic_config,
     current_revision,
@@ -20,7 +20,7 @@ from app.db import (
     require_head,
     upgrade_to_head,
 )
-from app.models import Base
+from jobcore.models import Base
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -35,7 +35,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     try:
         yield url
     finally:
-        from app.db import _engines
+        from jobcore.db import _engines
 
         engine = _engines.pop(url, None)
         if engine is not None:

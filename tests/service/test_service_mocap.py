@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from service_harness import Service
 
-from app.settings import Settings
+from jobcore.settings import Settings
 from stickgen.data.store import Dataset
 
 WALK = "test_freebvh.bvh"  # the Mixamo walk of the bvhtoolbox sdist: one clip

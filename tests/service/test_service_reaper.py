@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.db import session_scope
 from app.main import create_app
-from app.models import Job, utcnow
-from app.settings import Settings
-from worker.celery_app import make_celery
-from worker.dispatch import Dispatcher
-from worker.reaper import sweep
+from jobcore.db import session_scope
+from jobcore.dispatch import Dispatcher
+from jobcore.models import Job, utcnow
+from jobcore.reaper import sweep
+from jobcore.settings import Settings
 
 GENERATE = {"kind": "generate", "params": {"num_base": 10}}
 
@@ -51,7 +50,7 @@ def test_a_job_whose_message_was_never_sent_is_sent_by_the_sweep(settings: Setti
     job_id = _create(settings, broker_url="redis://127.0.0.1:9/0")  # the broker is down
     assert _job(settings, job_id).dispatched_at is None
     _edit(settings, job_id, created_at=utcnow() - timedelta(seconds=10))
-    dispatcher = Dispatcher(make_celery(settings), settings.db_url)
+    dispatcher = Dispatcher(settings)
     assert sweep(settings, dispatcher)["started"] == 1
     assert _messages(settings, job_id) == 1
     sweep(settings, dispatcher)
@@ -59,7 +58,7 @@ def test_a_job_whose_message_was_never_sent_is_sent_by_the_sweep(settings: Setti
 
 
 def test_stale_running_jobs_are_resent_failed_or_cancelled(settings: Settings) -> None:
-    dispatcher = Dispatcher(make_celery(settings), settings.db_url)
+    dispatcher = Dispatcher(settings)
     lost, exhausted, cancelling, alive = (_create(settings) for _ in range(4))
     old = utcnow() - timedelta(seconds=120)
     running = {"status": "running", "owner": "dead-worker", "heartbeat_at": old,

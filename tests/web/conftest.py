@@ -17,7 +17,7 @@ import pytest
 from web_harness import API_KEY, CHROMIUM_FLAGS, LiveServer, WebApp, browser_paths
 
 from app.main import create_app
-from app.settings import Settings
+from jobcore.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
 from service_harness import FAST_JOB_SETTINGS, WorkerProcess, settings_env

@@ -21,8 +21,8 @@ from web_helpers import (
     wait_for,
 )
 
-from app.db import session_scope
-from app.models import Checkpoint, Job
+from jobcore.db import session_scope
+from jobcore.models import Checkpoint, Job
 
 STATE: dict[str, str] = {}  # checkpoint ids of the pipeline's train step, by kind
 # an evaluation in the shape `stickgen.evaluate` writes: metric columns, one row per system

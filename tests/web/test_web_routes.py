@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.db import session_scope
 from app.main import create_app
-from app.models import Checkpoint
-from app.settings import Settings
+from jobcore.db import session_scope
+from jobcore.models import Checkpoint
+from jobcore.settings import Settings
 from stickgen.schema import FacialExpression
 from stickgen.train.curves import plot_loss_curve
 

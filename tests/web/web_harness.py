@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from app.settings import Settings
+from jobcore.settings import Settings
 
 API_KEY = "web-test-key"
 CHROMIUM_FLAGS = (

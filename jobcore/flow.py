@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from app.db import session_scope
-from app.models import TERMINAL, Job, JobKind, JobStatus
-from app.settings import Settings
-from worker import jobs
-from worker.dispatch import TASK_MERGE, Dispatcher, shard_count
+from jobcore import jobs
+from jobcore.db import session_scope
+from jobcore.dispatch import TASK_MERGE, Dispatcher, shard_count
+from jobcore.models import TERMINAL, Job, JobKind, JobStatus
+from jobcore.settings import Settings
 
 PIPELINE_STEPS = (JobKind.GENERATE, JobKind.EMBED, JobKind.TRAIN)
 PIPELINE_WEIGHTS = (0.25, 0.15, 0.6)

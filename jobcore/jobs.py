@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.models import TERMINAL, Job, JobStatus, utcnow
+from jobcore.models import TERMINAL, Job, JobStatus, utcnow
 
 
 def claim(session: Session, job_id: str, owner: str, stale_after_s: float) -> bool:

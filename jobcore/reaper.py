@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from app.db import session_scope
-from app.models import JobStatus, utcnow
-from app.settings import Settings
-from worker import flow, jobs
-from worker.dispatch import Dispatcher
+from jobcore import flow, jobs
+from jobcore.db import session_scope
+from jobcore.dispatch import Dispatcher
+from jobcore.models import JobStatus, utcnow
+from jobcore.settings import Settings
 
 log = logging.getLogger(__name__)
 

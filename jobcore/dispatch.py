@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
-from dataclasses import dataclass
 
 from celery import Celery
 
-from app.db import session_scope
-from app.models import Job, JobKind
-from worker import jobs
+from jobcore import jobs
+from jobcore.broker import QUEUE_DEFAULT, QUEUE_TRAIN, make_celery
+from jobcore.db import session_scope
+from jobcore.models import Job, JobKind
+from jobcore.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +22,6 @@ TASK_MERGE = "stickgen.merge"
 TASK_EMBED = "stickgen.embed"
 TASK_TRAIN = "stickgen.train"
 TASK_EVALUATE = "stickgen.evaluate"
-
-QUEUE_DEFAULT = "default"
-QUEUE_TRAIN = "train"
 
 LEAF_TASKS = {
     JobKind.GENERATE: TASK_GENERATE,
@@ -50,12 +49,28 @@ def task_for(job: Job) -> str:
     return LEAF_TASKS[JobKind(job.kind)]
 
 
-@dataclass
 class Dispatcher:
-    """Sends job messages through one Celery app, always after the job row is committed."""
+    """Sends job messages by task name, always after the job row is committed.
 
-    celery: Celery
-    db_url: str
+    Through `celery` when given (the worker's own app), else through a producer built from
+    the settings on first use."""
+
+    def __init__(self, settings: Settings, celery: Celery | None = None) -> None:
+        self.settings = settings
+        self._celery = celery
+        self._lock = threading.Lock()
+
+    @property
+    def celery(self) -> Celery:
+        if self._celery is None:
+            with self._lock:
+                if self._celery is None:
+                    self._celery = make_celery(self.settings)
+        return self._celery
+
+    @property
+    def db_url(self) -> str:
+        return self.settings.db_url
 
     def send(self, job: Job, *, resend_after_s: float = 0.0, task_name: str | None = None) -> bool:
         """Send the job's task unless a message went out less than `resend_after_s` ago.
