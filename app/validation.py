@@ -17,7 +17,7 @@ from app.schemas import (
     TrainStepParams,
 )
 from jobcore import mocap_sources
-from jobcore.models import Checkpoint, Dataset
+from jobcore.models import CheckpointRow, DatasetRow
 from jobcore.settings import Settings
 from stickgen.errors import StickGenError
 
@@ -97,8 +97,8 @@ def pipeline_params(params: PipelineParams, settings: Settings) -> dict:
     }
 
 
-def existing_dataset(session: Session, dataset_id: str, *, embedded: bool = False) -> Dataset:
-    row = session.get(Dataset, dataset_id)
+def existing_dataset(session: Session, dataset_id: str, *, embedded: bool = False) -> DatasetRow:
+    row = session.get(DatasetRow, dataset_id)
     if row is None:
         raise invalid(f"unknown dataset {dataset_id!r}")
     if embedded and row.embedding_model is None:
@@ -158,8 +158,8 @@ def animate_request(request: AnimateRequest, settings: Settings) -> None:
             )
 
 
-def existing_checkpoint(session: Session, checkpoint_id: str) -> Checkpoint:
-    row = session.get(Checkpoint, checkpoint_id)
+def existing_checkpoint(session: Session, checkpoint_id: str) -> CheckpointRow:
+    row = session.get(CheckpointRow, checkpoint_id)
     if row is None:
         raise ProblemError(
             422, "unknown-checkpoint", "Unknown checkpoint", f"no checkpoint {checkpoint_id!r}"

@@ -53,11 +53,11 @@ def _train_checkpoint(work: Path, preset: str) -> Path:
 def _register(db_url: str, checkpoint: Path) -> str:
     """Insert the checkpoint row the API looks ids up in; returns its id."""
     from jobcore.db import session_scope, upgrade_to_head
-    from jobcore.models import Checkpoint
+    from jobcore.models import CheckpointRow
 
     upgrade_to_head(db_url)
     with session_scope(db_url) as session:
-        row = Checkpoint(path=str(checkpoint.resolve()), epoch=1, kind="last", metrics={})
+        row = CheckpointRow(path=str(checkpoint.resolve()), epoch=1, kind="last", metrics={})
         session.add(row)
         session.flush()
         return row.id

@@ -58,7 +58,7 @@ def _add_shards(session: Session, job: Job) -> None:
 
 
 @dataclass
-class _Plan:
+class DispatchPlan:
     """What one `advance` decided: messages to send, messages to revoke, parents to advance."""
 
     send: list[tuple[Job, str | None, float]] = field(default_factory=list)
@@ -107,8 +107,8 @@ def advance(settings: Settings, dispatcher: Dispatcher, parent_id: str | None) -
 
 def _end_parent(
     session: Session, parent: Job, kids: list[Job], status: JobStatus, error: str | None
-) -> _Plan:
-    plan = _Plan(ended=True)
+) -> DispatchPlan:
+    plan = DispatchPlan(ended=True)
     for kid in kids:
         if kid.status not in TERMINAL:
             plan.revoke += [j.task_id for j in jobs.request_cancel(session, kid.id) if j.task_id]
@@ -116,15 +116,17 @@ def _end_parent(
     return plan
 
 
-def _cancel_if_requested(session: Session, parent: Job, kids: list[Job]) -> _Plan | None:
+def _cancel_if_requested(session: Session, parent: Job, kids: list[Job]) -> DispatchPlan | None:
     if not parent.cancel_requested:
         return None
     if any(kid.status == JobStatus.RUNNING for kid in kids):
-        return _Plan()  # wait for the running child to stop at its next check
+        return DispatchPlan()  # wait for the running child to stop at its next check
     return _end_parent(session, parent, kids, JobStatus.CANCELLED, None)
 
 
-def _advance_sequence(session: Session, parent: Job, kids: list[Job], settings: Settings) -> _Plan:
+def _advance_sequence(
+    session: Session, parent: Job, kids: list[Job], settings: Settings
+) -> DispatchPlan:
     """Pipeline: run the steps one after another, each fed the previous step's result."""
     if (cancelled := _cancel_if_requested(session, parent, kids)) is not None:
         return cancelled
@@ -141,17 +143,19 @@ def _advance_sequence(session: Session, parent: Job, kids: list[Job], settings: 
             if "dataset_id" in carried and kid.params.get("dataset_id") is None:
                 kid.params = {**kid.params, "dataset_id": carried["dataset_id"]}
                 session.flush()
-            return _Plan(send=[(kid, None, settings.redispatch_after_s)])
-        return _Plan()  # a step is running
+            return DispatchPlan(send=[(kid, None, settings.redispatch_after_s)])
+        return DispatchPlan()  # a step is running
     result = {
         **carried,
         "steps": {kid.kind: kid.id for kid in kids},
     }
     jobs.finish(session, parent.id, None, JobStatus.SUCCEEDED, result=result, message="done")
-    return _Plan(ended=True)
+    return DispatchPlan(ended=True)
 
 
-def _advance_group(session: Session, parent: Job, kids: list[Job], settings: Settings) -> _Plan:
+def _advance_group(
+    session: Session, parent: Job, kids: list[Job], settings: Settings
+) -> DispatchPlan:
     """Sharded generate: run every shard, then send the merge step once all have succeeded."""
     if (cancelled := _cancel_if_requested(session, parent, kids)) is not None:
         return cancelled
@@ -160,9 +164,9 @@ def _advance_group(session: Session, parent: Job, kids: list[Job], settings: Set
             error = f"shard {kid.step} {kid.status}: {kid.error}" if kid.error else None
             return _end_parent(session, parent, kids, JobStatus(kid.status), error)
     if all(kid.status == JobStatus.SUCCEEDED for kid in kids):
-        return _Plan(send=[(parent, TASK_MERGE, settings.stale_after_s)])
+        return DispatchPlan(send=[(parent, TASK_MERGE, settings.stale_after_s)])
     queued = [kid for kid in kids if kid.status == JobStatus.QUEUED]
-    return _Plan(send=[(kid, None, settings.redispatch_after_s) for kid in queued])
+    return DispatchPlan(send=[(kid, None, settings.redispatch_after_s) for kid in queued])
 
 
 def rollup_progress(session: Session, parent_id: str | None) -> None:

@@ -117,7 +117,7 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class Dataset(Base):
+class DatasetRow(Base):
     """A dataset directory under the data dir, written by a generate job."""
 
     __tablename__ = "datasets"
@@ -135,7 +135,7 @@ class Dataset(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class Checkpoint(Base):
+class CheckpointRow(Base):
     """A model checkpoint file written by a train job, with its metrics and its latest
     evaluation (written by an evaluate job)."""
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobcore.models import Checkpoint, Dataset, utcnow
+from jobcore.models import CheckpointRow, DatasetRow, utcnow
 
 MANIFEST_SUMMARY_KEYS = (
     "num_samples",
@@ -40,14 +40,14 @@ def manifest_summary(manifest: dict[str, Any]) -> dict[str, Any]:
     return {key: manifest[key] for key in MANIFEST_SUMMARY_KEYS if key in manifest}
 
 
-def upsert_dataset(session: Session, path: Path, *, name: str, job_id: str | None) -> Dataset:
+def upsert_dataset(session: Session, path: Path, *, name: str, job_id: str | None) -> DatasetRow:
     """Create or refresh the row of the finished dataset directory at `path`."""
-    from stickgen.data.store import Dataset as DatasetFiles
+    from stickgen.data.store import Dataset
 
-    files = DatasetFiles(path)
-    row = session.scalar(select(Dataset).where(Dataset.path == str(path)))
+    files = Dataset(path)
+    row = session.scalar(select(DatasetRow).where(DatasetRow.path == str(path)))
     if row is None:
-        row = Dataset(path=str(path), name=name, job_id=job_id)
+        row = DatasetRow(path=str(path), name=name, job_id=job_id)
         session.add(row)
     row.samples = len(files)
     row.manifest = {**manifest_summary(files.manifest), "content_id": files.dataset_id}
@@ -59,12 +59,12 @@ def upsert_dataset(session: Session, path: Path, *, name: str, job_id: str | Non
 
 def upsert_checkpoint(
     session: Session, info: dict[str, Any], *, job_id: str, dataset_id: str | None
-) -> Checkpoint:
+) -> CheckpointRow:
     """Create or refresh the row of a checkpoint file the trainer just wrote (`on_checkpoint`)."""
     path = str(Path(info["path"]).resolve())
-    row = session.scalar(select(Checkpoint).where(Checkpoint.path == path))
+    row = session.scalar(select(CheckpointRow).where(CheckpointRow.path == path))
     if row is None:
-        row = Checkpoint(path=path, job_id=job_id, dataset_id=dataset_id)
+        row = CheckpointRow(path=path, job_id=job_id, dataset_id=dataset_id)
         session.add(row)
     row.epoch = int(info.get("epoch") or 0)
     row.kind = str(info.get("kind") or "last")
@@ -79,7 +79,7 @@ def upsert_checkpoint(
 
 def checkpoint_ids(session: Session, job_id: str) -> dict[str, str]:
     """Checkpoint row ids of a train job by kind (last, best; epoch files by their epoch)."""
-    rows = session.scalars(select(Checkpoint).where(Checkpoint.job_id == job_id))
+    rows = session.scalars(select(CheckpointRow).where(CheckpointRow.job_id == job_id))
     return {
         row.kind if row.kind in ("last", "best") else f"epoch_{row.epoch}": row.id for row in rows
     }
@@ -88,13 +88,15 @@ def checkpoint_ids(session: Session, job_id: str) -> dict[str, str]:
 def last_epoch(session: Session, job_id: str) -> int | None:
     """Epoch of a train job's `last` checkpoint row (where a resumed run starts)."""
     return session.scalar(
-        select(Checkpoint.epoch).where(Checkpoint.job_id == job_id, Checkpoint.kind == "last")
+        select(CheckpointRow.epoch).where(
+            CheckpointRow.job_id == job_id, CheckpointRow.kind == "last"
+        )
     )
 
 
 def store_evaluation(session: Session, checkpoint_id: str, evaluation: dict[str, Any]) -> bool:
     """Put an evaluation on a checkpoint row; False when the row is gone."""
-    row = session.get(Checkpoint, checkpoint_id)
+    row = session.get(CheckpointRow, checkpoint_id)
     if row is None:
         return False
     row.evaluation = json_safe(evaluation)

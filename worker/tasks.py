@@ -15,12 +15,12 @@ from typing import Any
 from jobcore import dispatch, mocap_sources
 from jobcore.db import session_scope
 from jobcore.dispatch import Dispatcher
-from jobcore.models import Checkpoint, Dataset, Job
+from jobcore.models import CheckpointRow, DatasetRow, Job
 from jobcore.settings import get_settings
 from stickgen.data.generate import generate_dataset
 from stickgen.data.merge import merge_datasets
 from stickgen.data.mocap.mix import generate_with_mocap, merge_with_mocap
-from stickgen.data.store import Dataset as DatasetFiles
+from stickgen.data.store import Dataset
 from stickgen.embed import embed_dataset
 from stickgen.embed.embedder import available_cores
 from stickgen.errors import StickGenError
@@ -48,10 +48,10 @@ def _run(
         log.info("job %s is not ours to run (taken, ended or cancelled); skipping", job_id)
 
 
-def _dataset(run: JobRun) -> Dataset:
+def _dataset(run: JobRun) -> DatasetRow:
     dataset_id = run.job.params.get("dataset_id")
     with session_scope(run.settings.db_url) as session:
-        row = session.get(Dataset, dataset_id) if dataset_id else None
+        row = session.get(DatasetRow, dataset_id) if dataset_id else None
     if row is None:
         raise StickGenError(f"unknown dataset {dataset_id!r}")
     return row
@@ -72,7 +72,7 @@ def _mocap(run: JobRun) -> mocap_sources.MocapInputs | None:
 
 def _with_sources(result: dict[str, Any], path: Path) -> dict[str, Any]:
     """The job result plus samples per source when the dataset mixes several."""
-    counts = DatasetFiles(path).manifest.get("source_counts")
+    counts = Dataset(path).manifest.get("source_counts")
     return {**result, "sources": counts} if counts else result
 
 
@@ -272,11 +272,11 @@ PROTOCOL_KEYS = ("pool_size", "diversity_pairs", "mm_prompts", "mm_generations",
 SUMMARY_KINDS = ("reference", "checkpoint")
 
 
-def _evaluate_inputs(run: JobRun) -> tuple[Checkpoint, Dataset]:
+def _evaluate_inputs(run: JobRun) -> tuple[CheckpointRow, DatasetRow]:
     params = run.job.params
     with session_scope(run.settings.db_url) as session:
-        checkpoint = session.get(Checkpoint, params["checkpoint"])
-        dataset = session.get(Dataset, params["dataset"])
+        checkpoint = session.get(CheckpointRow, params["checkpoint"])
+        dataset = session.get(DatasetRow, params["dataset"])
     if checkpoint is None:
         raise StickGenError(f"unknown checkpoint {params['checkpoint']!r}")
     if dataset is None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app import deps, job_service
 from app.problems import ProblemError, problem_responses
 from app.schemas import MAX_INT, CheckpointOut, CheckpointPage, DatasetOut, DatasetPage
-from jobcore.models import Checkpoint, Dataset
+from jobcore.models import CheckpointRow, DatasetRow
 from jobcore.settings import Settings
 
 router = APIRouter(prefix="/v1")
@@ -31,10 +31,12 @@ def list_datasets(
     """Datasets, newest first."""
     filters = []
     if embedded is not None:
-        column = Dataset.embedding_model
+        column = DatasetRow.embedding_model
         filters.append(column.is_not(None) if embedded else column.is_(None))
     limit = min(limit, settings.page_limit)
-    rows, total = job_service.page(session, Dataset, filters, limit, offset, Dataset.created_at)
+    rows, total = job_service.page(
+        session, DatasetRow, filters, limit, offset, DatasetRow.created_at
+    )
     return DatasetPage(
         items=[DatasetOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
     )
@@ -46,8 +48,8 @@ def list_datasets(
     tags=["datasets"],
     responses=problem_responses(401, 404),
 )
-def get_dataset(dataset_id: str, session: Annotated[Session, Depends(deps.session)]) -> Dataset:
-    row = session.get(Dataset, dataset_id)
+def get_dataset(dataset_id: str, session: Annotated[Session, Depends(deps.session)]) -> DatasetRow:
+    row = session.get(DatasetRow, dataset_id)
     if row is None:
         raise ProblemError(404, "unknown-dataset", "Unknown dataset", f"no dataset {dataset_id!r}")
     return row
@@ -70,12 +72,12 @@ def list_checkpoints(
     """Checkpoints with their metrics, newest first."""
     filters = []
     if job_id is not None:
-        filters.append(Checkpoint.job_id == job_id)
+        filters.append(CheckpointRow.job_id == job_id)
     if kind is not None:
-        filters.append(Checkpoint.kind == kind)
+        filters.append(CheckpointRow.kind == kind)
     limit = min(limit, settings.page_limit)
     rows, total = job_service.page(
-        session, Checkpoint, filters, limit, offset, Checkpoint.created_at
+        session, CheckpointRow, filters, limit, offset, CheckpointRow.created_at
     )
     return CheckpointPage(
         items=[CheckpointOut.model_validate(r) for r in rows],
@@ -93,13 +95,13 @@ def list_checkpoints(
 )
 def get_checkpoint(
     checkpoint_id: str, session: Annotated[Session, Depends(deps.session)]
-) -> Checkpoint:
+) -> CheckpointRow:
     return checkpoint_or_404(session, checkpoint_id)
 
 
-def checkpoint_or_404(session: Session, checkpoint_id: str) -> Checkpoint:
+def checkpoint_or_404(session: Session, checkpoint_id: str) -> CheckpointRow:
     """The checkpoint row, or a 404 problem naming the id."""
-    row = session.get(Checkpoint, checkpoint_id)
+    row = session.get(CheckpointRow, checkpoint_id)
     if row is None:
         raise ProblemError(
             404, "unknown-checkpoint", "Unknown checkpoint", f"no checkpoint {checkpoint_id!r}"

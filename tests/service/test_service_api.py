@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.main import create_app
 from jobcore.db import session_scope, upgrade_to_head
-from jobcore.models import Checkpoint, Dataset, Job
+from jobcore.models import CheckpointRow, DatasetRow, Job
 from jobcore.settings import Settings
 
 GENERATE = {"kind": "generate", "params": {"num_base": 10}}
@@ -251,15 +251,15 @@ def test_datasets_and_checkpoints_are_listed_by_id(
     client: TestClient, api_settings: Settings
 ) -> None:
     with session_scope(api_settings.db_url) as session:
-        dataset = Dataset(name="d", path="/srv/d", samples=5, manifest={"frames": 250})
+        dataset = DatasetRow(name="d", path="/srv/d", samples=5, manifest={"frames": 250})
         session.add(dataset)
         session.flush()
         for epoch, kind in ((1, "last"), (1, "best")):
-            session.add(Checkpoint(path=f"/srv/{kind}.pt", epoch=epoch, kind=kind,
+            session.add(CheckpointRow(path=f"/srv/{kind}.pt", epoch=epoch, kind=kind,
                                    metrics={"val_loss": 0.5}, dataset_id=dataset.id))  # fmt: skip
         session.flush()
         dataset_id = dataset.id
-        best_id = session.scalar(select(Checkpoint.id).where(Checkpoint.kind == "best"))
+        best_id = session.scalar(select(CheckpointRow.id).where(CheckpointRow.kind == "best"))
     listed = client.get("/v1/datasets").json()
     assert listed["total"] == 1 and listed["items"][0]["id"] == dataset_id
     assert "path" not in listed["items"][0]

@@ -22,7 +22,7 @@ from web_helpers import (
 )
 
 from jobcore.db import session_scope
-from jobcore.models import Checkpoint, Job
+from jobcore.models import CheckpointRow, Job
 
 STATE: dict[str, str] = {}  # checkpoint ids of the pipeline's train step, by kind
 # an evaluation in the shape `stickgen.evaluate` writes: metric columns, one row per system
@@ -170,7 +170,7 @@ def test_failed_job_shows_its_error(browser, web_app: WebApp) -> None:
 
 def set_evaluation(web_app: WebApp, checkpoint_id: str, evaluation: object) -> None:
     with session_scope(web_app.settings.db_url) as session:
-        stored = session.get(Checkpoint, checkpoint_id)
+        stored = session.get(CheckpointRow, checkpoint_id)
         stored.metrics = {**stored.metrics, "evaluation": evaluation}
 
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from jobcore.db import session_scope
-from jobcore.models import Checkpoint
+from jobcore.models import CheckpointRow
 from jobcore.settings import Settings
 from stickgen.schema import FacialExpression
 from stickgen.train.curves import plot_loss_curve
@@ -38,7 +38,7 @@ def add_checkpoint(settings: Settings, folder: Path) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "best.pt").write_bytes(b"not read")
     with session_scope(settings.db_url) as session:
-        row = Checkpoint(path=str(folder / "best.pt"), epoch=2, kind="best", metrics={})
+        row = CheckpointRow(path=str(folder / "best.pt"), epoch=2, kind="best", metrics={})
         session.add(row)
         session.flush()
         return row.id
