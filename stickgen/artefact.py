@@ -30,9 +30,12 @@ def write_artefact(path: str | Path, payload: dict[str, Any]) -> Path:
     return path
 
 
-def read_artefact(path: str | Path, what: str, fmt: str, version: int) -> dict[str, Any]:
+def read_artefact(
+    path: str | Path, what: str, fmt: str, versions: int | tuple[int, ...]
+) -> dict[str, Any]:
     """The payload of the `what` ("checkpoint", "evaluator") at `path`, read with
-    `weights_only=True`, after checking that it carries our `fmt` tag and `version`."""
+    `weights_only=True`, after checking that it carries our `fmt` tag and one of `versions`."""
+    versions = (versions,) if isinstance(versions, int) else versions
     path = Path(path)
     if not path.is_file():
         raise NotFoundError(f"no {what} at {path}")
@@ -42,9 +45,10 @@ def read_artefact(path: str | Path, what: str, fmt: str, version: int) -> dict[s
         raise StickGenError(f"{path} is not a readable Stick-Gen {what}: {exc}") from None
     if not isinstance(payload, dict) or payload.get("format") != fmt:
         raise StickGenError(f"{path} is not a Stick-Gen {what}")
-    if payload.get("version") != version:
+    if payload.get("version") not in versions:
+        readable = " or ".join(str(v) for v in versions)
         raise StickGenError(
             f"{path} has {what} version {payload.get('version')}, "
-            f"this Stick-Gen reads version {version}"
+            f"this Stick-Gen reads version {readable}"
         )
     return payload

@@ -11,15 +11,15 @@ keeps the 5-segment contract; physics is recomputed from that final motion with
 auxiliary training target only).
 
 What the text and plan leave open (phase, tempo, style of the motion; see `stickgen.model`) comes
-from a standard normal draw seeded with `seed`: the diffusion model's starting noise (or an
-older CVAE checkpoint's z). `seed=None` uses no draw, the typical clip (`StickGenModel.generate`).
-The same scene and seed always give the same clip.
+from the diffusion model's starting noise, a standard normal draw seeded with `seed`;
+`seed=None` gives the typical clip (`StickGenModel.generate`). The same scene and seed always give
+the same clip. `LearnedGenerator.generate_batch` serves inference and the evaluation alike.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,14 +27,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from stickgen.compute import autocast, resolve_device, resolve_precision
+from stickgen.diffusion import GUIDANCE, SAMPLE_STEPS, Guidance
 from stickgen.errors import NotFoundError, StickGenError
-from stickgen.model import MotionStats, StickGenModel, predicted_motion
+from stickgen.model import TYPICAL_NOISE_SEED, MotionStats, StickGenModel, predicted_motion
 from stickgen.physics import physics_from_motion
 from stickgen.schema import FPS, MotionClip, Scene
 from stickgen.skeleton import segment_lengths
 from stickgen.train.checkpoint import load_checkpoint, model_from_checkpoint
 
-TEXT_MODEL_ENV = "STICKGEN_TEXT_MODEL"  # where to load the text model when a checkpoint can't say
 MAX_SECONDS = 300.0
 
 
@@ -82,19 +83,18 @@ def _usable(source: str | None) -> bool:
 
 def _text_model_source(payload: dict[str, Any], override: str | Path | None, where: Path) -> str:
     """Where to load the checkpoint's text model from: the caller's choice, the source recorded
-    at training, $STICKGEN_TEXT_MODEL, or the model id itself when it is a hub name."""
+    at training, or the model id itself when it is a hub name."""
     if override:
         return str(override)
     record = payload.get("embedding") or {}
     model_id = payload.get("embedding_model")
-    for candidate in (record.get("source"), os.environ.get(TEXT_MODEL_ENV)):
-        if _usable(candidate):
-            return str(candidate)
+    if _usable(record.get("source")):
+        return str(record["source"])
     if model_id and "@" not in model_id:  # a hub name loads by itself
         return str(model_id)
     raise StickGenError(
         f"{where} was trained with the local text model {model_id!r} and its directory is not "
-        f"known here; pass it (text_model=... or ${TEXT_MODEL_ENV}=DIR)"
+        "known here; name it (text model option)"
     )
 
 
@@ -107,29 +107,55 @@ class LearnedGenerator:
     embedder: Any
     checkpoint: Path
     fps: int = FPS
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    precision: str = "fp32"
 
     @property
     def text_dim(self) -> int:
         return self.model.config.text_dim
 
-    def embed(self, text: str) -> torch.Tensor:
-        vector = np.asarray(self.embedder.encode([text]), dtype=np.float32)
-        if vector.shape != (1, self.text_dim):
+    def embed(self, texts: list[str]) -> torch.Tensor:
+        """`[B, D]` embeddings of `texts` with the checkpoint's text model."""
+        vectors = np.asarray(self.embedder.encode(list(texts)), dtype=np.float32)
+        if vectors.shape != (len(texts), self.text_dim):
             raise StickGenError(
-                f"text model gives {vector.shape[-1]}-d embeddings, {self.checkpoint} expects "
+                f"text model gives {vectors.shape[-1]}-d embeddings, {self.checkpoint} expects "
                 f"{self.text_dim}-d"
             )
-        return torch.from_numpy(vector)
+        return torch.from_numpy(vectors)
 
-    def noise(self, seed: int | None, frames: int) -> torch.Tensor | None:
-        """The standard normal draw behind a clip of `frames` frames for `seed` (None: no draw,
-        the typical clip; see `StickGenModel.generate`)."""
-        if seed is None:
-            return None
+    def noise(self, seed: int | None, frames: int) -> torch.Tensor:
+        """The standard normal draw `[1, frames, F]` behind a clip for `seed` (None: the draw of
+        the typical clip, see `StickGenModel.generate`)."""
+        seed = TYPICAL_NOISE_SEED if seed is None else int(seed)
         size = self.model.noise_shape(1, frames)
-        return torch.randn(size, generator=torch.Generator().manual_seed(int(seed)))
+        return torch.randn(size, generator=torch.Generator().manual_seed(seed))
 
     @torch.inference_mode()
+    def generate_batch(
+        self,
+        text: torch.Tensor,
+        plan: torch.Tensor | None,
+        seeds: Sequence[int | None],
+        frames: int | None = None,
+        guidance: float | Guidance = GUIDANCE,
+        steps: int = SAMPLE_STEPS,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rigid motion `[B, T, 20]` and per-frame actions `[B, T]` for text embeddings
+        `[B, D]`, a plan `[B, T]` (None: text alone, `frames` long) and one seed per row."""
+        frames = plan.shape[1] if plan is not None else frames
+        if frames is None:
+            raise StickGenError("give an action plan or a number of frames")
+        noise = torch.cat([self.noise(seed, frames) for seed in seeds]).to(self.device)
+        plan = plan.to(self.device) if plan is not None else None
+        with autocast(self.device, self.precision):
+            outputs = self.model.generate(
+                text.to(self.device), plan, noise=noise, steps=steps, guidance=guidance
+            )
+        motion = predicted_motion(outputs, self.stats).float().cpu().numpy()
+        actions = outputs["actions"].argmax(dim=-1).cpu().numpy().astype(np.int64)
+        return np.stack([constant_segment_lengths(clip) for clip in motion]), actions
+
     def generate(self, scene: Scene, seed: int | None = None) -> MotionClip:
         """Actor 0 of `scene` as a `MotionClip` (see the module docstring)."""
         if not scene.description.strip():
@@ -140,20 +166,21 @@ class LearnedGenerator:
         if frames < 1:
             raise StickGenError(f"a {scene.duration} s scene has no frames at {self.fps} fps")
         plan = torch.from_numpy(scene.action_track(0, self.fps))[None] if scene.actors else None
-        text = self.embed(scene.description)
-        outputs = self.model.generate(text, plan, frames, self.noise(seed, frames))
-        motion = constant_segment_lengths(predicted_motion(outputs, self.stats)[0].numpy())
-        actions = outputs["actions"][0].argmax(dim=-1).numpy().astype(np.int64)
+        motion, actions = self.generate_batch(
+            self.embed([scene.description]), plan, [seed], frames=frames
+        )
         return MotionClip(
-            motion=motion,
-            actions=actions,
-            physics=physics_from_motion(motion, self.fps),
+            motion=motion[0],
+            actions=actions[0],
+            physics=physics_from_motion(motion[0], self.fps),
             fps=self.fps,
         )
 
 
 @lru_cache(maxsize=4)
-def _load_cached(path: str, mtime_ns: int, text_model: str | None) -> LearnedGenerator:
+def _load_cached(
+    path: str, mtime_ns: int, text_model: str | None, device: str, precision: str
+) -> LearnedGenerator:
     where = Path(path)
     payload = load_checkpoint(where)
     model, stats = model_from_checkpoint(payload, where)
@@ -171,19 +198,33 @@ def _load_cached(path: str, mtime_ns: int, text_model: str | None) -> LearnedGen
             f"{embedder.model_id} gives {embedder.dim}-d"
         )
     fps = int(payload.get("config", {}).get("fps", FPS))
-    return LearnedGenerator(model, stats, embedder, where, fps)
+    chosen = resolve_device(device)
+    model.to(chosen)
+    return LearnedGenerator(
+        model, stats.to(chosen), embedder, where, fps, chosen, resolve_precision(precision, chosen)
+    )
 
 
 def load_generator(
-    checkpoint: str | Path, text_model: str | Path | None = None
+    checkpoint: str | Path,
+    text_model: str | Path | None = None,
+    device: str = "auto",
+    precision: str = "fp32",
 ) -> LearnedGenerator:
-    """Load a checkpoint for inference (strict weights), cached per path and modification time.
+    """Load a checkpoint for inference (strict weights) on `device`, cached per path and
+    modification time.
 
-    The text model is the one the checkpoint records; `text_model` (or $STICKGEN_TEXT_MODEL)
-    names where to load it from when the checkpoint has no loadable reference, and must be the
-    same model (same id) either way.
+    The text model is the one the checkpoint records; `text_model` names where to load it from
+    when the checkpoint has no loadable reference, and must be the same model (same id) either
+    way. `precision` "bf16" (or "auto" where native) samples under bfloat16 autocast.
     """
     path = Path(checkpoint).expanduser().resolve()
     if not path.is_file():
         raise NotFoundError(f"no checkpoint at {checkpoint}")
-    return _load_cached(str(path), path.stat().st_mtime_ns, str(text_model) if text_model else None)
+    return _load_cached(
+        str(path),
+        path.stat().st_mtime_ns,
+        str(text_model) if text_model else None,
+        device,
+        precision,
+    )

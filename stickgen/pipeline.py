@@ -16,7 +16,7 @@ from typing import Any
 from stickgen.data.store import Dataset
 from stickgen.errors import Cancelled, StickGenError
 from stickgen.progress import Progress, no_progress
-from stickgen.train import TrainResult, train
+from stickgen.train import TrainConfig, TrainResult, train
 
 DATASET_DIR = "dataset"
 CHECKPOINT_DIR = "checkpoints"
@@ -74,22 +74,21 @@ def run_pipeline(
     workdir: str | Path,
     *,
     num_base: int = 1000,
-    epochs: int = 50,
-    preset: str = "small",
+    train_config: TrainConfig | None = None,
     model: str | Path | None = None,
-    seed: int = 0,
     progress: Progress = no_progress,
     should_stop: Callable[[], bool] | None = None,
-    batch_size: int = 16,
-    accumulate: int = 4,
     threads: int | None = None,
     on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
 ) -> PipelineResult:
     """Run every phase in `workdir` (`dataset/`, `checkpoints/`); see the module docstring.
 
     `model` is the text model (hub name or local sentence-transformers directory; default the
-    embedder's default). `should_stop` is checked between phases and on every training step.
+    embedder's default). Generation uses the training config's seed. `should_stop` is checked
+    between phases and on every training step.
     """
+    config = train_config or TrainConfig(preset="small")
+    seed = config.seed
     from stickgen.data.generate import generate_dataset
     from stickgen.data.validate import validate_dataset
     from stickgen.embed import DEFAULT_MODEL, Embedder, embed_dataset
@@ -134,14 +133,8 @@ def run_pipeline(
     result = train(
         dataset_dir,
         checkpoint_dir,
-        preset=preset,
-        epochs=epochs,
-        batch_size=batch_size,
-        accumulate=accumulate,
-        warmup_epochs=min(10, epochs // 5),
-        checkpoint_every=min(10, epochs),
+        config,
         resume=True,
-        seed=seed,
         threads=threads,
         progress=phase,
         should_stop=should_stop,

@@ -204,12 +204,15 @@ def checkpoint(tmp_path_factory, text_model_path) -> Path:
     """A tiny model trained for one epoch on the tiny hand-made dataset."""
     from tiny_motion_data import embed_tiny_dataset, write_tiny_dataset
 
-    from stickgen.train import train
+    from stickgen.train import TrainConfig, train
 
     root = tmp_path_factory.mktemp("model")
     data = embed_tiny_dataset(write_tiny_dataset(root / "tiny", 16, 50), text_model_path)
-    settings = dict(preset="tiny", batch_size=8, accumulate=1, lr=3e-3, warmup_epochs=1)
-    result = train(data, root / "run", epochs=1, checkpoint_every=1, threads=1, **settings)
+    config = TrainConfig(
+        preset="tiny", epochs=1, batch_size=8, accumulate=1, lr=3e-3, warmup_epochs=1,
+        checkpoint_every=1, precision="fp32",
+    )  # fmt: skip
+    result = train(data, root / "run", config, threads=1)
     return Path(result.best_checkpoint)
 
 
@@ -237,7 +240,7 @@ def test_checkpoint_path_draws_what_the_model_predicts(
     data = json.loads(out.read_text())
     assert data["engine"] == "model"
     plan = plan_animation(BIG_PROMPT, duration=2.0)
-    predicted = load_generator(checkpoint).generate(plan.scene)
+    predicted = load_generator(checkpoint, text_model_path).generate(plan.scene)
     np.testing.assert_allclose(data["actors"][0]["motion"], predicted.motion, atol=1e-3)
     names = action_vocabulary()
     assert data["actors"][0]["actions"] == [names[i] for i in predicted.actions]

@@ -380,23 +380,21 @@ def test_rows_above_ground_truth_are_flagged_not_celebrated():
 
 @pytest.fixture(scope="module")
 def checkpoint(dataset, text_model_path, tmp_path_factory):
-    from stickgen.train import train
+    from stickgen.train import TrainConfig, train
 
     out = tmp_path_factory.mktemp("ckpt")
-    result = train(
-        dataset,
-        out,
+    config = TrainConfig(
         preset="tiny",
         epochs=1,
         batch_size=8,
         accumulate=1,
         lr=3e-3,
         warmup_epochs=0,
-        threads=1,
         max_train_samples=16,
         max_val_samples=4,
-        text_model=text_model_path,
+        precision="fp32",
     )
+    result = train(dataset, out, config, threads=1, text_model=text_model_path)
     return result.last_checkpoint
 
 
@@ -407,7 +405,7 @@ def test_batched_checkpoint_generation_equals_the_generator(checkpoint, test_set
     for clip, i, s in zip(batched, items, seeds, strict=True):
         single = system.generator.generate(test_set.scenes[i], seed=int(s)).motion
         np.testing.assert_allclose(clip, single, atol=1e-5)
-    assert not np.allclose(batched[1], batched[2])  # another seed, another latent
+    assert not np.allclose(batched[1], batched[2])  # another seed, another noise
 
 
 def test_checkpoint_guidance_is_named_and_used(checkpoint, test_set):

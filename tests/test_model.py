@@ -10,7 +10,6 @@ from tiny_motion_data import make_clip
 from stickgen.diffusion import Guidance
 from stickgen.errors import StickGenError
 from stickgen.model import (
-    MODEL_KINDS,
     NO_PLAN,
     PLAN_BIAS_GAIN,
     PRESETS,
@@ -19,7 +18,6 @@ from stickgen.model import (
     build_model,
     compose_motion,
     count_parameters,
-    drop_plans,
     preset_config,
     root_velocity,
     segment_timing,
@@ -27,7 +25,7 @@ from stickgen.model import (
 )
 from stickgen.physics import physics_from_motion
 from stickgen.schema import FPS, NUM_ACTIONS, ActionType
-from stickgen.train.losses import drop_latents
+from stickgen.train.losses import Draws
 
 
 @pytest.mark.parametrize("text_dim", [384, 768, 1024])
@@ -64,16 +62,14 @@ def test_init_is_deterministic_given_a_seed():
     assert ModelConfig.from_dict(config.to_dict()) == config
 
 
-def tiny_model(text_dim: int, kind: str = "diffusion", seed: int = 0):
-    """The tiny preset as a model of `kind`, in eval mode."""
-    config = ModelConfig.from_dict({**preset_config("tiny", text_dim).to_dict(), "kind": kind})
-    return build_model(config, seed).eval()
+def tiny_model(text_dim: int, seed: int = 0):
+    """The tiny preset, in eval mode."""
+    return build_model(preset_config("tiny", text_dim), seed).eval()
 
 
-@pytest.mark.parametrize("kind", MODEL_KINDS)
 @pytest.mark.parametrize("frames", [1, 7, 100, 250, 333])
-def test_generated_shapes_for_any_duration(frames, kind):
-    model = tiny_model(32, kind)
+def test_generated_shapes_for_any_duration(frames):
+    model = tiny_model(32)
     text = torch.randn(2, 32)
     plan = torch.randint(0, NUM_ACTIONS, (2, frames))
     with torch.no_grad():
@@ -86,9 +82,8 @@ def test_generated_shapes_for_any_duration(frames, kind):
         assert all(torch.isfinite(v).all() for v in out.values())
 
 
-@pytest.mark.parametrize("kind", MODEL_KINDS)
-def test_output_depends_on_text_and_plan_not_on_batch_neighbours(kind):
-    model = tiny_model(16, kind)
+def test_output_depends_on_text_and_plan_not_on_batch_neighbours():
+    model = tiny_model(16)
     text = torch.randn(3, 16)
     plan = torch.randint(0, NUM_ACTIONS, (3, 50))
     noise = torch.randn(model.noise_shape(3, 50))
@@ -112,15 +107,16 @@ def test_missing_plan_and_frames_is_an_error():
         model.generate(torch.randn(1, 16))
 
 
-def test_drop_plans_replaces_whole_rows():
-    plan = torch.randint(0, NUM_ACTIONS, (64, 20))
-    assert torch.equal(drop_plans(plan, 0.0), plan)
-    assert (drop_plans(plan, 1.0) == NO_PLAN).all()
-    torch.manual_seed(0)
-    dropped = drop_plans(plan, 0.5)
-    rows = (dropped == NO_PLAN).all(dim=1)
-    kept = (dropped == plan).all(dim=1)
-    assert bool((rows | kept).all()) and 10 < int(rows.sum()) < 54
+def test_training_draws_drop_whole_rows_and_do_not_depend_on_the_split():
+    draws = Draws.sample(64, 20, 0.5, torch.Generator().manual_seed(0))
+    assert 10 < int(draws.drop_plan.sum()) < 54 and draws.noise.shape == (64, 20, 24)
+    assert not Draws.sample(64, 20, 0.0, torch.Generator().manual_seed(0)).drop_plan.any()
+    assert Draws.sample(64, 20, 1.0, torch.Generator().manual_seed(0)).drop_plan.all()
+    again = Draws.sample(64, 20, 0.5, torch.Generator().manual_seed(0))
+    halves = (again.rows(0, 30), again.rows(30, 64))
+    for name in ("drop_plan", "t", "noise", "drop_text"):
+        joined = torch.cat([getattr(half, name) for half in halves])
+        assert torch.equal(joined, getattr(draws, name)), name
 
 
 def test_motion_split_round_trip_and_root_is_the_hip():
@@ -178,54 +174,23 @@ def test_text_is_standardised_with_training_statistics():
     again = build_model(config, seed=9)
     again.load_state_dict(model.state_dict(), strict=True)
     torch.testing.assert_close(again.text_features(embeddings), features)
-    # a config from before the option loads as before: raw text, no statistics to load
-    old = ModelConfig.from_dict(
-        {
-            k: v
-            for k, v in config.to_dict().items()
-            if k not in ("standardize_text", "plan_action_bias", "kind", "oscillators")
-        }
-    )
-    assert old.kind == "cvae" and old.oscillators == 0  # older checkpoints' kind and rhythm
-    plain = build_model(old)
-    assert (
-        "text_mean" not in plain.state_dict()
-        and "plan_action_logits.weight" not in plain.state_dict()
-    )
-    assert torch.equal(plain.text_features(embeddings), embeddings)
-    with pytest.raises(StickGenError):
-        plain.set_text_statistics(embeddings)
 
 
 def test_plan_action_bias_acts_only_where_a_plan_is_given():
-    model = tiny_model(16, "cvae")  # one pass: the logits are the network's own
+    model = tiny_model(16)
     text, plan = torch.randn(1, 16), torch.randint(0, NUM_ACTIONS, (1, 30))
+    noisy, t = torch.randn(1, 30, 24), torch.tensor([0.5])
     with torch.no_grad():
         weight = model.plan_action_logits.weight
         weight.normal_()
         rows = weight.clone()
-        biased, no_plan = model(text, plan)["actions"], model(text, None, frames=30)["actions"]
+        biased, no_plan = model(noisy, t, text, plan)["actions"], model(noisy, t, text)["actions"]
         weight[:NUM_ACTIONS].zero_()  # keep the "no plan" row
-        unbiased = model(text, plan)["actions"]
-        no_plan_again = model(text, None, frames=30)["actions"]
+        unbiased = model(noisy, t, text, plan)["actions"]
+        no_plan_again = model(noisy, t, text)["actions"]
     # each frame's logits move by its own planned action's row, nothing else changes
     torch.testing.assert_close(biased - unbiased, PLAN_BIAS_GAIN * rows[plan[0]][None])
     assert torch.equal(no_plan, no_plan_again)
-
-
-def test_drop_latents_swaps_whole_rows_for_prior_draws():
-    latent = torch.full((200, 8), 5.0)  # far from any N(0, I) draw
-    assert torch.equal(drop_latents(latent, 0.0), latent)
-    every = drop_latents(latent, 1.0)
-    assert (every != latent).all() and abs(float(every.mean())) < 0.2
-    assert float(every.std()) == pytest.approx(1.0, abs=0.1)
-    torch.manual_seed(0)
-    some = drop_latents(latent, 0.5)
-    kept = (some == latent).all(dim=1)
-    drawn = (some != latent).all(dim=1)
-    assert bool((kept | drawn).all()) and 60 < int(kept.sum()) < 140
-    torch.manual_seed(0)
-    assert torch.equal(drop_latents(latent, 0.5), some)  # seeded: reproducible
 
 
 def test_segment_timing_restarts_with_every_planned_action():
@@ -243,7 +208,8 @@ def test_segment_clock_waves_restart_with_each_action_at_rates_it_learns():
     plan = torch.tensor([[4] * 40 + [9] * 60])
     features = model.plan_embedding(plan)
     cond = torch.randn(1, config.d_model)
-    waves = model.clock(plan, features, cond, FPS)
+    since, length = segment_timing(plan, FPS)
+    waves = model.clock(features, since, length, cond)
     assert waves.shape == (1, 100, 2 * config.oscillators)
     torch.testing.assert_close(waves[0, 40], waves[0, 0])  # both start their action
     assert not torch.allclose(waves[0, 41], waves[0, 40])
@@ -254,36 +220,28 @@ def test_segment_clock_waves_restart_with_each_action_at_rates_it_learns():
     torch.testing.assert_close(waves[0, 25, :k], expected)
     with torch.no_grad():  # rates that depend on the planned action change the waves' speed
         torch.nn.init.normal_(model.clock.rate.weight, std=0.3)
-    faster = model.clock(plan, features, cond, FPS)
+    faster = model.clock(features, since, length, cond)
     assert not torch.allclose(faster[0, 25], waves[0, 25])
     torch.testing.assert_close(faster[0, 40], faster[0, 0], atol=1e-5, rtol=0)  # offset only
 
 
-def _diffusion_model(text_dim: int = 24):
-    config = ModelConfig.from_dict(
-        {**preset_config("tiny", text_dim).to_dict(), "kind": "diffusion"}
-    )
-    return build_model(config, seed=0).eval()
-
-
-def test_a_diffusion_model_denoises_and_samples_deterministically_from_its_noise():
+def test_the_model_denoises_and_samples_deterministically_from_its_noise():
     model = tiny_model(24)
-    assert model.config.diffusion and not hasattr(model, "motion_encoder")
     text, plan = torch.randn(2, 24), torch.randint(0, NUM_ACTIONS, (2, 33))
-    with pytest.raises(StickGenError, match="noisy features"):
-        model(text, plan)
+    with pytest.raises(StickGenError, match="34 frames, the plan 33"):
+        model(torch.randn(2, 34, 24), torch.rand(2), text, plan)
     assert model.noise_shape(2, 33) == (2, 33, 24)
-    noisy, level = torch.randn(2, 33, 24), torch.tensor([0.2, 0.9])
+    noisy, t = torch.randn(2, 33, 24), torch.tensor([0.2, 0.9])
     with torch.no_grad():
-        out = model(text, plan, noisy=noisy, level=level)
+        out = model(noisy, t, text, plan)
         assert out["pose"].shape == (2, 33, 20) and out["actions"].shape == (2, 33, NUM_ACTIONS)
         # the prediction depends on what it denoises and on how noisy it is said to be
-        assert not torch.allclose(
-            model(text, plan, noisy=noisy * 2, level=level)["pose"], out["pose"]
-        )
-        assert not torch.allclose(
-            model(text, plan, noisy=noisy, level=1 - level)["pose"], out["pose"]
-        )
+        assert not torch.allclose(model(noisy * 2, t, text, plan)["pose"], out["pose"])
+        assert not torch.allclose(model(noisy, 1 - t, text, plan)["pose"], out["pose"])
+        # the conditioning computed once gives the same prediction as a whole pass
+        again = model.denoise(model.condition(text, plan), noisy, t)
+        for key, value in out.items():
+            assert torch.equal(again[key], value), key
         a, b = (torch.randn(2, 33, 24, generator=torch.Generator().manual_seed(s)) for s in (0, 1))
         first = model.generate(text, plan, noise=a, steps=3)
         torch.testing.assert_close(model.generate(text, plan, noise=a, steps=3), first)
@@ -336,8 +294,3 @@ def test_guided_generation_routes_text_and_plan_to_their_passes():
     # scale 1 on both is the conditioned pass alone: it reads the text
     assert not torch.allclose(pose(1.0, t=other_text), pose(1.0))
     assert not torch.allclose(pose(Guidance(text=2.0, plan=3.0)), pose(2.0))
-
-
-def test_unknown_model_kind_is_a_user_error():
-    with pytest.raises(StickGenError, match="model kind"):
-        ModelConfig.from_dict({**preset_config("tiny", 8).to_dict(), "kind": "gan"})

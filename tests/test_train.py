@@ -15,16 +15,23 @@ from tiny_motion_data import embed_tiny_dataset, write_tiny_dataset
 from stickgen.cli import main
 from stickgen.data.store import Dataset
 from stickgen.errors import Cancelled, StickGenError
-from stickgen.model import ModelConfig, build_model
-from stickgen.train import LossWeights, load_checkpoint, model_from_checkpoint, train
+from stickgen.model import build_model
+from stickgen.train import LossWeights, TrainConfig, load_checkpoint, model_from_checkpoint, train
 from stickgen.train.batches import BatchReader
 from stickgen.train.checkpoint import save_checkpoint
-from stickgen.train.losses import denoising_loss, motion_features, targets
-from stickgen.train.metrics import action_accuracy, evaluate, validation_noise
+from stickgen.train.losses import denoising_loss
+from stickgen.train.metrics import action_accuracy, validate_epoch, validation_noise
 from stickgen.train.schedule import learning_rate
 
-FAST = dict(preset="tiny", batch_size=8, accumulate=1, lr=3e-3, warmup_epochs=1, threads=1)
-EPOCHS = 24  # the shared run: long enough for the diffusion model to follow text alone
+FAST = dict(preset="tiny", batch_size=8, accumulate=1, lr=3e-3, warmup_epochs=1, precision="fp32")
+EPOCHS = 24  # the shared run: long enough for the model to follow text alone
+RUNTIME = ("resume", "should_stop", "on_checkpoint", "expected_embedding_model", "text_model")
+
+
+def fit(dataset, out, **settings):
+    """`train` on one thread with a `TrainConfig` of `settings` (minus the runtime options)."""
+    runtime = {key: settings.pop(key) for key in RUNTIME if key in settings}
+    return train(dataset, out, TrainConfig(**settings), threads=1, **runtime)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +48,7 @@ def trained(dataset, tmp_path_factory):
     def on_checkpoint(info):
         seen.append({**info, "existed": (out / info["path"].split("/")[-1]).exists()})
 
-    result = train(
+    result = fit(
         dataset, out, epochs=EPOCHS, checkpoint_every=12, on_checkpoint=on_checkpoint, **FAST
     )
     return result, seen
@@ -71,8 +78,8 @@ def test_training_lowers_the_generation_loss(dataset, trained):
     fresh = build_model(model.config, seed=0)
     val = ds.split_indices("val")
     reader = BatchReader(ds)
-    before = evaluate(fresh, reader, val, stats, LossWeights())
-    after = evaluate(model, reader, val, stats, LossWeights())
+    before = validate_epoch(fresh, reader, val, stats, LossWeights())
+    after = validate_epoch(model, reader, val, stats, LossWeights())
     assert after["val_loss"] < 0.75 * before["val_loss"]
     assert after["val_loss_text"] < 0.75 * before["val_loss_text"]
     assert after["val_action_accuracy"] > before["val_action_accuracy"]
@@ -80,24 +87,23 @@ def test_training_lowers_the_generation_loss(dataset, trained):
     assert payload["val_loss"] == pytest.approx(after["val_loss"], rel=1e-4)
 
 
-def test_a_diffusion_val_loss_is_the_seeded_training_objective(dataset, trained):
+def test_val_loss_is_the_seeded_training_objective(dataset, trained):
     result, _ = trained
     ds = Dataset(dataset)
     model, stats = model_from_checkpoint(load_checkpoint(result.last_checkpoint))
-    assert model.config.diffusion
     val, reader = ds.split_indices("val"), BatchReader(ds)
-    whole = evaluate(model, reader, val, stats, LossWeights(), batch_size=64)
-    again = evaluate(model, reader, val, stats, LossWeights(), batch_size=64)
+    whole = validate_epoch(model, reader, val, stats, LossWeights(), batch_size=64)
+    again = validate_epoch(model, reader, val, stats, LossWeights(), batch_size=64)
     for key in ("val_loss", "val_loss_text"):
         assert again[key] == whole[key]
     assert whole["val_sample_loss"] != pytest.approx(whole["val_loss"])
     batch = reader.read(val)
     plan = batch["actions"]
-    level, noise = validation_noise(model, val, plan.shape[1])
-    tail_level, tail_noise = validation_noise(model, val[2:], plan.shape[1])  # a sample's own draw
-    assert torch.equal(tail_level, level[2:]) and torch.equal(tail_noise, noise[2:])
+    t, noise = validation_noise(model, val, plan.shape[1])
+    tail_t, tail_noise = validation_noise(model, val[2:], plan.shape[1])  # a sample's own draw
+    assert torch.equal(tail_t, t[2:]) and torch.equal(tail_noise, noise[2:])
     with torch.no_grad():
-        expected, _ = denoising_loss(model, batch, stats, LossWeights(), plan, level, noise)
+        expected, _ = denoising_loss(model, batch, stats, LossWeights(), plan, t, noise)
     assert whole["val_loss"] == pytest.approx(float(expected), rel=1e-5)
     other = validation_noise(model, val + 1, plan.shape[1])
     assert not torch.equal(other[1], noise)
@@ -128,31 +134,6 @@ def test_text_alone_gives_the_actions_whatever_the_noise(dataset, trained):
     ]
     for accuracy in (typical, *drawn):
         assert accuracy > max(0.5, chance + 0.2), (accuracy, chance)
-
-
-@torch.no_grad()
-def test_a_cvae_run_resumes_as_one(dataset, tmp_path):
-    """Runs started before diffusion (a CVAE in last.pt) still train and resume: the model
-    comes from the checkpoint's config, not from the preset."""
-    out = tmp_path / "cvae"
-    with torch.enable_grad():
-        train(dataset, out, epochs=1, checkpoint_every=1, **FAST)
-    state = load_checkpoint(out / "last.pt")
-    config = {**state["config"]["model"], "kind": "cvae", "oscillators": 0}
-    model = build_model(ModelConfig.from_dict(config), seed=0)
-    model.set_text_statistics(torch.zeros(2, config["text_dim"]))
-    state["config"] = {**state["config"], "model": config}
-    state["model"] = model.state_dict()
-    state["optimizer"] = torch.optim.AdamW(model.parameters()).state_dict()
-    save_checkpoint(out / "last.pt", state)
-    with torch.enable_grad():
-        result = train(dataset, out, epochs=3, checkpoint_every=1, resume=True, **FAST)
-    resumed, stats = model_from_checkpoint(load_checkpoint(result.last_checkpoint))
-    assert resumed.config.kind == "cvae" and result.epochs_completed == 3
-    batch = BatchReader(Dataset(dataset)).read(Dataset(dataset).split_indices("val"))
-    mean, _ = resumed.encode_motion(motion_features(targets(batch, stats)))
-    assert mean.shape == (len(batch["text"]), resumed.config.latent_dim)
-    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
 
 
 def test_run_writes_checkpoints_metrics_and_curve(dataset, trained):
@@ -188,10 +169,11 @@ def test_run_writes_checkpoints_metrics_and_curve(dataset, trained):
     assert payload["embedding_model"] == ds.embedding_model
     for key in ("train_loss", "val_smoothness", "val_position", "val_action_accuracy"):
         assert isinstance(payload[key], float)
-    assert payload["config"]["preset"] == "tiny"
+    assert payload["config"]["train"]["preset"] == "tiny"
+    assert payload["config"]["train"]["precision"] == "fp32"
     assert payload["config"]["model"]["text_dim"] == ds.embeddings.shape[1]
     assert set(payload["config"]["stats"]["mean"]) == {"pose", "root", "velocity", "physics"}
-    assert {"optimizer", "scheduler", "rng", "resume"} <= set(payload)
+    assert {"optimizer", "scheduler", "resume"} <= set(payload)
 
 
 def test_checkpoint_round_trip_is_strict(trained, tmp_path):
@@ -228,7 +210,7 @@ def test_checkpoint_round_trip_is_strict(trained, tmp_path):
 
 def test_resume_after_stop_gives_the_same_weights(dataset, tmp_path):
     settings = dict(FAST, batch_size=4, accumulate=2, epochs=3, checkpoint_every=1, seed=5)
-    straight = train(dataset, tmp_path / "a", **settings)
+    straight = fit(dataset, tmp_path / "a", **settings)
 
     calls = {"n": 0}
 
@@ -237,10 +219,10 @@ def test_resume_after_stop_gives_the_same_weights(dataset, tmp_path):
         return calls["n"] == 7  # mid-way through epoch 2 (5 optimizer steps per epoch)
 
     with pytest.raises(Cancelled):
-        train(dataset, tmp_path / "b", should_stop=stop_after_seven, **settings)
+        fit(dataset, tmp_path / "b", should_stop=stop_after_seven, **settings)
     stopped = load_checkpoint(tmp_path / "b" / "last.pt")
     assert stopped["epoch"] == 1 and stopped["step"] == 7 and stopped["resume"]["batch"] == 4
-    resumed = train(dataset, tmp_path / "b", resume=True, **settings)
+    resumed = fit(dataset, tmp_path / "b", resume=True, **settings)
 
     a = load_checkpoint(tmp_path / "a" / "last.pt")
     b = load_checkpoint(tmp_path / "b" / "last.pt")
@@ -257,7 +239,7 @@ def test_resume_after_stop_gives_the_same_weights(dataset, tmp_path):
             rb["train_loss"]
         )
     # resuming a finished run changes nothing
-    done = train(dataset, tmp_path / "b", resume=True, **settings)
+    done = fit(dataset, tmp_path / "b", resume=True, **settings)
     assert done.steps == 15 and len(done.history) == 3
 
 
@@ -265,9 +247,9 @@ def test_refusals_are_clear_user_errors(dataset, trained, tmp_path, text_model_p
     result, _ = trained
     bare = write_tiny_dataset(tmp_path / "bare", num_samples=12, frames=20)
     with pytest.raises(StickGenError, match="no text embeddings"):
-        train(bare, tmp_path / "x", epochs=1, **FAST)
+        fit(bare, tmp_path / "x", epochs=1, **FAST)
     with pytest.raises(StickGenError, match=r"expected 'BAAI/bge-large-en-v1\.5'"):
-        train(
+        fit(
             dataset,
             tmp_path / "y",
             epochs=1,
@@ -275,20 +257,20 @@ def test_refusals_are_clear_user_errors(dataset, trained, tmp_path, text_model_p
             **FAST,
         )
     with pytest.raises(StickGenError, match="already holds a training run"):
-        train(dataset, result.out_dir, epochs=1, **FAST)
+        fit(dataset, result.out_dir, epochs=1, **FAST)
     copy = tmp_path / "copy"
     shutil.copytree(result.out_dir, copy)
-    with pytest.raises(StickGenError, match="'tiny' model, asked for 'small'"):
-        train(dataset, copy, epochs=6, resume=True, **{**FAST, "preset": "small"})
+    with pytest.raises(StickGenError, match="preset='tiny' \\(now 'small'\\)"):
+        fit(dataset, copy, epochs=6, resume=True, **{**FAST, "preset": "small"})
     with pytest.raises(StickGenError, match="batch_size=8"):
-        train(dataset, copy, epochs=6, resume=True, **{**FAST, "batch_size": 2})
+        fit(dataset, copy, epochs=6, resume=True, **{**FAST, "batch_size": 2})
     other = write_tiny_dataset(tmp_path / "other", seed=9)
     embed_tiny_dataset(other, text_model_path)
     with pytest.raises(StickGenError, match="trained on dataset"):
-        train(other, copy, epochs=6, resume=True, **FAST)
+        fit(other, copy, epochs=6, resume=True, **FAST)
     for bad in (dict(epochs=0), dict(warmup_epochs=5, epochs=2), dict(lr=0.0)):
         with pytest.raises(StickGenError):
-            train(dataset, tmp_path / "z", **{**FAST, "epochs": 2, **bad})
+            fit(dataset, tmp_path / "z", **{**FAST, "epochs": 2, **bad})
 
 
 def test_cli_train_on_a_tiny_dataset(dataset, tmp_path, capsys):
@@ -330,7 +312,8 @@ def test_pipeline_runs_every_phase_then_picks_up_where_it_stopped(tmp_path, text
     from stickgen.pipeline import run_pipeline
 
     seen = []
-    kwargs = dict(num_base=24, epochs=1, preset="tiny", model=text_model_path, threads=1)
+    config = TrainConfig(preset="tiny", epochs=1, precision="fp32")
+    kwargs = dict(num_base=24, train_config=config, model=text_model_path, threads=1)
 
     def record(done: int, total: int, message: str) -> None:
         seen.append((done, total, message))
@@ -360,7 +343,8 @@ def test_pipeline_stops_at_the_first_failed_validation(tmp_path, text_model_path
     work = tmp_path / "work"
     write_tiny_dataset(work / "dataset", num_samples=12, frames=20)  # not 250-frame clips
     with pytest.raises(StickGenError, match="phase 1"):
-        run_pipeline(work, num_base=5, epochs=1, preset="tiny", model=text_model_path)
+        config = TrainConfig(preset="tiny", epochs=1)
+        run_pipeline(work, num_base=5, train_config=config, model=text_model_path)
     assert not (work / "checkpoints").exists()
     assert Dataset(work / "dataset").embeddings is None  # phase 2 never ran
 
@@ -435,8 +419,8 @@ def test_spectrum_term_only_when_weighted_and_resume_keeps_the_weights(dataset, 
     assert float(weighted) == pytest.approx(float(plain) + 2.0 * weighted_terms["spectrum"])
     copy = tmp_path / "copy"
     shutil.copytree(result.out_dir, copy)
-    with pytest.raises(StickGenError, match="loss weights"):
-        train(dataset, copy, epochs=6, resume=True, loss_weights=LossWeights(spectrum=0.0), **FAST)
+    with pytest.raises(StickGenError, match="loss_weights="):
+        fit(dataset, copy, epochs=6, resume=True, loss_weights=LossWeights(spectrum=0.0), **FAST)
 
 
 def test_cli_loss_settings_are_recorded_in_the_checkpoint(dataset, tmp_path):
@@ -448,8 +432,8 @@ def test_cli_loss_settings_are_recorded_in_the_checkpoint(dataset, tmp_path):
         main(args)
     assert exit_info.value.code == 0
     payload = load_checkpoint(out / "last.pt")
-    assert payload["config"]["loss_weights"]["spectrum"] == 1.5
-    assert payload["config"]["plan_dropout"] == 0.25
+    assert payload["config"]["train"]["loss_weights"]["spectrum"] == 1.5
+    assert payload["config"]["train"]["plan_dropout"] == 0.25
     assert payload["metrics"]["train_loss"] > 0
 
 

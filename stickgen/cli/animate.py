@@ -62,6 +62,15 @@ def animate_command(
     checkpoint: Annotated[
         Path | None, typer.Option(help="Trained model checkpoint; without it: procedural motion.")
     ] = None,
+    text_model: Annotated[
+        str | None,
+        typer.Option(
+            envvar="STICKGEN_TEXT_MODEL",
+            help="The checkpoint's text model (hub name or directory), when it does not record "
+            "where it lives.",
+        ),
+    ] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
 ) -> None:
     """Turn PROMPT into an animated stick figure; prints the file and the plan."""
     from stickgen.animate import check_output_options, plan_animation, write_animation
@@ -70,7 +79,14 @@ def animate_command(
     fmt = resolve_format(fmt, output)
     out = output if output is not None else Path(f"animation.{fmt}")
     check_output_options(out, duration, w, h, fmt)
-    animation = plan_animation(prompt, duration=duration, seed=seed, checkpoint=checkpoint)
+    animation = plan_animation(
+        prompt,
+        duration=duration,
+        seed=seed,
+        checkpoint=checkpoint,
+        text_model=text_model,
+        device=device,
+    )
     with progress_bar("rendering") as progress:
         write_animation(animation, out, width=w, height=h, fmt=fmt, progress=progress)
     typer.echo(str(out))

@@ -1,5 +1,5 @@
 """`stick-gen train`, `stick-gen score` and `stick-gen pipeline`: train the text-to-motion model
-on CPU and score a checkpoint on a held-out split."""
+and score a checkpoint on a held-out split."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from stickgen.cli.app import app, console, fail, progress_bar
-from stickgen.errors import Cancelled
+from stickgen.errors import Cancelled, StickGenError
 from stickgen.model import PRESETS
-from stickgen.train.losses import DEFAULT_SPECTRUM_WEIGHT, PLAN_DROPOUT
+from stickgen.train.config import TrainConfig
+from stickgen.train.losses import LossWeights
 
 
 @contextmanager
@@ -37,30 +38,53 @@ def _stop_on_interrupt() -> Iterator[list[bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _check_preset(preset: str) -> None:
-    if preset not in PRESETS:
-        raise fail(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+DEFAULTS = TrainConfig()
+PRESET_HELP = f"Model size: {', '.join(PRESETS)} (base: the plan's ~15.5M parameters)"
+
+
+def _config(**values: Any) -> TrainConfig:
+    """A `TrainConfig` from command-line values (errors become one-line CLI failures)."""
+    try:
+        return TrainConfig(**values)
+    except StickGenError as exc:
+        raise fail(str(exc)) from None
 
 
 @app.command("train")
 def train_command(
     dataset: Annotated[Path, typer.Argument(help="Embedded dataset directory.")],
     out: Annotated[
-        Path | None, typer.Option(help="Checkpoint directory (default: checkpoints/DATASET_NAME).")
+        Path | None,
+        typer.Option(help="Checkpoint directory [default: checkpoints/DATASET_NAME]."),
     ] = None,
-    preset: Annotated[str, typer.Option(help="Model size: base (~15.5M) or small.")] = "base",
-    epochs: Annotated[int, typer.Option(min=1)] = 50,
-    batch_size: Annotated[int, typer.Option(min=1)] = 16,
-    accumulate: Annotated[int, typer.Option(min=1, help="Batches per optimizer step.")] = 4,
-    lr: Annotated[float, typer.Option(min=0.0, help="Peak learning rate.")] = 3e-4,
-    warmup_epochs: Annotated[int, typer.Option(min=0)] = 10,
-    checkpoint_every: Annotated[int, typer.Option(min=1)] = 10,
+    preset: Annotated[str, typer.Option(help=PRESET_HELP + ".")] = DEFAULTS.preset,
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the train split.")] = (
+        DEFAULTS.epochs
+    ),
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Samples per batch (all processes together).")
+    ] = DEFAULTS.batch_size,
+    accumulate: Annotated[int, typer.Option(min=1, help="Batches per optimizer step.")] = (
+        DEFAULTS.accumulate
+    ),
+    lr: Annotated[float, typer.Option(min=0.0, help="Peak learning rate.")] = DEFAULTS.lr,
+    warmup_epochs: Annotated[
+        int | None,
+        typer.Option(min=0, help="Linear warmup epochs [default: min(10, epochs / 5)]."),
+    ] = None,
+    checkpoint_every: Annotated[
+        int, typer.Option(min=1, help="Keep checkpoint_epoch_N.pt every N epochs.")
+    ] = DEFAULTS.checkpoint_every,
     resume: Annotated[bool, typer.Option(help="Continue from OUT/last.pt.")] = False,
-    seed: Annotated[int, typer.Option()] = 0,
-    threads: Annotated[int | None, typer.Option(min=1, help="torch CPU threads.")] = None,
-    max_train_samples: Annotated[int | None, typer.Option(min=1)] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the data order and every draw.")] = (
+        DEFAULTS.seed
+    ),
+    max_train_samples: Annotated[
+        int | None, typer.Option(min=1, help="Train on at most this many samples [default: all].")
+    ] = None,
     max_val_samples: Annotated[
-        int | None, typer.Option(min=1, help="Validate on at most this many samples.")
+        int | None,
+        typer.Option(min=1, help="Validate on at most this many samples [default: all]."),
     ] = None,
     text_model: Annotated[
         str | None,
@@ -69,39 +93,56 @@ def train_command(
     spectrum_weight: Annotated[
         float,
         typer.Option(min=0.0, help="Weight of the phase-free pose spectrum loss (0 = off)."),
-    ] = DEFAULT_SPECTRUM_WEIGHT,
+    ] = DEFAULTS.loss_weights.spectrum,
     plan_dropout: Annotated[
         float,
         typer.Option(min=0.0, max=1.0, help="Share of training samples that see no action plan."),
-    ] = PLAN_DROPOUT,
+    ] = DEFAULTS.plan_dropout,
+    precision: Annotated[
+        str,
+        typer.Option(help="auto (bf16 where the hardware runs it natively), fp32 or bf16."),
+    ] = DEFAULTS.precision,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    nproc: Annotated[
+        int,
+        typer.Option(min=1, help="Data-parallel processes on this machine (torch.distributed)."),
+    ] = 1,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="torch threads per process [default: cores / nproc].")
+    ] = None,
 ) -> None:
     """Train the text-to-motion model on DATASET (Ctrl-C saves last.pt; --resume continues)."""
-    from stickgen.train import LossWeights, train
+    from stickgen.train import train
 
-    _check_preset(preset)
+    config = _config(
+        preset=preset,
+        epochs=epochs,
+        batch_size=batch_size,
+        accumulate=accumulate,
+        lr=lr,
+        warmup_epochs=warmup_epochs,
+        checkpoint_every=checkpoint_every,
+        seed=seed,
+        max_train_samples=max_train_samples,
+        max_val_samples=max_val_samples,
+        plan_dropout=plan_dropout,
+        loss_weights=LossWeights(spectrum=spectrum_weight),
+        precision=precision,
+    )
     out_dir = out if out is not None else Path("checkpoints") / dataset.resolve().name
     with _stop_on_interrupt() as stop, progress_bar(f"training {preset}") as progress:
         try:
             result = train(
                 dataset,
                 out_dir,
-                preset=preset,
-                epochs=epochs,
-                batch_size=batch_size,
-                accumulate=accumulate,
-                lr=lr,
-                warmup_epochs=min(warmup_epochs, epochs),
-                checkpoint_every=checkpoint_every,
+                config,
                 resume=resume,
-                seed=seed,
+                device=device,
+                nproc=nproc,
                 threads=threads,
-                max_train_samples=max_train_samples,
-                max_val_samples=max_val_samples,
                 progress=progress,
                 should_stop=lambda: stop[0],
                 text_model=text_model,
-                loss_weights=LossWeights(spectrum=spectrum_weight),
-                plan_dropout=plan_dropout,
             )
         except Cancelled as exc:
             raise fail(f"{exc} (continue with --resume)", code=130) from None
@@ -119,37 +160,49 @@ def train_command(
 
 @app.command("pipeline")
 def pipeline_command(
-    workdir: Annotated[Path, typer.Option(help="Work directory (dataset/, checkpoints/).")] = Path(
-        "runs/pipeline"
-    ),
-    num_base: Annotated[int, typer.Option(min=1, help="Base scenes to generate.")] = 1000,
-    preset: Annotated[str, typer.Option()] = "small",
-    epochs: Annotated[int, typer.Option(min=1)] = 50,
+    workdir: Annotated[
+        Path, typer.Option(help="Work directory (dataset/, checkpoints/); a rerun continues.")
+    ] = Path("runs/pipeline"),
+    num_base: Annotated[
+        int, typer.Option(min=1, help="Base scenes to generate (x5 samples with augmentation).")
+    ] = 1000,
+    preset: Annotated[str, typer.Option(help=PRESET_HELP + ".")] = "small",
+    epochs: Annotated[int, typer.Option(min=1, help="Training epochs.")] = 50,
     model: Annotated[
-        str | None, typer.Option(help="Text model: hub name or local directory.")
+        str | None,
+        typer.Option(help="Text model: hub name or local directory [default: the embedder's]."),
     ] = None,
-    seed: Annotated[int, typer.Option()] = 0,
-    batch_size: Annotated[int, typer.Option(min=1)] = 16,
-    accumulate: Annotated[int, typer.Option(min=1)] = 4,
-    threads: Annotated[int | None, typer.Option(min=1)] = None,
+    seed: Annotated[int, typer.Option(help="Seed of generation and training.")] = 0,
+    batch_size: Annotated[int, typer.Option(min=1, help="Samples per batch.")] = (
+        DEFAULTS.batch_size
+    ),
+    accumulate: Annotated[int, typer.Option(min=1, help="Batches per optimizer step.")] = (
+        DEFAULTS.accumulate
+    ),
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="torch threads [default: all cores].")
+    ] = None,
 ) -> None:
     """Generate -> validate -> embed -> validate -> train, stopping at the first failure."""
     from stickgen.pipeline import run_pipeline
 
-    _check_preset(preset)
+    config = _config(
+        preset=preset,
+        epochs=epochs,
+        batch_size=batch_size,
+        accumulate=accumulate,
+        checkpoint_every=min(DEFAULTS.checkpoint_every, epochs),
+        seed=seed,
+    )
     with _stop_on_interrupt() as stop, progress_bar("pipeline") as progress:
         try:
             result = run_pipeline(
                 workdir,
                 num_base=num_base,
-                epochs=epochs,
-                preset=preset,
+                train_config=config,
                 model=model,
-                seed=seed,
                 progress=progress,
                 should_stop=lambda: stop[0],
-                batch_size=batch_size,
-                accumulate=accumulate,
                 threads=threads,
             )
         except Cancelled as exc:
@@ -169,6 +222,7 @@ def score_command(
     split: Annotated[str, typer.Option(help="train, val or test.")] = "test",
     max_samples: Annotated[int | None, typer.Option(min=1)] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="torch CPU threads.")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
 ) -> None:
     """Score CHECKPOINT on a held-out split: generation loss, smoothness, position error and the
     action head's per-frame accuracy, with the true action plan and from text alone."""
@@ -180,7 +234,12 @@ def score_command(
         torch.set_num_threads(threads)
     with progress_bar(f"scoring on {split}") as progress:
         scores = score_checkpoint(
-            checkpoint, dataset, split=split, max_samples=max_samples, progress=progress
+            checkpoint,
+            dataset,
+            split=split,
+            max_samples=max_samples,
+            progress=progress,
+            device=device,
         )
     lines = [f"{scores['split']} split, {scores['samples']} samples, epoch {scores['epoch']}"]
     for key in sorted(k for k in scores if k.startswith("val_")):

@@ -167,6 +167,7 @@ def evaluate_checkpoints(
     max_test_samples: int | None = None,
     include_augmented: bool = False,
     guidance: Guidance | None = None,
+    device: str = "auto",
 ) -> dict[str, Any]:
     """Score ground truth, the baselines and `checkpoints` on the test split of `dataset_dir`.
 
@@ -175,8 +176,8 @@ def evaluate_checkpoints(
     Writes `evaluation.json` and `evaluation.md` into `out_dir` and returns the JSON-able
     result: dataset, evaluator, protocol, chance levels, warnings, and `systems` (name -> row
     with `metrics` {key: {mean, ci}}, confusion matrix, per-repeat values, notes, warnings).
-    `protocol_options` sets other `Protocol` fields (pool_size, mm_prompts, ...). Diffusion
-    checkpoints sample with `guidance` (None: each model's default).
+    `protocol_options` sets other `Protocol` fields (pool_size, mm_prompts, ...). Checkpoints
+    sample on `device` with `guidance` (None: each model's default).
     `should_stop` is polled between repeats (and training steps); `Cancelled` is raised.
     """
     started = time.perf_counter()
@@ -189,7 +190,8 @@ def evaluate_checkpoints(
     threads = threads or available_cores()
     with torch_threads(threads):
         trained = [
-            CheckpointSystem(path, test, generator_text_model, guidance) for path in checkpoints
+            CheckpointSystem(path, test, generator_text_model, guidance, device)
+            for path in checkpoints
         ]
         scorer = obtain_evaluator(
             dataset,

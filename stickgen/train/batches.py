@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader
-from torch.utils.data import Dataset as TorchDataset
 
 from stickgen.data.store import Dataset
 from stickgen.errors import StickGenError
+
+T = TypeVar("T")
 
 
 class BatchReader:
@@ -59,27 +64,46 @@ def subset(indices: np.ndarray, limit: int | None, seed: int) -> np.ndarray:
     return np.sort(chosen)
 
 
-class _Batches(TorchDataset):
-    def __init__(self, reader: BatchReader, batches: list[np.ndarray]) -> None:
-        self.reader = reader
-        self.batches = batches
-
-    def __len__(self) -> int:
-        return len(self.batches)
-
-    def __getitem__(self, i: int) -> dict[str, Tensor]:
-        return self.reader.read(self.batches[i])
+def to_device(batch: dict[str, Tensor], device: torch.device) -> dict[str, Tensor]:
+    """`batch` on `device` (through pinned memory, without blocking, for a GPU)."""
+    if device.type == "cpu":
+        return batch
+    return {k: v.pin_memory().to(device, non_blocking=True) for k, v in batch.items()}
 
 
-def iterate_batches(
-    reader: BatchReader, batches: list[np.ndarray], workers: int = 0
-) -> Iterator[dict[str, Tensor]]:
-    """Yield the given batches in order through a DataLoader (`workers` > 0 reads ahead)."""
-    loader = DataLoader(
-        _Batches(reader, batches),
-        batch_size=None,
-        shuffle=False,
-        num_workers=workers,
-        persistent_workers=False,
-    )
-    yield from loader
+_DONE = object()
+
+
+def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Yield `items` in order while a background thread produces up to `depth` ahead (reading
+    memory-mapped rows releases the GIL, so the reader overlaps the training step)."""
+    ahead: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                ahead.put(item)
+        except BaseException as exc:  # re-raised in the consumer
+            ahead.put(_Failed(exc))
+        ahead.put(_DONE)
+
+    thread = threading.Thread(target=produce, daemon=True, name="stickgen-prefetch")
+    thread.start()
+    try:
+        while (item := ahead.get()) is not _DONE:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                ahead.get(timeout=0.05)
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException

@@ -2,18 +2,21 @@
 
 A checkpoint is a dict of tensors and plain Python containers::
 
-    format, version          "stickgen-checkpoint", 1
+    format, version          "stickgen-checkpoint", 2
     model                    the model's state_dict
-    config                   {"preset", "model": ModelConfig dict, "stats": MotionStats dict,
-                              "fps", "frames", "loss_weights", "plan_dropout", "latent_dropout",
-                              "train": settings}
+    config                   {"model": ModelConfig dict, "stats": MotionStats dict, "fps",
+                              "frames", "train": TrainConfig dict (warmup and precision concrete)}
     epoch, step              completed epochs, optimizer steps taken
     train_loss, val_loss, val_smoothness, val_position, val_action_accuracy   (None before the
                              first validation); metrics: every validation figure of that epoch
     dataset_id, dataset_path
     embedding_model          the embedding model id the text conditioning was trained with
     embedding                the dataset manifest's embedding record (model id, dim, how to load)
-    optimizer, scheduler, rng, resume   state to continue training exactly where it stopped
+    num_parameters
+    optimizer, scheduler, resume   state to continue training exactly where it stopped
+
+Version 1 checkpoints of the diffusion model are upgraded when read (`upgrade_v1`); version 1
+checkpoints of the conditional VAE that came before it are refused.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from typing import Any
 from stickgen.artefact import read_artefact, write_artefact
 from stickgen.errors import StickGenError
 from stickgen.model import ModelConfig, MotionStats, StickGenModel
+from stickgen.schema import NUM_ACTIONS
 
 FORMAT = "stickgen-checkpoint"
-VERSION = 1
+VERSION = 2
 LAST = "last.pt"
 BEST = "best.pt"
 
@@ -41,8 +45,51 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> Path:
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Read a checkpoint safely (`weights_only=True`) and check that it is one of ours."""
-    return read_artefact(path, "checkpoint", FORMAT, VERSION)
+    """Read a checkpoint safely (`weights_only=True`), check that it is one of ours and bring
+    an older version up to this one."""
+    payload = read_artefact(path, "checkpoint", FORMAT, (1, VERSION))
+    return upgrade_v1(payload, path) if payload["version"] == 1 else payload
+
+
+V1_MODEL_KEYS = ("kind", "latent_dim", "encoder_dim", "standardize_text", "plan_action_bias")
+V1_RENAMED_WEIGHTS = {"level_mlp.": "t_mlp."}
+
+
+def upgrade_v1(payload: dict[str, Any], source: str | Path = "checkpoint") -> dict[str, Any]:
+    """A version 1 checkpoint as version 2: the model config loses the options every diffusion
+    checkpoint had set one way, the noise-time MLP's weights their old name, and the training
+    settings gather the preset and loss weights (precision fp32, the only one then)."""
+    config = dict(payload["config"])
+    model = dict(config["model"])
+    if model.get("kind", "cvae") != "diffusion":
+        raise StickGenError(
+            f"{source} holds a conditional-VAE model from before the diffusion model; "
+            "it is no longer supported: train a new model"
+        )
+    if not (model.get("standardize_text") and model.get("plan_action_bias")):
+        raise StickGenError(f"{source} holds a model without text standardisation or plan bias")
+    for key in V1_MODEL_KEYS:
+        model.pop(key, None)
+    weights = {k: v for k, v in config.get("loss_weights", {}).items() if k != "kl"}
+    train = {k: v for k, v in config["train"].items() if k != "latent_dropout"}
+    train.update(preset=config["preset"], loss_weights=weights, precision="fp32")
+    state = {}
+    for name, value in payload["model"].items():
+        for old, new in V1_RENAMED_WEIGHTS.items():
+            name = new + name.removeprefix(old) if name.startswith(old) else name
+        state[name] = value
+    return {
+        **payload,
+        "version": VERSION,
+        "model": state,
+        "config": {
+            "model": model,
+            "stats": config["stats"],
+            "fps": config["fps"],
+            "frames": config["frames"],
+            "train": train,
+        },
+    }
 
 
 def load_weights(model: StickGenModel, state: dict[str, Any], source: str | Path) -> None:
@@ -55,17 +102,31 @@ def load_weights(model: StickGenModel, state: dict[str, Any], source: str | Path
         raise StickGenError(f"{source}: weights do not match the model: {detail}") from None
 
 
+def model_config(payload: dict[str, Any], source: str | Path = "checkpoint") -> ModelConfig:
+    """The checkpoint's model config; refused when its actions are not this Stick-Gen's."""
+    try:
+        cfg = ModelConfig.from_dict(dict(payload["config"]["model"]))
+    except (KeyError, TypeError) as exc:
+        raise StickGenError(f"{source}: checkpoint is missing {exc}") from None
+    if cfg.num_actions != NUM_ACTIONS:
+        raise StickGenError(
+            f"{source} was trained with {cfg.num_actions} actions, this Stick-Gen has "
+            f"{NUM_ACTIONS}: train a new model on a dataset made with this version"
+        )
+    return cfg
+
+
 def model_from_checkpoint(
     payload: dict[str, Any], source: str | Path = "checkpoint"
 ) -> tuple[StickGenModel, MotionStats]:
     """Rebuild the model (eval mode) and its normalisation statistics from a loaded checkpoint."""
+    cfg = model_config(payload, source)
     try:
-        config = ModelConfig.from_dict(dict(payload["config"]["model"]))
         stats = MotionStats.from_dict(payload["config"]["stats"])
         state = payload["model"]
     except (KeyError, TypeError) as exc:
         raise StickGenError(f"{source}: checkpoint is missing {exc}") from None
-    model = StickGenModel(config)
+    model = StickGenModel(cfg)
     load_weights(model, state, source)
     model.eval()
     return model, stats

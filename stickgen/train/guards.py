@@ -1,5 +1,6 @@
-"""What `train()` refuses, and why: bad settings, a dataset without usable embeddings, the wrong
-text model, or a checkpoint to resume that belongs to other data or another trajectory."""
+"""What `train()` refuses, and why: a dataset without usable embeddings, the wrong text model,
+or a checkpoint to resume that belongs to other data or another trajectory (bad settings are
+refused by `TrainConfig` itself)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,7 @@ from typing import Any
 
 from stickgen.data.store import Dataset
 from stickgen.errors import StickGenError
-
-# settings that shape the optimisation trajectory: a resumed run must use the same ones
-RESUME_LOCKED = (
-    "batch_size",
-    "accumulate",
-    "lr",
-    "warmup_epochs",
-    "seed",
-    "max_train_samples",
-    "plan_dropout",
-    "latent_dropout",
-    "weight_decay",
-    "grad_clip",
-)
+from stickgen.train.config import TrainConfig
 
 
 def embedding_record(
@@ -69,42 +57,14 @@ def embedding_record(
     return record
 
 
-def check_settings(
-    epochs: int,
-    batch_size: int,
-    accumulate: int,
-    lr: float,
-    warmup: int,
-    checkpoint_every: int,
-    plan_dropout: float,
-    latent_dropout: float = 0.0,
-) -> None:
-    if epochs < 1:
-        raise StickGenError(f"epochs must be at least 1, got {epochs}")
-    if batch_size < 1 or accumulate < 1:
-        raise StickGenError("batch size and accumulation steps must be at least 1")
-    if not lr > 0:
-        raise StickGenError(f"learning rate must be positive, got {lr}")
-    if not 0 <= warmup <= epochs:
-        raise StickGenError(f"warmup epochs must be within 0..{epochs}, got {warmup}")
-    if checkpoint_every < 1:
-        raise StickGenError(f"checkpoint_every must be at least 1, got {checkpoint_every}")
-    if not 0 <= plan_dropout <= 1:
-        raise StickGenError(f"plan dropout must be within 0..1, got {plan_dropout}")
-    if not 0 <= latent_dropout <= 1:
-        raise StickGenError(f"latent dropout must be within 0..1, got {latent_dropout}")
-
-
 def check_resume(
     state: dict[str, Any],
     path: Path,
     dataset: Dataset,
     embedding: dict[str, Any],
-    preset: str,
-    settings: dict[str, Any],
+    config: TrainConfig,
 ) -> None:
-    """Refuse to resume a checkpoint on different data, embeddings, model or trajectory."""
-    config = state["config"]
+    """Refuse to resume a checkpoint on different data, embeddings or trajectory."""
     if state.get("dataset_id") != dataset.dataset_id:
         raise StickGenError(
             f"{path} was trained on dataset {state.get('dataset_id')}, "
@@ -115,18 +75,11 @@ def check_resume(
             f"{path} uses embedding model {state.get('embedding_model')!r}, "
             f"the dataset uses {embedding.get('model')!r}"
         )
-    text_dim = int(config["model"]["text_dim"])
+    text_dim = int(state["config"]["model"]["text_dim"])
     if text_dim != embedding["dim"]:
         raise StickGenError(
             f"{path} expects {text_dim}-d text embeddings, the dataset has {embedding['dim']}-d"
         )
-    if config["preset"] != preset:
-        raise StickGenError(f"{path} is a {config['preset']!r} model, asked for {preset!r}")
-    saved = config["train"]
-    different = [
-        f"{k}={saved.get(k)!r} (now {settings[k]!r})"
-        for k in RESUME_LOCKED
-        if saved.get(k) != settings[k]
-    ]
+    different = TrainConfig.from_dict(state["config"]["train"]).differences(config)
     if different:
         raise StickGenError(f"{path} was trained with other settings: " + ", ".join(different))

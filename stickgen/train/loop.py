@@ -1,5 +1,6 @@
-"""`train()`: multi-task training on CPU with gradient accumulation, warmup + cosine learning rate,
-validation by generation each epoch, atomic checkpoints and exact resume."""
+"""`train()`: multi-task training with gradient accumulation, warmup + cosine learning rate,
+validation each epoch, atomic checkpoints and exact resume; on the CPU or a GPU, in fp32 or bf16,
+in one process or data-parallel over several (`stickgen.train.distributed`)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,29 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import contextmanager, nullcontext
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from torch.nn.parallel import DistributedDataParallel
 
+from stickgen.compute import autocast, resolve_device, resolve_precision
 from stickgen.data.store import Dataset
 from stickgen.errors import Cancelled, StickGenError
-from stickgen.model import ModelConfig, MotionStats, build_model, count_parameters, preset_config
+from stickgen.model import MotionStats, build_model, count_parameters, preset_config
 from stickgen.progress import Progress, no_progress
 from stickgen.schema import FPS
-from stickgen.train.batches import BatchReader, epoch_order, iterate_batches, split_batches, subset
+from stickgen.train.batches import (
+    BatchReader,
+    epoch_order,
+    prefetch,
+    split_batches,
+    subset,
+    to_device,
+)
 from stickgen.train.checkpoint import (
     BEST,
     FORMAT,
@@ -29,12 +39,15 @@ from stickgen.train.checkpoint import (
     epoch_checkpoint_name,
     load_checkpoint,
     load_weights,
+    model_config,
     save_checkpoint,
 )
+from stickgen.train.config import TrainConfig
 from stickgen.train.curves import plot_loss_curve, write_metrics
-from stickgen.train.guards import check_resume, check_settings, embedding_record
-from stickgen.train.losses import LATENT_DROPOUT, PLAN_DROPOUT, LossWeights, training_loss
-from stickgen.train.metrics import evaluate
+from stickgen.train.distributed import Ranks, join_from_environment, launch, local_device
+from stickgen.train.guards import check_resume, embedding_record
+from stickgen.train.losses import Draws, training_loss
+from stickgen.train.metrics import validate_epoch
 from stickgen.train.schedule import learning_rate
 
 STATS_SAMPLES = 10_000  # normalisation statistics use at most this many train samples
@@ -55,11 +68,21 @@ class TrainResult:
     preset: str
     history: list[dict[str, Any]] = field(default_factory=list)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainResult:
+        paths = ("out_dir", "last_checkpoint", "best_checkpoint")
+        return cls(**{k: Path(v) if k in paths and v else v for k, v in data.items()})
+
 
 @contextmanager
 def _torch_threads(threads: int | None) -> Iterator[None]:
+    """`threads` torch threads (default: this machine's cores shared by its local ranks)."""
+    local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
     previous = torch.get_num_threads()
-    torch.set_num_threads(max(1, threads or len(os.sched_getaffinity(0))))
+    torch.set_num_threads(max(1, threads or len(os.sched_getaffinity(0)) // local_ranks))
     try:
         yield
     finally:
@@ -67,7 +90,7 @@ def _torch_threads(threads: int | None) -> Iterator[None]:
 
 
 def _batch_seed(seed: int, epoch: int, batch: int) -> int:
-    """RNG seed of one training batch (plan dropping, latent noise, dropout): its position only."""
+    """RNG seed of one training batch's draws (`Draws`): its position only."""
     state = np.random.SeedSequence([seed, epoch, batch]).generate_state(1, dtype=np.uint64)[0]
     return int(state) & ((1 << 63) - 1)
 
@@ -94,7 +117,7 @@ class _Position:
     epoch: int = 0  # next (or current) epoch, 0-based
     batch: int = 0  # next batch within that epoch
     step: int = 0  # optimizer steps taken
-    loss_sum: float = 0.0  # this epoch's training loss so far
+    loss_sum: float = 0.0  # this epoch's training loss so far (sum of batch means)
     loss_count: int = 0
     best_val_loss: float | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -110,70 +133,94 @@ class _Trainer:
         self,
         dataset: Dataset,
         out: Path,
-        preset: str,
-        settings: dict[str, Any],
+        config: TrainConfig,
         embedding: dict[str, Any],
-        weights: LossWeights,
         resume: bool,
+        device: torch.device,
+        ranks: Ranks,
     ) -> None:
-        self.dataset, self.out, self.preset = dataset, out, preset
-        self.settings, self.embedding, self.weights = settings, embedding, weights
-        seed = settings["seed"]
-        self.train_idx = subset(dataset.split_indices("train"), settings["max_train_samples"], seed)
-        self.val_idx = subset(dataset.split_indices("val"), settings["max_val_samples"], seed)
+        self.dataset, self.out, self.embedding = dataset, out, embedding
+        self.device, self.ranks = device, ranks
+        self.last_path = out / LAST
+        self.state = self._resume_state(resume)
+        if self.state is not None:
+            recorded = TrainConfig.from_dict(self.state["config"]["train"])
+            config = config.resumed_from(recorded)
+        config = TrainConfig.from_dict(
+            {
+                **config.to_dict(),
+                "warmup_epochs": config.warmup,
+                "precision": resolve_precision(config.precision, device),
+            }
+        )
+        if self.state is not None:
+            check_resume(self.state, self.last_path, dataset, embedding, config)
+            recorded = (self.state.get("embedding") or {}).get("source")
+            if "source" not in embedding and recorded:
+                embedding["source"] = recorded
+        self.config = config
+        self.train_idx = subset(
+            dataset.split_indices("train"), config.max_train_samples, config.seed
+        )
+        self.val_idx = subset(dataset.split_indices("val"), config.max_val_samples, config.seed)
         if len(self.train_idx) == 0 or len(self.val_idx) == 0:
             raise StickGenError(
                 f"dataset {dataset.path} needs samples in both the train and val splits "
                 f"(has {len(self.train_idx)} train, {len(self.val_idx)} val)"
             )
-        out.mkdir(parents=True, exist_ok=True)
-        self.last_path = out / LAST
-        self.state: dict[str, Any] | None = None
-        if self.last_path.exists():
-            if not resume:
-                raise StickGenError(
-                    f"{out} already holds a training run ({LAST}); resume it or use another "
-                    "directory"
-                )
-            self.state = load_checkpoint(self.last_path)
-            check_resume(self.state, self.last_path, dataset, embedding, preset, settings)
-            saved = LossWeights(**self.state["config"].get("loss_weights", {}))
-            if saved != weights:
-                raise StickGenError(
-                    f"{self.last_path} was trained with loss weights {saved.to_dict()}, "
-                    f"asked for {weights.to_dict()}"
-                )
-            recorded = (self.state.get("embedding") or {}).get("source")
-            if "source" not in embedding and recorded:
-                embedding["source"] = recorded
+        if config.batch_size < ranks.world:
+            raise StickGenError(
+                f"batch_size {config.batch_size} is smaller than the {ranks.world} processes"
+            )
         self._build()
-        batches = math.ceil(len(self.train_idx) / settings["batch_size"])
-        self.steps_per_epoch = math.ceil(batches / settings["accumulate"])
-        self.total_steps = settings["epochs"] * self.steps_per_epoch
-        self.warmup_steps = settings["warmup_epochs"] * self.steps_per_epoch
+        batches = math.ceil(len(self.train_idx) / config.batch_size)
+        self.steps_per_epoch = math.ceil(batches / config.accumulate)
+        self.total_steps = config.epochs * self.steps_per_epoch
+        self.warmup_steps = config.warmup * self.steps_per_epoch
         self.reader = BatchReader(dataset)
+
+    def _resume_state(self, resume: bool) -> dict[str, Any] | None:
+        if not self.last_path.exists():
+            return None
+        if not resume:
+            raise StickGenError(
+                f"{self.out} already holds a training run ({LAST}); resume it or use another "
+                "directory"
+            )
+        return load_checkpoint(self.last_path)
 
     def _build(self) -> None:
         """Model, statistics, optimizer and position: fresh, or exactly as saved in last.pt."""
-        state, s = self.state, self.settings
+        state, cfg = self.state, self.config
         if state is None:
-            self.config = preset_config(self.preset, self.embedding["dim"])
-            self.stats = _stats_from_train(self.dataset, self.train_idx, s["seed"])
+            self.model_config = preset_config(cfg.preset, self.embedding["dim"])
+            self.stats = _stats_from_train(self.dataset, self.train_idx, cfg.seed)
         else:
-            self.config = ModelConfig.from_dict(dict(state["config"]["model"]))
+            self.model_config = model_config(state, self.last_path)
             self.stats = MotionStats.from_dict(state["config"]["stats"])
-        self.model = build_model(self.config, s["seed"])
-        if state is None and self.config.standardize_text:
+        self.model = build_model(self.model_config, cfg.seed)
+        if state is None:
             self.model.set_text_statistics(_train_text(self.dataset, self.train_idx))
+        else:
+            load_weights(self.model, state["model"], self.last_path)
+        self.model.to(self.device)
+        self.stats = self.stats.to(self.device)
         self.optimizer = torch.optim.AdamW(
-            self.model.parameters(), lr=s["lr"], weight_decay=s["weight_decay"]
+            self.model.parameters(),
+            lr=cfg.lr,
+            weight_decay=cfg.weight_decay,
+            foreach=self.device.type == "cpu",
+            fused=self.device.type == "cuda",
         )
         self.position = _Position()
         if state is not None:
-            load_weights(self.model, state["model"], self.last_path)
             self.optimizer.load_state_dict(state["optimizer"])
             self.position = _Position(**state["resume"])
         self.num_parameters = count_parameters(self.model)
+        self.network: torch.nn.Module = self.model
+        if self.ranks.world > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.network = DistributedDataParallel(self.model, device_ids=ids)
 
     # ---- running ---------------------------------------------------------------------------
 
@@ -182,18 +229,16 @@ class _Trainer:
         progress: Progress,
         should_stop: Callable[[], bool] | None,
         on_checkpoint: Callable[[dict[str, Any]], None] | None,
-        threads: int | None,
-        workers: int,
     ) -> TrainResult:
-        self.progress, self.should_stop, self.on_checkpoint = progress, should_stop, on_checkpoint
-        progress(self.position.step, self.total_steps, "starting")
-        with torch.random.fork_rng(devices=[]), _torch_threads(threads):
-            if self.state is not None:
-                torch.set_rng_state(self.state["rng"]["torch"])
-            while self.position.epoch < self.settings["epochs"]:
-                started = time.perf_counter()
-                self._train_epoch(workers)
-                self._end_epoch(time.perf_counter() - started)
+        main = self.ranks.main
+        self.progress = progress if main else no_progress
+        self.should_stop = should_stop or (lambda: False)
+        self.on_checkpoint = on_checkpoint if main else None
+        self.progress(self.position.step, self.total_steps, "starting")
+        while self.position.epoch < self.config.epochs:
+            started = time.perf_counter()
+            self._train_epoch()
+            self._end_epoch(time.perf_counter() - started)
         best = self.out / BEST
         return TrainResult(
             out_dir=self.out,
@@ -203,48 +248,75 @@ class _Trainer:
             steps=self.position.step,
             best_val_loss=self.position.best_val_loss,
             num_parameters=self.num_parameters,
-            preset=self.preset,
+            preset=self.config.preset,
             history=self.position.history,
         )
 
     def _lr(self, step: int) -> float:
         return learning_rate(
             step,
-            base_lr=self.settings["lr"],
+            base_lr=self.config.lr,
             warmup_steps=self.warmup_steps,
             total_steps=self.total_steps,
         )
 
-    def _train_epoch(self, workers: int) -> None:
+    def _batches(self, batches: list[np.ndarray]) -> Iterator[tuple[dict[str, Any], int, int]]:
+        """This rank's share of each global batch (rows in ascending index order), read ahead
+        in the background, with the share's row range within the batch."""
+
+        def shares() -> Iterator[tuple[dict[str, Any], int, int]]:
+            for batch in batches:
+                rows = np.sort(batch)
+                start, stop = self.ranks.share(len(rows))
+                # a rank with no rows still takes part, with one row weighted zero
+                mine = rows[start:stop] if stop > start else rows[:1]
+                yield to_device(self.reader.read(mine), self.device), start, stop
+
+        return prefetch(shares())
+
+    def _train_epoch(self) -> None:
         """Train the rest of the current epoch, one optimizer step per `accumulate` batches."""
-        pos, s = self.position, self.settings
-        epochs, accumulate = s["epochs"], s["accumulate"]
-        batches = split_batches(epoch_order(self.train_idx, s["seed"], pos.epoch), s["batch_size"])
-        self.model.train()
+        pos, cfg, ranks = self.position, self.config, self.ranks
+        batches = split_batches(epoch_order(self.train_idx, cfg.seed, pos.epoch), cfg.batch_size)
+        self.network.train()
         self.optimizer.zero_grad(set_to_none=True)
-        todo = batches[pos.batch :]
-        for b, batch in enumerate(iterate_batches(self.reader, todo, workers), pos.batch):
-            group_start = b - b % accumulate
-            group_size = min(accumulate, len(batches) - group_start)
-            torch.manual_seed(_batch_seed(s["seed"], pos.epoch, b))
-            loss, _ = training_loss(
-                self.model, batch, self.stats, self.weights, s["plan_dropout"], s["latent_dropout"]
-            )
-            (loss / group_size).backward()
-            pos.loss_sum += float(loss.detach())
-            pos.loss_count += 1
+        group_loss = 0.0
+        shares = self._batches(batches[pos.batch :])
+        for b, (batch, start, stop) in enumerate(shares, pos.batch):
+            group_start = b - b % cfg.accumulate
+            group_size = min(cfg.accumulate, len(batches) - group_start)
+            rows, frames = len(batches[b]), batch["actions"].shape[1]
+            generator = torch.Generator().manual_seed(_batch_seed(cfg.seed, pos.epoch, b))
+            draws = Draws.sample(rows, frames, cfg.plan_dropout, generator)
+            draws = draws.rows(*((start, stop) if stop > start else (0, 1)), self.device)
+            # the share's mean loss, weighted so that the ranks' average is the batch's mean
+            weight = (stop - start) * ranks.world / rows
+            last_of_group = b + 1 - group_start == group_size
+            sync = nullcontext() if last_of_group or ranks.world == 1 else self.network.no_sync()
+            with sync:
+                with autocast(self.device, cfg.precision):
+                    loss, _ = training_loss(
+                        self.network, batch, self.stats, cfg.loss_weights, draws
+                    )
+                (loss * weight / group_size).backward()
+            group_loss += float(loss.detach()) * weight / ranks.world
             pos.batch = b + 1
-            if pos.batch - group_start < group_size:
+            if not last_of_group:
                 continue
+            stop_now = float(self.should_stop())
+            totals = ranks.sum(torch.tensor([group_loss, stop_now], dtype=torch.float64))
+            pos.loss_sum += float(totals[0])
+            pos.loss_count += group_size
+            group_loss = 0.0
             for group in self.optimizer.param_groups:
                 group["lr"] = self._lr(pos.step)
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), s["grad_clip"])
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
             self.optimizer.step()
             self.optimizer.zero_grad(set_to_none=True)
             pos.step += 1
-            message = f"epoch {pos.epoch + 1}/{epochs} loss {pos.loss_sum / pos.loss_count:.4f}"
+            message = f"epoch {pos.epoch + 1}/{cfg.epochs} loss {pos.loss_sum / pos.loss_count:.4f}"
             self.progress(pos.step, self.total_steps, message)
-            if self.should_stop is not None and self.should_stop():
+            if totals[1] > 0:
                 self._save("last", self.last_path, pos.epoch, is_best=False)
                 raise Cancelled(
                     f"training stopped at epoch {pos.epoch + 1}, step {pos.step}; "
@@ -252,18 +324,22 @@ class _Trainer:
                 )
 
     def _end_epoch(self, seconds: float) -> None:
-        """Validate by generation, record the epoch, write the checkpoints and the curves."""
-        pos, s = self.position, self.settings
+        """Validate, record the epoch, write the checkpoints and the curves."""
+        pos, cfg, ranks = self.position, self.config, self.ranks
         epoch = pos.epoch + 1
-        self.progress(pos.step, self.total_steps, f"epoch {epoch}/{s['epochs']}: validating")
-        metrics = evaluate(
-            self.model,
-            self.reader,
-            self.val_idx,
-            self.stats,
-            self.weights,
-            s["batch_size"] * s["accumulate"],
-        )
+        self.progress(pos.step, self.total_steps, f"epoch {epoch}/{cfg.epochs}: validating")
+        start, stop = ranks.share(len(self.val_idx))
+        with autocast(self.device, cfg.precision):
+            metrics = validate_epoch(
+                self.model,
+                self.reader,
+                self.val_idx[start:stop],
+                self.stats,
+                cfg.loss_weights,
+                cfg.batch_size * cfg.accumulate,
+                device=self.device,
+                total=ranks.sum,
+            )
         row = {
             "epoch": epoch,
             "step": pos.step,
@@ -277,18 +353,19 @@ class _Trainer:
         if is_best:
             pos.best_val_loss = metrics["val_loss"]
         pos.epoch, pos.batch, pos.loss_sum, pos.loss_count = epoch, 0, 0.0, 0
-        if epoch % s["checkpoint_every"] == 0:
+        if epoch % cfg.checkpoint_every == 0:
             self._save("epoch", self.out / epoch_checkpoint_name(epoch), epoch, is_best)
         if is_best:
             self._save("best", self.out / BEST, epoch, True)
         self._save("last", self.last_path, epoch, is_best)
-        write_metrics(self.out, pos.history)
-        if epoch % s["checkpoint_every"] == 0 or epoch == s["epochs"]:
-            plot_loss_curve(self.out, pos.history)  # ~0.3 s: not after every short epoch
+        if ranks.main:
+            write_metrics(self.out, pos.history)
+            if epoch % cfg.checkpoint_every == 0 or epoch == cfg.epochs:
+                plot_loss_curve(self.out, pos.history)  # ~0.3 s: not after every short epoch
         self.progress(
             pos.step,
             self.total_steps,
-            f"epoch {epoch}/{s['epochs']} train {row['train_loss']:.4f} "
+            f"epoch {epoch}/{cfg.epochs} train {row['train_loss']:.4f} "
             f"val {metrics['val_loss']:.4f}",
         )
 
@@ -303,22 +380,19 @@ class _Trainer:
         }
 
     def _save(self, kind: str, path: Path, epochs_done: int, is_best: bool) -> None:
-        """Write one checkpoint atomically, then tell `on_checkpoint` about it."""
-        s = self.settings
+        """Rank 0 writes one checkpoint atomically, then tells `on_checkpoint` about it."""
+        if not self.ranks.main:
+            return
         payload = {
             "format": FORMAT,
             "version": VERSION,
-            "model": self.model.state_dict(),
+            "model": {k: v.cpu() for k, v in self.model.state_dict().items()},
             "config": {
-                "preset": self.preset,
-                "model": self.config.to_dict(),
+                "model": self.model_config.to_dict(),
                 "stats": self.stats.to_dict(),
                 "fps": FPS,
                 "frames": self.dataset.frames,
-                "loss_weights": self.weights.to_dict(),
-                "plan_dropout": s["plan_dropout"],
-                "latent_dropout": s["latent_dropout"],
-                "train": s,
+                "train": self.config.to_dict(),
             },
             "epoch": epochs_done,
             "step": self.position.step,
@@ -328,13 +402,12 @@ class _Trainer:
             "embedding_model": self.embedding.get("model"),
             "embedding": self.embedding,
             "num_parameters": self.num_parameters,
-            "optimizer": self.optimizer.state_dict(),
+            "optimizer": _to_cpu(self.optimizer.state_dict()),
             "scheduler": {
                 "step": self.position.step,
                 "total_steps": self.total_steps,
                 "warmup_steps": self.warmup_steps,
             },
-            "rng": {"torch": torch.get_rng_state()},
             "resume": self.position.to_dict(),
         }
         save_checkpoint(path, payload)
@@ -349,49 +422,47 @@ class _Trainer:
                     **self._summary(),
                     "dataset_id": self.dataset.dataset_id,
                     "embedding_model": self.embedding.get("model"),
-                    "preset": self.preset,
+                    "preset": self.config.preset,
                     "num_parameters": self.num_parameters,
                 }
             )
 
 
+def _to_cpu(value: Any) -> Any:
+    """`value` with every tensor inside moved to the CPU (for device-independent checkpoints)."""
+    if isinstance(value, torch.Tensor):
+        return value.cpu()
+    if isinstance(value, dict):
+        return {k: _to_cpu(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_to_cpu(v) for v in value)
+    return value
+
+
 def train(
     dataset_dir: str | Path,
     out_dir: str | Path,
+    config: TrainConfig | None = None,
     *,
-    preset: str = "base",
-    epochs: int = 50,
-    batch_size: int = 16,
-    accumulate: int = 4,
-    lr: float = 3e-4,
-    warmup_epochs: int = 10,
-    checkpoint_every: int = 10,
     resume: bool = False,
-    seed: int = 0,
+    device: str = "auto",
+    nproc: int = 1,
     threads: int | None = None,
-    max_train_samples: int | None = None,
     progress: Progress = no_progress,
     should_stop: Callable[[], bool] | None = None,
     on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
     expected_embedding_model: str | None = None,
     text_model: str | Path | None = None,
-    max_val_samples: int | None = None,
-    weight_decay: float = 0.01,
-    grad_clip: float = 1.0,
-    plan_dropout: float = PLAN_DROPOUT,
-    latent_dropout: float = LATENT_DROPOUT,
-    loss_weights: LossWeights | None = None,
-    workers: int = 0,
 ) -> TrainResult:
-    """Train a text-to-motion model on `dataset_dir`, writing checkpoints into `out_dir`.
+    """Train a text-to-motion model on `dataset_dir` as `config` says, writing checkpoints into
+    `out_dir`.
 
-    One optimizer step = `accumulate` batches of `batch_size` (effective batch 64 by default).
-    The learning rate warms up linearly over `warmup_epochs` then follows a cosine decay, both
-    counted in optimizer steps. Each batch drops its action plan with probability `plan_dropout`
-    so the model works with and without one (`stickgen.train.losses.training_loss`: a diffusion
-    model learns to denoise; a CVAE's `latent_dropout` share of samples trains with a prior z
-    instead of the motion encoder's). After every epoch the model *generates* the `val` split
-    from text (+ plan, and text alone) and is scored (`stickgen.train.metrics`).
+    One optimizer step = `accumulate` batches of `batch_size` (the global batch: with several
+    processes each takes its share of every batch). The learning rate warms up linearly, then
+    follows a cosine decay, both counted in optimizer steps. Each batch drops its action plan on
+    a `plan_dropout` share of the samples so the model works with and without one
+    (`stickgen.train.losses.training_loss`). After every epoch the model is validated on the
+    `val` split (`stickgen.train.metrics`).
 
     Files in `out_dir`: `last.pt` (every epoch, and on stop), `best.pt` (lowest val_loss),
     `checkpoint_epoch_N.pt` every `checkpoint_every` epochs, `metrics.jsonl` (every epoch) and
@@ -399,42 +470,38 @@ def train(
     `on_checkpoint(info)` runs after each file is in place. `should_stop()` is polled after every
     optimizer step: when true, `last.pt` is saved and `Cancelled` raised. `resume=True` continues
     from `last.pt` (starting fresh when there is none) and reaches the same weights as an
-    uninterrupted run: the data order and every random draw depend only on (seed, epoch, batch).
-    Without `resume`, an `out_dir` that already holds `last.pt` is refused.
-    `epochs` may differ on resume (the cosine schedule is stretched to the new total).
+    uninterrupted run in the same precision: the data order and every random draw depend only on
+    (seed, epoch, batch). Without `resume`, an `out_dir` that already holds `last.pt` is
+    refused. `epochs` may differ on resume (the cosine schedule is stretched to the new total).
+
+    `device` ("auto", "cpu", "cuda", "cuda:N") and `config.precision` say where and how to
+    compute; `nproc` > 1 trains data-parallel in that many local processes
+    (`stickgen.train.distributed.launch`), `threads` torch threads each (default: an equal share
+    of the cores). Under a `torchrun`-style launcher this process joins the launcher's group.
 
     `text_model` (hub name or local directory of the dataset's embedding model) is recorded so
-    that inference can load the same text model; it must have the dataset's model id. A hub-name
-    model id is recorded by itself.
+    that inference can load the same text model; it must have the dataset's model id.
     """
-    check_settings(
-        epochs,
-        batch_size,
-        accumulate,
-        lr,
-        warmup_epochs,
-        checkpoint_every,
-        plan_dropout,
-        latent_dropout,
-    )
+    config = config or TrainConfig()
     dataset = Dataset(dataset_dir)
     embedding = embedding_record(dataset, expected_embedding_model, text_model)
-    settings = {
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "accumulate": accumulate,
-        "lr": lr,
-        "warmup_epochs": warmup_epochs,
-        "checkpoint_every": checkpoint_every,
-        "seed": seed,
-        "max_train_samples": max_train_samples,
-        "max_val_samples": max_val_samples,
-        "plan_dropout": plan_dropout,
-        "latent_dropout": latent_dropout,
-        "weight_decay": weight_decay,
-        "grad_clip": grad_clip,
-    }
-    trainer = _Trainer(
-        dataset, Path(out_dir), preset, settings, embedding, loss_weights or LossWeights(), resume
-    )
-    return trainer.run(progress, should_stop, on_checkpoint, threads, workers)
+    chosen = resolve_device(device)
+    if nproc < 1:
+        raise StickGenError(f"nproc must be at least 1, got {nproc}")
+    if nproc > 1:
+        spec = {
+            "dataset_dir": str(dataset_dir),
+            "out_dir": str(out_dir),
+            "config": config.to_dict(),
+            "resume": resume,
+            "device": device,
+            "threads": threads or max(1, len(os.sched_getaffinity(0)) // nproc),
+            "expected_embedding_model": expected_embedding_model,
+            "text_model": str(text_model) if text_model is not None else None,
+        }
+        return TrainResult.from_dict(launch(spec, nproc, progress, should_stop, on_checkpoint))
+    chosen = local_device(chosen)
+    ranks = join_from_environment(chosen)
+    with _torch_threads(threads):
+        trainer = _Trainer(dataset, Path(out_dir), config, embedding, resume, chosen, ranks)
+        return trainer.run(progress, should_stop, on_checkpoint)

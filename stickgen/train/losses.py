@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import torch
 from torch import Tensor
 from torch.nn import functional as F
 
 from stickgen import diffusion
+from stickgen.errors import StickGenError
 from stickgen.model import (
+    MOTION_FEATURES,
     MotionStats,
     StickGenModel,
-    drop_plans,
     motion_features,
     root_velocity,
     split_motion,
@@ -34,11 +35,17 @@ class LossWeights:
     physics: float = 0.25
     smoothness: float = 1.0
     segment: float = 2.0
-    kl: float = 0.01
     spectrum: float = DEFAULT_SPECTRUM_WEIGHT  # phase-free spectrum term (`spectrum_distance`)
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, float]) -> LossWeights:
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise StickGenError(f"unknown loss weights: {sorted(unknown)}")
+        return cls(**{k: float(v) for k, v in data.items()})
 
 
 def segment_lengths(motion: Tensor) -> Tensor:
@@ -102,33 +109,34 @@ def targets(batch: dict[str, Tensor], stats: MotionStats, fps: float = FPS) -> d
     }
 
 
-FREE_BITS = 0.25  # nats per latent dimension the encoder may use without penalty
-
-
-def kl_divergence(mean: Tensor, log_var: Tensor, free_bits: float = FREE_BITS) -> Tensor:
-    """KL(N(mean, exp(log_var)) || N(0, I)) summed over latent dims, each dim's batch mean
-    clamped below at `free_bits` (so the encoder is not pushed into ignoring the motion)."""
-    per_dim = 0.5 * (mean**2 + log_var.exp() - 1.0 - log_var).mean(dim=0)
-    return per_dim.clamp(min=free_bits).sum()
-
-
 PLAN_DROPOUT = 0.5  # share of training samples that see no action plan (text-only generation)
-TEXT_DROPOUT = 0.1  # diffusion: share of samples trained without their text (for guidance)
-LATENT_DROPOUT = 0.5  # CVAE: share of training samples whose z comes from the prior
+TEXT_DROPOUT = 0.1  # share of samples trained without their text (for guidance)
 
 
-def drop_latents(latent: Tensor, probability: float) -> Tensor:
-    """Replace whole rows of `latent [B, Z]` by prior draws N(0, I) with the given probability.
+@dataclass(frozen=True)
+class Draws:
+    """The random choices of one training batch: which rows lose their plan or their text, and
+    each row's noise time t and noise. Drawn for a whole (global) batch from one generator, so a
+    row's draws do not depend on how the batch is split between processes."""
 
-    The motion encoder reads the target, so its z can tell the decoder which actions happen
-    (and when). Generation only ever has a prior z, so without these rows the decoder learns to
-    read actions from z and to ignore the text. With them it must take from text and plan all
-    that the prior z cannot say, and a random z keeps meaning "phase and style" only.
-    """
-    if probability <= 0:
-        return latent
-    drop = torch.rand(latent.shape[0], device=latent.device) < probability
-    return torch.where(drop[:, None], torch.randn_like(latent), latent)
+    drop_plan: Tensor  # [B] bool
+    t: Tensor  # [B]
+    noise: Tensor  # [B, T, 24]
+    drop_text: Tensor  # [B] bool
+
+    @classmethod
+    def sample(
+        cls, rows: int, frames: int, plan_dropout: float, generator: torch.Generator
+    ) -> Draws:
+        drop_plan = torch.rand(rows, generator=generator) < plan_dropout
+        t = torch.rand(rows, generator=generator)
+        noise = torch.randn(rows, frames, MOTION_FEATURES, generator=generator)
+        drop_text = torch.rand(rows, generator=generator) < TEXT_DROPOUT
+        return cls(drop_plan, t, noise, drop_text)
+
+    def rows(self, start: int, stop: int, device: torch.device | None = None) -> Draws:
+        """The draws of rows start..stop, on `device`."""
+        return Draws(*(v[start:stop].to(device) for v in self.__dict__.values()))
 
 
 def multitask_loss(
@@ -139,7 +147,6 @@ def multitask_loss(
     fps: float = FPS,
     *,
     tgt: dict[str, Tensor] | None = None,
-    posterior: tuple[Tensor, Tensor] | None = None,
 ) -> tuple[Tensor, dict[str, float]]:
     """Weighted sum of the terms below; returns (total, {term: value}).
 
@@ -150,7 +157,6 @@ def multitask_loss(
     segment: mean absolute error of the five segment lengths of the predicted pose, in metres.
     spectrum: `spectrum_distance` of the normalised pose `with_limb_contrasts` (computed only when
     its weight is set).
-    kl: only in training, when the latent came from the motion encoder (`posterior`).
     """
     tgt = tgt if tgt is not None else targets(batch, stats, fps)
     terms = {
@@ -173,58 +179,40 @@ def multitask_loss(
         terms["spectrum"] = spectrum_distance(
             with_limb_contrasts(outputs["pose"]), with_limb_contrasts(tgt["pose"])
         )
-    if posterior is not None:
-        terms["kl"] = kl_divergence(*posterior)
     w = weights.to_dict()
     total = sum(w[name] * value for name, value in terms.items())
     return total, {name: float(value.detach()) for name, value in terms.items()}
 
 
 def training_loss(
-    model: StickGenModel,
+    model: StickGenModel | torch.nn.Module,
     batch: dict[str, Tensor],
     stats: MotionStats,
     weights: LossWeights,
-    plan_dropout: float,
-    latent_dropout: float = LATENT_DROPOUT,
+    draws: Draws,
 ) -> tuple[Tensor, dict[str, float]]:
-    """One training forward pass, after dropping plans at random.
-
-    Diffusion: noise each clip's features to a uniform random time t, hide the text of a
-    `TEXT_DROPOUT` share of the samples (so the model also learns the unconditioned prediction
-    that guidance needs), predict the clean clip and score that prediction with
-    `multitask_loss`. CVAE: draw z from the motion encoder's
-    posterior (reparameterised), replace it by a prior draw for a `latent_dropout` share of the
-    samples (`drop_latents`), generate, and score with `multitask_loss` + KL.
-    """
-    plan = drop_plans(batch["actions"], plan_dropout)
-    if model.config.diffusion:
-        rows, frames = plan.shape
-        level = torch.rand(rows, device=plan.device)
-        noise = torch.randn(model.noise_shape(rows, frames), device=plan.device)
-        drop_text = torch.rand(rows, device=plan.device) < TEXT_DROPOUT
-        return denoising_loss(model, batch, stats, weights, plan, level, noise, drop_text)
-    tgt = targets(batch, stats)
-    mean, log_var = model.encode_motion(motion_features(tgt))
-    latent = drop_latents(mean + torch.randn_like(mean) * (0.5 * log_var).exp(), latent_dropout)
-    outputs = model(batch["text"], plan, latent=latent)
-    return multitask_loss(outputs, batch, stats, weights, tgt=tgt, posterior=(mean, log_var))
+    """One training pass: drop the plans and texts that `draws` says (so the model also learns
+    to generate without a plan, and the unconditioned prediction that guidance needs), noise each
+    clip to its time t and score the clean-clip prediction (`denoising_loss`)."""
+    no_plan = getattr(model, "module", model).no_plan  # the model, or DDP around it
+    plan = torch.where(draws.drop_plan[:, None], no_plan, batch["actions"])
+    return denoising_loss(model, batch, stats, weights, plan, draws.t, draws.noise, draws.drop_text)
 
 
 def denoising_loss(
-    model: StickGenModel,
+    model: StickGenModel | torch.nn.Module,
     batch: dict[str, Tensor],
     stats: MotionStats,
     weights: LossWeights,
     plan: Tensor,
-    level: Tensor,
+    t: Tensor,
     noise: Tensor,
     drop_text: Tensor | None = None,
 ) -> tuple[Tensor, dict[str, float]]:
-    """A diffusion model's loss: noise each clip's features to its time `level` `[B]` with
-    `noise`, predict the clean clip from the text (hidden where `drop_text`) and `plan`, and score
-    that prediction with `multitask_loss`."""
+    """The denoising objective: noise each clip's features to its time `t` `[B]` with `noise`,
+    predict the clean clip from the text (hidden where `drop_text`) and `plan`, and score that
+    prediction with `multitask_loss`."""
     tgt = targets(batch, stats)
-    noisy = diffusion.add_noise(motion_features(tgt), level, noise)
-    outputs = model(batch["text"], plan, noisy=noisy, level=level, drop_text=drop_text)
+    noisy = diffusion.add_noise(motion_features(tgt), t, noise)
+    outputs = model(noisy, t, batch["text"], plan, drop_text)
     return multitask_loss(outputs, batch, stats, weights, tgt=tgt)

@@ -1,0 +1,79 @@
+"""Where and in what precision tensors are computed: device and precision choices shared by
+training, inference and embedding.
+
+`device`: "auto" (the first CUDA GPU when there is one, else the CPU), "cpu", "cuda" or
+"cuda:N". `precision`: "fp32", or "bf16" (autocast to bfloat16 for matmuls and convolutions;
+weights, optimizer state and losses stay float32), or "auto": bf16 where the hardware runs it
+natively (a CUDA GPU that supports it, a CPU with AVX512-BF16 or AMX), fp32 elsewhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+
+from stickgen.errors import StickGenError
+
+DEVICES = ("auto", "cpu", "cuda", "cuda:N")
+PRECISIONS = ("auto", "fp32", "bf16")
+_CUDA = re.compile(r"cuda(:\d+)?")
+
+
+def resolve_device(spec: str = "auto") -> torch.device:
+    """The `torch.device` for a device choice; a CUDA choice without a usable GPU is an error."""
+    spec = spec.strip().lower()
+    if spec == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if spec == "cpu":
+        return torch.device("cpu")
+    if not _CUDA.fullmatch(spec):
+        raise StickGenError(f"unknown device {spec!r}; choose one of {', '.join(DEVICES)}")
+    if not torch.cuda.is_available():
+        raise StickGenError(f"device {spec!r} asked for, but this machine has no usable CUDA GPU")
+    device = torch.device(spec)
+    if device.index is not None and device.index >= torch.cuda.device_count():
+        raise StickGenError(
+            f"device {spec!r} asked for, but this machine has {torch.cuda.device_count()} GPU(s)"
+        )
+    return device
+
+
+@functools.cache
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 dot products in hardware (AVX512-BF16 or AMX)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether `device` runs bfloat16 matmuls natively."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and cpu_has_native_bf16()
+
+
+def resolve_precision(spec: str, device: torch.device) -> str:
+    """ "fp32" or "bf16" for a precision choice on `device` (auto: bf16 where native)."""
+    if spec not in PRECISIONS:
+        raise StickGenError(f"unknown precision {spec!r}; choose one of {', '.join(PRECISIONS)}")
+    if spec == "auto":
+        return "bf16" if native_bf16(device) else "fp32"
+    return spec
+
+
+@contextlib.contextmanager
+def autocast(device: torch.device, precision: str) -> Iterator[None]:
+    """Run the enclosed forward passes in `precision` ("fp32": as they are)."""
+    if precision == "bf16":
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            yield
+    else:
+        yield

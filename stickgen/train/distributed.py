@@ -1,0 +1,183 @@
+"""Data-parallel training with `torch.distributed`: the ranks of one run, and the launcher.
+
+Every rank runs the same `train` loop on its share of each global batch (DistributedDataParallel
+averages the gradients; gloo on CPU, NCCL on CUDA); rank 0 alone writes checkpoints and reports.
+`launch` starts N local ranks through torch's elastic launcher (`python -m torch.distributed.run`,
+what `torchrun` runs) and relays rank 0's progress and checkpoints to its caller through an
+events file; a stop file asks the ranks to stop after their current step. Several machines: run
+`torchrun` with its rendezvous options around `stick-gen train` (see the README); `train` then
+joins the process group from the launcher's environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from stickgen.errors import Cancelled, StickGenError
+from stickgen.progress import Progress
+
+POLL_S = 0.2
+
+
+@dataclass(frozen=True)
+class Ranks:
+    """This process's place in a run: rank r of `world` processes (1: no process group)."""
+
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def share(self, rows: int) -> tuple[int, int]:
+        """This rank's contiguous slice (start, stop) of `rows` rows (sizes differ by <= 1)."""
+        bounds = np.linspace(0, rows, self.world + 1).round().astype(int)
+        return int(bounds[self.rank]), int(bounds[self.rank + 1])
+
+    def sum(self, values: torch.Tensor) -> torch.Tensor:
+        """Element-wise sum of `values` over the ranks (float64 on the CPU)."""
+        if self.world == 1:
+            return values
+        return self._reduce(values, dist.ReduceOp.SUM)
+
+    def any(self, flag: bool) -> bool:
+        """True on every rank when `flag` is true on any."""
+        if self.world == 1:
+            return flag
+        return bool(self._reduce(torch.tensor([float(flag)]), dist.ReduceOp.MAX)[0])
+
+    def _reduce(self, values: torch.Tensor, op: dist.ReduceOp) -> torch.Tensor:
+        device = "cuda" if dist.get_backend() == "nccl" else "cpu"
+        out = values.to(device=device, dtype=torch.float64)
+        dist.all_reduce(out, op=op)
+        return out.cpu()
+
+
+def join_from_environment(device: torch.device) -> Ranks:
+    """Join the process group that a `torchrun`-style launcher describes in the environment
+    (WORLD_SIZE, RANK, MASTER_ADDR, ...); a single process without one is rank 0 of 1."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Ranks()
+    if not dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        dist.init_process_group(backend)
+    return Ranks(dist.get_rank(), dist.get_world_size())
+
+
+def local_device(device: torch.device) -> torch.device:
+    """A CUDA device without an index becomes this local rank's GPU."""
+    if device.type == "cuda" and device.index is None and "LOCAL_RANK" in os.environ:
+        return torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+    return device
+
+
+# ---- the launcher ------------------------------------------------------------------------------
+
+EVENTS = "events.jsonl"
+STOP = "stop"
+SPEC = "spec.json"
+
+
+def launch(
+    spec: dict[str, Any],
+    nproc: int,
+    progress: Progress,
+    should_stop: Callable[[], bool] | None,
+    on_checkpoint: Callable[[dict[str, Any]], None] | None,
+) -> dict[str, Any]:
+    """Run `spec` (the keyword arguments of `train`, as JSON) on `nproc` local ranks and return
+    rank 0's result; rank 0's progress and checkpoints reach the callbacks as they happen."""
+    with tempfile.TemporaryDirectory(prefix="stickgen-ddp-") as tmp:
+        folder = Path(tmp)
+        (folder / SPEC).write_text(json.dumps(spec))
+        (folder / EVENTS).touch()
+        command = [
+            sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes", "1",
+            "--nproc-per-node", str(nproc), "-m", "stickgen.train.distributed", str(folder),
+        ]  # fmt: skip
+        log = (folder / "launcher.log").open("w+")
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        result: dict[str, Any] | None = None
+        error: str | None = None
+        stopped = False
+        with (folder / EVENTS).open() as events:
+            while True:
+                done = process.poll() is not None
+                for line in events.readlines():
+                    event = json.loads(line)
+                    if event["type"] == "progress":
+                        progress(*event["args"])
+                    elif event["type"] == "checkpoint" and on_checkpoint is not None:
+                        on_checkpoint(event["info"])
+                    elif event["type"] == "result":
+                        result = event["result"]
+                    elif event["type"] in ("error", "cancelled"):
+                        error, stopped = event["message"], event["type"] == "cancelled"
+                if done:
+                    break
+                if should_stop is not None and not stopped and should_stop():
+                    (folder / STOP).touch()
+                time.sleep(POLL_S)
+        log.seek(0)
+        tail = log.read()[-2000:]
+        log.close()
+    if stopped:
+        raise Cancelled(error or "training stopped")
+    if process.returncode != 0 or result is None:
+        raise StickGenError(error or f"distributed training failed:\n{tail.strip()}")
+    return result
+
+
+def _rank_main(folder: Path) -> None:
+    """One rank under the launcher: train as the spec says, rank 0 writing the events."""
+    from stickgen.train.config import TrainConfig
+    from stickgen.train.loop import train
+
+    spec = json.loads((folder / SPEC).read_text())
+    rank = int(os.environ.get("RANK", "0"))
+    stop_file = folder / STOP
+
+    def emit(event: dict[str, Any]) -> None:
+        if rank == 0:
+            with (folder / EVENTS).open("a") as fh:
+                fh.write(json.dumps(event) + "\n")
+
+    config = TrainConfig.from_dict(spec.pop("config"))
+    try:
+        result = train(
+            spec.pop("dataset_dir"),
+            spec.pop("out_dir"),
+            config,
+            progress=lambda *args: emit({"type": "progress", "args": list(args)}),
+            should_stop=stop_file.exists,
+            on_checkpoint=lambda info: emit({"type": "checkpoint", "info": info}),
+            **spec,
+        )
+    except Cancelled as exc:
+        emit({"type": "cancelled", "message": str(exc)})
+        raise SystemExit(130) from None
+    except StickGenError as exc:
+        emit({"type": "error", "message": str(exc)})
+        raise SystemExit(2) from None
+    emit({"type": "result", "result": result.to_dict()})
+
+
+if __name__ == "__main__":
+    _rank_main(Path(sys.argv[1]))
