@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from stickgen.errors import StickGenError
 
@@ -44,13 +45,17 @@ def resolve_device(spec: str = "auto") -> torch.device:
 
 
 @functools.cache
+def _cpu_flags() -> frozenset[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return frozenset()
+    return frozenset(re.findall(r"\b(avx512_bf16|amx_bf16)\b", text))
+
+
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU computes bfloat16 dot products in hardware (AVX512-BF16 or AMX)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
+    return bool(_cpu_flags())
 
 
 def native_bf16(device: torch.device) -> bool:
@@ -71,9 +76,17 @@ def resolve_precision(spec: str, device: torch.device) -> str:
 
 @contextlib.contextmanager
 def autocast(device: torch.device, precision: str) -> Iterator[None]:
-    """Run the enclosed forward passes in `precision` ("fp32": as they are)."""
-    if precision == "bf16":
-        with torch.autocast(device.type, dtype=torch.bfloat16):
-            yield
-    else:
+    """Run the enclosed forward passes in `precision` ("fp32": as they are).
+
+    On a CPU without AMX, bf16 attention goes through the plain (math) kernel: there the fused
+    CPU kernel's bf16 backward takes about 3x as long as the math one (measured for this model's
+    51-token sequences; `benchmarks/train.py`).
+    """
+    if precision != "bf16":
+        yield
+        return
+    kernels = contextlib.nullcontext()
+    if device.type == "cpu" and "amx_bf16" not in _cpu_flags():
+        kernels = sdpa_kernel(SDPBackend.MATH)
+    with torch.autocast(device.type, dtype=torch.bfloat16), kernels:
         yield

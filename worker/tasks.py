@@ -25,7 +25,7 @@ from stickgen.embed import embed_dataset
 from stickgen.embed.embedder import available_cores
 from stickgen.errors import StickGenError
 from stickgen.evaluate import EvaluatorTraining, evaluate_checkpoints
-from stickgen.train import LossWeights
+from stickgen.train import LossWeights, TrainConfig
 from stickgen.train import train as train_model
 from worker import records
 from worker.celery_app import celery_app
@@ -218,9 +218,7 @@ def _train_body(run: JobRun) -> None:
         with session_scope(run.settings.db_url) as session:
             records.upsert_checkpoint(session, info, job_id=run.job.id, dataset_id=dataset.id)
 
-    result = train_model(
-        dataset.path,
-        out,
+    config = TrainConfig(
         preset=params.get("preset", run.settings.default_preset),
         epochs=int(params["epochs"]),
         batch_size=int(params.get("batch_size", 16)),
@@ -230,13 +228,18 @@ def _train_body(run: JobRun) -> None:
         checkpoint_every=int(params.get("checkpoint_every", 10)),
         max_train_samples=params.get("max_train_samples"),
         max_val_samples=params.get("max_val_samples"),
-        resume=resume,
         seed=int(params.get("seed", 0)),
+        loss_weights=_loss_weights(params),
+    )
+    result = train_model(
+        dataset.path,
+        out,
+        config,
+        resume=resume,
         progress=run.progress,
         should_stop=run.should_stop,
         on_checkpoint=on_checkpoint,
         expected_embedding_model=dataset.embedding_model,
-        loss_weights=_loss_weights(params),
     )
     with session_scope(run.settings.db_url) as session:
         checkpoint_ids = records.checkpoint_ids(session, run.job.id)

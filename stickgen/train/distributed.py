@@ -54,11 +54,12 @@ class Ranks:
             return values
         return self._reduce(values, dist.ReduceOp.SUM)
 
-    def any(self, flag: bool) -> bool:
-        """True on every rank when `flag` is true on any."""
+    def spread(self, value: float) -> float:
+        """Largest minus smallest of `value` over the ranks (0 in one process)."""
         if self.world == 1:
-            return flag
-        return bool(self._reduce(torch.tensor([float(flag)]), dist.ReduceOp.MAX)[0])
+            return 0.0
+        high, negated_low = self._reduce(torch.tensor([value, -value]), dist.ReduceOp.MAX)
+        return float(high + negated_low)
 
     def _reduce(self, values: torch.Tensor, op: dist.ReduceOp) -> torch.Tensor:
         device = "cuda" if dist.get_backend() == "nccl" else "cpu"
@@ -176,6 +177,8 @@ def _rank_main(folder: Path) -> None:
     except StickGenError as exc:
         emit({"type": "error", "message": str(exc)})
         raise SystemExit(2) from None
+    dist.barrier()  # leave together: a rank that exits early drops its peers' connections
+    dist.destroy_process_group()
     emit({"type": "result", "result": result.to_dict()})
 
 

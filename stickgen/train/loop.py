@@ -348,6 +348,9 @@ class _Trainer:
             **metrics,
             "seconds": round(seconds, 3),
         }
+        if ranks.world > 1:  # every rank must hold the same weights: 0 when they do
+            checksum = sum(float(p.double().sum()) for p in self.model.parameters())
+            row["weights_spread"] = ranks.spread(checksum)
         pos.history.append(row)
         is_best = pos.best_val_loss is None or metrics["val_loss"] < pos.best_val_loss
         if is_best:
