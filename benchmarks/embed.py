@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from stickgen.compute import torch_threads
 from stickgen.data.generate import generate_dataset
 from stickgen.data.store import Dataset
 from stickgen.embed import Embedder, embed_dataset
-from stickgen.embed.embedder import torch_threads
 
 NAIVE_BATCH = 16
 

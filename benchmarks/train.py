@@ -105,7 +105,7 @@ def time_steps(args: argparse.Namespace, rank: int = 0, world: int = 1) -> dict:
     network = model
     if world > 1:
         network = DistributedDataParallel(model)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, foreach=True)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
 
     def step() -> None:
         draws = Draws.sample(args.batch, FRAMES, 0.5, gen).rows(

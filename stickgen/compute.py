@@ -1,5 +1,5 @@
-"""Where and in what precision tensors are computed: device and precision choices shared by
-training, inference and embedding.
+"""Where and in what precision tensors are computed: cores and threads, and the device and
+precision choices shared by training, inference and embedding.
 
 `device`: "auto" (the first CUDA GPU when there is one, else the CPU), "cpu", "cuda" or
 "cuda:N". `precision`: "fp32", or "bf16" (autocast to bfloat16 for matmuls and convolutions;
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,25 @@ from stickgen.errors import StickGenError
 DEVICES = ("auto", "cpu", "cuda", "cuda:N")
 PRECISIONS = ("auto", "fp32", "bf16")
 _CUDA = re.compile(r"cuda(:\d+)?")
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run the block with torch using `count` intra-op threads, then restore the old value."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(max(1, count))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def resolve_device(spec: str = "auto") -> torch.device:

@@ -73,8 +73,8 @@ def test_bf16_autocast_computes_matmuls_in_bf16_and_fp32_leaves_them():
 
 
 def test_a_checkpoint_loads_on_the_cpu_whatever_device_wrote_it(dataset, tmp_path):
-    """Checkpoints hold CPU tensors only (model and optimizer state), so any device reads them;
-    they are read with map_location='cpu'."""
+    """Checkpoints are read with map_location='cpu': model and optimizer state come back as CPU
+    tensors, whichever device wrote them."""
     result = train(dataset, tmp_path / "run", TrainConfig(epochs=1, **TINY), threads=1)
     payload = load_checkpoint(result.last_checkpoint)
     tensors = [v for v in payload["model"].values()]

@@ -11,11 +11,11 @@ import pytest
 import torch
 
 from stickgen.cli import main
+from stickgen.compute import torch_threads
 from stickgen.data.generate import generate_dataset
 from stickgen.data.store import Dataset
 from stickgen.diffusion import GUIDANCE, Guidance
 from stickgen.embed import embed_dataset
-from stickgen.embed.embedder import torch_threads
 from stickgen.errors import StickGenError
 from stickgen.evaluate import (
     Evaluator,

@@ -17,12 +17,12 @@ from jobcore.db import session_scope
 from jobcore.dispatch import Dispatcher
 from jobcore.models import CheckpointRow, DatasetRow, Job
 from jobcore.settings import get_settings
+from stickgen.compute import available_cores
 from stickgen.data.generate import generate_dataset
 from stickgen.data.merge import merge_datasets
 from stickgen.data.mocap.mix import generate_with_mocap, merge_with_mocap
 from stickgen.data.store import Dataset
 from stickgen.embed import embed_dataset
-from stickgen.embed.embedder import available_cores
 from stickgen.errors import StickGenError
 from stickgen.evaluate import EvaluatorTraining, evaluate_checkpoints
 from stickgen.train import LossWeights, TrainConfig

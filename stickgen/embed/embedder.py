@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from stickgen.compute import available_cores, torch_threads
 from stickgen.embed.batching import exact_length_batches
 from stickgen.errors import NotFoundError, StickGenError
 from stickgen.progress import Progress, no_progress
@@ -26,14 +26,6 @@ ENCODE_WINDOW = 4096  # texts tokenized together (and bucketed by token count) p
 # Files and folders of a model directory that never change what the torch backend computes.
 _IGNORED_NAMES = {"README.md", "onnx", "openvino"}
 _MODULES_FILE = "modules.json"
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def _model_files(directory: Path) -> list[Path]:
@@ -156,19 +148,6 @@ def _pooling_mode(model: Any) -> str:
         flags = [k for k, v in config.items() if k.startswith("pooling_mode_") and v]
         return "+".join(k.removeprefix("pooling_mode_").removesuffix("_tokens") for k in flags)
     return "none"
-
-
-@contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """Run the block with torch using `count` intra-op threads, then restore the old value."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(max(1, count))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 class Embedder:

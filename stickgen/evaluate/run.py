@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from stickgen.compute import available_cores, torch_threads
 from stickgen.data.store import Dataset
 from stickgen.diffusion import Guidance
-from stickgen.embed.embedder import available_cores, torch_threads
 from stickgen.errors import StickGenError
 from stickgen.evaluate.evaluator import Evaluator
 from stickgen.evaluate.learned import CheckpointSystem

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from stickgen.compute import available_cores, torch_threads
 from stickgen.data.store import Dataset
-from stickgen.embed.embedder import available_cores, torch_threads
 from stickgen.errors import Cancelled, StickGenError
 from stickgen.evaluate.evaluator import Evaluator, default_text_model
 from stickgen.evaluate.features import frame_features

@@ -1,4 +1,5 @@
-"""Reading training batches straight from a dataset's memory-mapped arrays, in a seeded order."""
+"""Reading training data straight from a dataset's memory-mapped arrays: batches in a seeded
+order, read ahead in the background, and the statistics a run starts from."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from torch import Tensor
 
 from stickgen.data.store import Dataset
 from stickgen.errors import StickGenError
+from stickgen.model import MotionStats
 
 T = TypeVar("T")
 
@@ -62,6 +64,25 @@ def subset(indices: np.ndarray, limit: int | None, seed: int) -> np.ndarray:
         raise StickGenError(f"sample limit must be at least 1, got {limit}")
     chosen = np.random.default_rng([seed, 0x5EED]).permutation(indices)[:limit]
     return np.sort(chosen)
+
+
+STATS_SAMPLES = 10_000  # normalisation statistics use at most this many samples
+
+
+def train_statistics(dataset: Dataset, indices: np.ndarray, seed: int) -> MotionStats:
+    """Normalisation statistics of (a seeded subset of at most `STATS_SAMPLES` of) `indices`."""
+    chosen = subset(indices, STATS_SAMPLES, seed)
+    chunks = (
+        (dataset.motion[chosen[i : i + 256]], dataset.physics[chosen[i : i + 256]])
+        for i in range(0, len(chosen), 256)
+    )
+    return MotionStats.from_chunks(chunks)
+
+
+def distinct_texts(dataset: Dataset, indices: np.ndarray) -> Tensor:
+    """`[n, D]` embeddings of the distinct descriptions of the samples `indices`."""
+    rows = np.unique(np.asarray(dataset.description_index[indices], dtype=np.int64))
+    return torch.from_numpy(np.asarray(dataset.embeddings[rows], dtype=np.float32))
 
 
 def to_device(batch: dict[str, Tensor], device: torch.device) -> dict[str, Tensor]:

@@ -108,11 +108,15 @@ class TrainConfig:
             f"{k}={mine[k]!r} (now {theirs[k]!r})" for k in self.TRAJECTORY if mine[k] != theirs[k]
         ]
 
-    def resumed_from(self, recorded: TrainConfig) -> TrainConfig:
-        """This config with its automatic choices (warmup, precision) taken from the run it
-        continues."""
-        return replace(
-            self,
-            warmup_epochs=recorded.warmup if self.warmup_epochs is None else self.warmup_epochs,
-            precision=recorded.precision if self.precision == "auto" else self.precision,
-        )
+    def settled(self, recorded: TrainConfig | None, native_precision: str) -> TrainConfig:
+        """This config with its automatic choices made: those of the run it continues
+        (`recorded`), else a fifth of the epochs for warmup and `native_precision`."""
+        if self.precision != "auto":
+            precision = self.precision
+        else:
+            precision = recorded.precision if recorded else native_precision
+        if self.warmup_epochs is not None:
+            warmup = self.warmup_epochs
+        else:
+            warmup = recorded.warmup if recorded else self.warmup
+        return replace(self, warmup_epochs=warmup, precision=precision)

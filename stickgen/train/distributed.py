@@ -26,10 +26,22 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from stickgen.compute import available_cores
 from stickgen.errors import Cancelled, StickGenError
 from stickgen.progress import Progress
+from stickgen.train.config import TrainConfig
 
 POLL_S = 0.2
+
+
+@dataclass(frozen=True)
+class Share:
+    """One rank's part of a global batch whose rows are in ascending order."""
+
+    rows: np.ndarray  # the sample indices this rank reads
+    start: int  # where they sit in the batch (a rank with no rows reads row 0 ...)
+    stop: int
+    weight: float  # ... with weight 0; else its share of the batch times the world size
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,16 @@ class Ranks:
         """This rank's contiguous slice (start, stop) of `rows` rows (sizes differ by <= 1)."""
         bounds = np.linspace(0, rows, self.world + 1).round().astype(int)
         return int(bounds[self.rank]), int(bounds[self.rank + 1])
+
+    def take(self, batch: np.ndarray) -> Share:
+        """This rank's share of a global batch: scaling the share's mean loss by its weight makes
+        the ranks' averaged gradients those of the whole batch's mean loss."""
+        rows = np.sort(batch)
+        start, stop = self.share(len(rows))
+        weight = (stop - start) * self.world / len(rows)
+        if stop == start:
+            start, stop = 0, 1
+        return Share(rows[start:stop], start, stop, weight)
 
     def sum(self, values: torch.Tensor) -> torch.Tensor:
         """Element-wise sum of `values` over the ranks (float64 on the CPU)."""
@@ -94,6 +116,28 @@ STOP = "stop"
 SPEC = "spec.json"
 
 
+def launch_spec(
+    dataset_dir: str | Path,
+    out_dir: str | Path,
+    config: TrainConfig,
+    nproc: int,
+    *,
+    threads: int | None,
+    text_model: str | Path | None,
+    **options: Any,
+) -> dict[str, Any]:
+    """The JSON spec of a run for `launch`: `train`'s arguments, each rank with its share of the
+    cores unless `threads` says otherwise."""
+    return {
+        "dataset_dir": str(dataset_dir),
+        "out_dir": str(out_dir),
+        "config": config.to_dict(),
+        "threads": threads or max(1, available_cores() // nproc),
+        "text_model": str(text_model) if text_model is not None else None,
+        **options,
+    }
+
+
 def launch(
     spec: dict[str, Any],
     nproc: int,
@@ -101,7 +145,7 @@ def launch(
     should_stop: Callable[[], bool] | None,
     on_checkpoint: Callable[[dict[str, Any]], None] | None,
 ) -> dict[str, Any]:
-    """Run `spec` (the keyword arguments of `train`, as JSON) on `nproc` local ranks and return
+    """Run `spec` (`launch_spec`) on `nproc` local ranks and return
     rank 0's result; rank 0's progress and checkpoints reach the callbacks as they happen."""
     with tempfile.TemporaryDirectory(prefix="stickgen-ddp-") as tmp:
         folder = Path(tmp)
@@ -148,7 +192,6 @@ def launch(
 
 def _rank_main(folder: Path) -> None:
     """One rank under the launcher: train as the spec says, rank 0 writing the events."""
-    from stickgen.train.config import TrainConfig
     from stickgen.train.loop import train
 
     spec = json.loads((folder / SPEC).read_text())

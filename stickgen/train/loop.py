@@ -8,7 +8,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,13 @@ import numpy as np
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from stickgen.compute import autocast, resolve_device, resolve_precision
+from stickgen.compute import (
+    autocast,
+    available_cores,
+    resolve_device,
+    resolve_precision,
+    torch_threads,
+)
 from stickgen.data.store import Dataset
 from stickgen.errors import Cancelled, StickGenError
 from stickgen.model import MotionStats, build_model, count_parameters, preset_config
@@ -25,11 +31,13 @@ from stickgen.progress import Progress, no_progress
 from stickgen.schema import FPS
 from stickgen.train.batches import (
     BatchReader,
+    distinct_texts,
     epoch_order,
     prefetch,
     split_batches,
     subset,
     to_device,
+    train_statistics,
 )
 from stickgen.train.checkpoint import (
     BEST,
@@ -44,13 +52,19 @@ from stickgen.train.checkpoint import (
 )
 from stickgen.train.config import TrainConfig
 from stickgen.train.curves import plot_loss_curve, write_metrics
-from stickgen.train.distributed import Ranks, join_from_environment, launch, local_device
+from stickgen.train.distributed import (
+    Ranks,
+    Share,
+    join_from_environment,
+    launch,
+    launch_spec,
+    local_device,
+)
 from stickgen.train.guards import check_resume, embedding_record
 from stickgen.train.losses import Draws, training_loss
 from stickgen.train.metrics import validate_epoch
 from stickgen.train.schedule import learning_rate
 
-STATS_SAMPLES = 10_000  # normalisation statistics use at most this many train samples
 HEADLINE_METRICS = ("val_loss", "val_smoothness", "val_position", "val_action_accuracy")
 
 
@@ -77,37 +91,10 @@ class TrainResult:
         return cls(**{k: Path(v) if k in paths and v else v for k, v in data.items()})
 
 
-@contextmanager
-def _torch_threads(threads: int | None) -> Iterator[None]:
-    """`threads` torch threads (default: this machine's cores shared by its local ranks)."""
-    local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
-    previous = torch.get_num_threads()
-    torch.set_num_threads(max(1, threads or len(os.sched_getaffinity(0)) // local_ranks))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def _batch_seed(seed: int, epoch: int, batch: int) -> int:
     """RNG seed of one training batch's draws (`Draws`): its position only."""
     state = np.random.SeedSequence([seed, epoch, batch]).generate_state(1, dtype=np.uint64)[0]
     return int(state) & ((1 << 63) - 1)
-
-
-def _stats_from_train(dataset: Dataset, train_idx: np.ndarray, seed: int) -> MotionStats:
-    chosen = subset(train_idx, STATS_SAMPLES, seed)
-    chunks = (
-        (dataset.motion[chosen[i : i + 256]], dataset.physics[chosen[i : i + 256]])
-        for i in range(0, len(chosen), 256)
-    )
-    return MotionStats.from_chunks(chunks)
-
-
-def _train_text(dataset: Dataset, train_idx: np.ndarray) -> torch.Tensor:
-    """`[n, D]` embeddings of the distinct descriptions of the train split."""
-    rows = np.unique(np.asarray(dataset.description_index[train_idx], dtype=np.int64))
-    return torch.from_numpy(np.asarray(dataset.embeddings[rows], dtype=np.float32))
 
 
 @dataclass
@@ -123,7 +110,7 @@ class _Position:
     history: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return asdict(self)
 
 
 class _Trainer:
@@ -142,22 +129,20 @@ class _Trainer:
         self.dataset, self.out, self.embedding = dataset, out, embedding
         self.device, self.ranks = device, ranks
         self.last_path = out / LAST
-        self.state = self._resume_state(resume)
-        if self.state is not None:
-            recorded = TrainConfig.from_dict(self.state["config"]["train"])
-            config = config.resumed_from(recorded)
-        config = TrainConfig.from_dict(
-            {
-                **config.to_dict(),
-                "warmup_epochs": config.warmup,
-                "precision": resolve_precision(config.precision, device),
-            }
-        )
+        self.state = None
+        if self.last_path.exists():
+            if not resume:
+                raise StickGenError(
+                    f"{out} already holds a training run ({LAST}); resume it or use another "
+                    "directory"
+                )
+            self.state = load_checkpoint(self.last_path)
+        recorded = TrainConfig.from_dict(self.state["config"]["train"]) if self.state else None
+        config = config.settled(recorded, resolve_precision("auto", device))
         if self.state is not None:
             check_resume(self.state, self.last_path, dataset, embedding, config)
-            recorded = (self.state.get("embedding") or {}).get("source")
-            if "source" not in embedding and recorded:
-                embedding["source"] = recorded
+            if source := (self.state.get("embedding") or {}).get("source"):
+                embedding.setdefault("source", source)
         self.config = config
         self.train_idx = subset(
             dataset.split_indices("train"), config.max_train_samples, config.seed
@@ -179,39 +164,24 @@ class _Trainer:
         self.warmup_steps = config.warmup * self.steps_per_epoch
         self.reader = BatchReader(dataset)
 
-    def _resume_state(self, resume: bool) -> dict[str, Any] | None:
-        if not self.last_path.exists():
-            return None
-        if not resume:
-            raise StickGenError(
-                f"{self.out} already holds a training run ({LAST}); resume it or use another "
-                "directory"
-            )
-        return load_checkpoint(self.last_path)
-
     def _build(self) -> None:
         """Model, statistics, optimizer and position: fresh, or exactly as saved in last.pt."""
         state, cfg = self.state, self.config
         if state is None:
             self.model_config = preset_config(cfg.preset, self.embedding["dim"])
-            self.stats = _stats_from_train(self.dataset, self.train_idx, cfg.seed)
+            self.stats = train_statistics(self.dataset, self.train_idx, cfg.seed)
         else:
             self.model_config = model_config(state, self.last_path)
             self.stats = MotionStats.from_dict(state["config"]["stats"])
         self.model = build_model(self.model_config, cfg.seed)
         if state is None:
-            self.model.set_text_statistics(_train_text(self.dataset, self.train_idx))
+            self.model.set_text_statistics(distinct_texts(self.dataset, self.train_idx))
         else:
             load_weights(self.model, state["model"], self.last_path)
         self.model.to(self.device)
         self.stats = self.stats.to(self.device)
-        self.optimizer = torch.optim.AdamW(
-            self.model.parameters(),
-            lr=cfg.lr,
-            weight_decay=cfg.weight_decay,
-            foreach=self.device.type == "cpu",
-            fused=self.device.type == "cuda",
-        )
+        params, decay = self.model.parameters(), cfg.weight_decay
+        self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=decay, fused=True)
         self.position = _Position()
         if state is not None:
             self.optimizer.load_state_dict(state["optimizer"])
@@ -253,26 +223,13 @@ class _Trainer:
         )
 
     def _lr(self, step: int) -> float:
-        return learning_rate(
-            step,
-            base_lr=self.config.lr,
-            warmup_steps=self.warmup_steps,
-            total_steps=self.total_steps,
-        )
+        total, warmup = self.total_steps, self.warmup_steps
+        return learning_rate(step, base_lr=self.config.lr, warmup_steps=warmup, total_steps=total)
 
-    def _batches(self, batches: list[np.ndarray]) -> Iterator[tuple[dict[str, Any], int, int]]:
-        """This rank's share of each global batch (rows in ascending index order), read ahead
-        in the background, with the share's row range within the batch."""
-
-        def shares() -> Iterator[tuple[dict[str, Any], int, int]]:
-            for batch in batches:
-                rows = np.sort(batch)
-                start, stop = self.ranks.share(len(rows))
-                # a rank with no rows still takes part, with one row weighted zero
-                mine = rows[start:stop] if stop > start else rows[:1]
-                yield to_device(self.reader.read(mine), self.device), start, stop
-
-        return prefetch(shares())
+    def _shares(self, batches: list[np.ndarray]) -> Iterator[tuple[dict[str, Any], Share]]:
+        """This rank's share of each global batch, read ahead in the background."""
+        shares = (self.ranks.take(batch) for batch in batches)
+        return prefetch((to_device(self.reader.read(s.rows), self.device), s) for s in shares)
 
     def _train_epoch(self) -> None:
         """Train the rest of the current epoch, one optimizer step per `accumulate` batches."""
@@ -281,16 +238,13 @@ class _Trainer:
         self.network.train()
         self.optimizer.zero_grad(set_to_none=True)
         group_loss = 0.0
-        shares = self._batches(batches[pos.batch :])
-        for b, (batch, start, stop) in enumerate(shares, pos.batch):
+        for b, (batch, share) in enumerate(self._shares(batches[pos.batch :]), pos.batch):
             group_start = b - b % cfg.accumulate
             group_size = min(cfg.accumulate, len(batches) - group_start)
             rows, frames = len(batches[b]), batch["actions"].shape[1]
             generator = torch.Generator().manual_seed(_batch_seed(cfg.seed, pos.epoch, b))
             draws = Draws.sample(rows, frames, cfg.plan_dropout, generator)
-            draws = draws.rows(*((start, stop) if stop > start else (0, 1)), self.device)
-            # the share's mean loss, weighted so that the ranks' average is the batch's mean
-            weight = (stop - start) * ranks.world / rows
+            draws = draws.rows(share.start, share.stop, self.device)
             last_of_group = b + 1 - group_start == group_size
             sync = nullcontext() if last_of_group or ranks.world == 1 else self.network.no_sync()
             with sync:
@@ -298,8 +252,8 @@ class _Trainer:
                     loss, _ = training_loss(
                         self.network, batch, self.stats, cfg.loss_weights, draws
                     )
-                (loss * weight / group_size).backward()
-            group_loss += float(loss.detach()) * weight / ranks.world
+                (loss * share.weight / group_size).backward()
+            group_loss += float(loss.detach()) * share.weight / ranks.world
             pos.batch = b + 1
             if not last_of_group:
                 continue
@@ -389,7 +343,7 @@ class _Trainer:
         payload = {
             "format": FORMAT,
             "version": VERSION,
-            "model": {k: v.cpu() for k, v in self.model.state_dict().items()},
+            "model": self.model.state_dict(),
             "config": {
                 "model": self.model_config.to_dict(),
                 "stats": self.stats.to_dict(),
@@ -405,7 +359,7 @@ class _Trainer:
             "embedding_model": self.embedding.get("model"),
             "embedding": self.embedding,
             "num_parameters": self.num_parameters,
-            "optimizer": _to_cpu(self.optimizer.state_dict()),
+            "optimizer": self.optimizer.state_dict(),
             "scheduler": {
                 "step": self.position.step,
                 "total_steps": self.total_steps,
@@ -431,17 +385,6 @@ class _Trainer:
             )
 
 
-def _to_cpu(value: Any) -> Any:
-    """`value` with every tensor inside moved to the CPU (for device-independent checkpoints)."""
-    if isinstance(value, torch.Tensor):
-        return value.cpu()
-    if isinstance(value, dict):
-        return {k: _to_cpu(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_to_cpu(v) for v in value)
-    return value
-
-
 def train(
     dataset_dir: str | Path,
     out_dir: str | Path,
@@ -457,33 +400,24 @@ def train(
     expected_embedding_model: str | None = None,
     text_model: str | Path | None = None,
 ) -> TrainResult:
-    """Train a text-to-motion model on `dataset_dir` as `config` says, writing checkpoints into
-    `out_dir`.
+    """Train a text-to-motion model on `dataset_dir` as `config` says, into `out_dir`.
 
-    One optimizer step = `accumulate` batches of `batch_size` (the global batch: with several
-    processes each takes its share of every batch). The learning rate warms up linearly, then
-    follows a cosine decay, both counted in optimizer steps. Each batch drops its action plan on
-    a `plan_dropout` share of the samples so the model works with and without one
-    (`stickgen.train.losses.training_loss`). After every epoch the model is validated on the
-    `val` split (`stickgen.train.metrics`).
-
-    Files in `out_dir`: `last.pt` (every epoch, and on stop), `best.pt` (lowest val_loss),
-    `checkpoint_epoch_N.pt` every `checkpoint_every` epochs, `metrics.jsonl` (every epoch) and
-    `loss_curve.png` (with each epoch checkpoint and at the end).
-    `on_checkpoint(info)` runs after each file is in place. `should_stop()` is polled after every
-    optimizer step: when true, `last.pt` is saved and `Cancelled` raised. `resume=True` continues
-    from `last.pt` (starting fresh when there is none) and reaches the same weights as an
-    uninterrupted run in the same precision: the data order and every random draw depend only on
-    (seed, epoch, batch). Without `resume`, an `out_dir` that already holds `last.pt` is
-    refused. `epochs` may differ on resume (the cosine schedule is stretched to the new total).
+    One optimizer step = `accumulate` batches of `batch_size` (with several processes each takes
+    its share of every batch); warmup then cosine decay, counted in steps; each epoch ends with
+    validation on the `val` split (`stickgen.train.metrics`). Files: `last.pt` (every epoch and
+    on stop), `best.pt` (lowest val_loss), `checkpoint_epoch_N.pt` every `checkpoint_every`
+    epochs, `metrics.jsonl`, `loss_curve.png`; `on_checkpoint(info)` runs after each file is in
+    place. `should_stop()` is polled after every step: when true, `last.pt` is saved and
+    `Cancelled` raised. `resume=True` continues from `last.pt` (an existing one is refused
+    without it) and reaches the same weights as an uninterrupted run in the same precision:
+    every draw depends only on (seed, epoch, batch); `epochs` may change (the schedule
+    stretches).
 
     `device` ("auto", "cpu", "cuda", "cuda:N") and `config.precision` say where and how to
-    compute; `nproc` > 1 trains data-parallel in that many local processes
-    (`stickgen.train.distributed.launch`), `threads` torch threads each (default: an equal share
-    of the cores). Under a `torchrun`-style launcher this process joins the launcher's group.
-
-    `text_model` (hub name or local directory of the dataset's embedding model) is recorded so
-    that inference can load the same text model; it must have the dataset's model id.
+    compute; `nproc` > 1 trains data-parallel in that many local processes (`stickgen.train.
+    distributed`), `threads` torch threads each (default: a share of the cores); under a
+    `torchrun`-style launcher this process joins its group. `text_model` (the dataset's
+    embedding model, by hub name or directory) is recorded for inference.
     """
     config = config or TrainConfig()
     dataset = Dataset(dataset_dir)
@@ -492,19 +426,13 @@ def train(
     if nproc < 1:
         raise StickGenError(f"nproc must be at least 1, got {nproc}")
     if nproc > 1:
-        spec = {
-            "dataset_dir": str(dataset_dir),
-            "out_dir": str(out_dir),
-            "config": config.to_dict(),
-            "resume": resume,
-            "device": device,
-            "threads": threads or max(1, len(os.sched_getaffinity(0)) // nproc),
-            "expected_embedding_model": expected_embedding_model,
-            "text_model": str(text_model) if text_model is not None else None,
-        }
+        options = dict(resume=resume, device=device, threads=threads, text_model=text_model,
+                       expected_embedding_model=expected_embedding_model)  # fmt: skip
+        spec = launch_spec(dataset_dir, out_dir, config, nproc, **options)
         return TrainResult.from_dict(launch(spec, nproc, progress, should_stop, on_checkpoint))
     chosen = local_device(chosen)
     ranks = join_from_environment(chosen)
-    with _torch_threads(threads):
+    local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))  # this machine's share
+    with torch_threads(threads or available_cores() // local_ranks):
         trainer = _Trainer(dataset, Path(out_dir), config, embedding, resume, chosen, ranks)
         return trainer.run(progress, should_stop, on_checkpoint)
