@@ -67,10 +67,10 @@ def constant_segment_lengths(motion: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=2)
-def _embedder(source: str) -> Any:
+def _embedder(source: str, device: str) -> Any:
     from stickgen.embed import Embedder
 
-    return Embedder(source)
+    return Embedder(source, device=device)
 
 
 def _usable(source: str | None) -> bool:
@@ -185,7 +185,8 @@ def _load_cached(
     payload = load_checkpoint(where)
     model, stats = model_from_checkpoint(payload, where)
     source = _text_model_source(payload, text_model, where)
-    embedder = _embedder(source)
+    chosen = resolve_device(device)
+    embedder = _embedder(source, str(chosen))
     expected = payload.get("embedding_model")
     if embedder.model_id != expected:
         raise StickGenError(
@@ -198,7 +199,6 @@ def _load_cached(
             f"{embedder.model_id} gives {embedder.dim}-d"
         )
     fps = int(payload.get("config", {}).get("fps", FPS))
-    chosen = resolve_device(device)
     model.to(chosen)
     return LearnedGenerator(
         model, stats.to(chosen), embedder, where, fps, chosen, resolve_precision(precision, chosen)

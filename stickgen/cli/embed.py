@@ -19,7 +19,7 @@ def embed(
         typer.Option(help="Hugging Face hub name or local sentence-transformers directory."),
     ] = DEFAULT_MODEL,
     batch_size: Annotated[int, typer.Option(min=1, help="Texts per forward pass.")] = 64,
-    device: Annotated[str, typer.Option(help="torch device, e.g. cpu or cuda.")] = "cpu",
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     threads: Annotated[
         int | None, typer.Option(min=1, help="torch CPU threads (default: every usable core).")
     ] = None,

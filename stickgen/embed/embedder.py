@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from stickgen.compute import available_cores, torch_threads
+from stickgen.compute import available_cores, resolve_device, torch_threads
 from stickgen.embed.batching import exact_length_batches
 from stickgen.errors import NotFoundError, StickGenError
 from stickgen.progress import Progress, no_progress
@@ -153,8 +153,9 @@ def _pooling_mode(model: Any) -> str:
 class Embedder:
     """A sentence-transformers text model loaded on first use.
 
-    `model` is a Hugging Face hub name or a local sentence-transformers directory. `threads`
-    caps torch's CPU threads while encoding (default: every core this process may use).
+    `model` is a Hugging Face hub name or a local sentence-transformers directory; `device` is
+    a `stickgen.compute` device choice (vectors are always computed in fp32). `threads` caps
+    torch's CPU threads while encoding (default: every core this process may use).
     """
 
     def __init__(
@@ -169,7 +170,7 @@ class Embedder:
         if threads is not None and threads < 1:
             raise StickGenError(f"threads must be at least 1, got {threads}")
         self.source = model
-        self.device = device
+        self.device = str(resolve_device(device))
         self.batch_size = batch_size
         self.threads = threads or available_cores()
         self.local_dir = _resolve_local(model)
