@@ -12,6 +12,7 @@ import torch
 
 from stickgen.cli import main
 from stickgen.data.store import EMBEDDINGS, Dataset, DatasetWriter, sha256_file
+from stickgen.data.validate import embedding_checks
 from stickgen.embed import (
     Embedder,
     EmbeddingCache,
@@ -19,7 +20,6 @@ from stickgen.embed import (
     embed_dataset,
     embed_texts,
     embed_texts_with_stats,
-    embedding_checks,
     require_embedding_model,
 )
 from stickgen.embed.batching import exact_length_batches
@@ -340,7 +340,7 @@ def test_dataset_round_trip(embedder: Embedder, dataset_dir: Path, tmp_path: Pat
     assert ds.manifest["checksums"][EMBEDDINGS] == sha256_file(dataset_dir / EMBEDDINGS)
     assert {k: v for k, v in ds.manifest["checksums"].items() if k != EMBEDDINGS} == before
     checks = embedding_checks(ds)
-    assert all(passed for _, passed, _ in checks), checks
+    assert all(check.passed for check in checks), checks
     assert len(checks) >= 7
 
 
@@ -353,20 +353,20 @@ def test_re_embedding_with_another_model_replaces_vectors_and_entry(
     ds = Dataset(dataset_dir)
     assert ds.embedding_model == other.model_id != embedder.model_id
     assert ds.manifest["checksums"][EMBEDDINGS] == sha256_file(dataset_dir / EMBEDDINGS)
-    assert all(passed for _, passed, _ in embedding_checks(ds))
+    assert all(check.passed for check in embedding_checks(ds))
 
 
 def test_checks_catch_missing_and_damaged_embeddings(
     embedder: Embedder, dataset_dir: Path, tmp_path: Path
 ) -> None:
-    [(_, passed, detail)] = embedding_checks(dataset_dir)
-    assert not passed and "stick-gen data embed" in detail
+    [check] = embedding_checks(dataset_dir)
+    assert not check.passed and "stick-gen data embed" in check.detail
 
     embed_dataset(dataset_dir, embedder=embedder, use_cache=False)
     table = np.load(dataset_dir / EMBEDDINGS)
     table[1] *= 1.5
     np.save(dataset_dir / EMBEDDINGS, table)
-    failed = {name for name, passed, _ in embedding_checks(dataset_dir) if not passed}
+    failed = {check.name for check in embedding_checks(dataset_dir) if not check.passed}
     assert failed == {"embedding L2 norm 1", "embeddings checksum", "embedding per-vector std"}
 
 

@@ -3,7 +3,6 @@
 from stickgen.embed.cache import EmbeddingCache, default_cache_dir
 from stickgen.embed.dataset import (
     embed_dataset,
-    embedding_checks,
     require_embedding_model,
     write_embeddings,
 )
@@ -19,7 +18,6 @@ __all__ = [
     "embed_dataset",
     "embed_texts",
     "embed_texts_with_stats",
-    "embedding_checks",
     "require_embedding_model",
     "write_embeddings",
 ]

@@ -1,4 +1,5 @@
-"""Embeddings of a dataset's unique descriptions: write them, check them, require a model."""
+"""Embeddings of a dataset's unique descriptions: write them, require a model (their checks are
+part of `stickgen.data.validate`)."""
 
 from __future__ import annotations
 
@@ -21,13 +22,6 @@ from stickgen.embed.embedder import DEFAULT_MODEL, Embedder
 from stickgen.embed.texts import embed_texts_with_stats
 from stickgen.errors import StickGenError
 from stickgen.progress import Progress, no_progress
-
-NORM_TOLERANCE = 1e-3
-MAX_ABS_MEAN = 0.02
-STD_RANGE = (0.5, 1.0 + 1e-3)  # per-vector std, in units of 1/sqrt(D)
-_CHUNK = 8192  # rows per pass when scanning a memory-mapped table
-
-Check = tuple[str, bool, str]
 
 
 def embed_dataset(
@@ -103,101 +97,6 @@ def write_embeddings(dataset_dir: Path, vectors: np.ndarray, entry: dict[str, An
 
 def _as_dataset(dataset: Dataset | str | Path) -> Dataset:
     return dataset if isinstance(dataset, Dataset) else Dataset(dataset)
-
-
-def _row_stats(table: np.ndarray) -> tuple[bool, np.ndarray, np.ndarray, np.ndarray]:
-    """(all finite, per-row L2 norm, mean, std) of a possibly memory-mapped [U, D] table."""
-    finite = True
-    norms, means, stds = [], [], []
-    for lo in range(0, table.shape[0], _CHUNK):
-        block = np.asarray(table[lo : lo + _CHUNK], dtype=np.float64)
-        finite = finite and bool(np.isfinite(block).all())
-        norms.append(np.linalg.norm(block, axis=1))
-        means.append(block.mean(axis=1))
-        stds.append(block.std(axis=1))
-    return finite, np.concatenate(norms), np.concatenate(means), np.concatenate(stds)
-
-
-def embedding_checks(dataset: Dataset | str | Path) -> list[Check]:
-    """Phase-2 checks of a dataset's embeddings as (name, passed, detail) rows."""
-    ds = _as_dataset(dataset)
-    entry = ds.manifest.get("embedding")
-    unique = len(ds.descriptions)
-    if ds.embeddings is None or not entry:
-        what = "no embeddings.npy" if ds.embeddings is None else "no manifest embedding entry"
-        return [("embeddings present", False, f"{what}; run `stick-gen data embed {ds.path}`")]
-    table = ds.embeddings
-    dim = int(entry.get("dim", -1))
-    checks: list[Check] = [
-        ("embeddings present", True, f"model {entry.get('model')}, pooling {entry.get('pooling')}")
-    ]
-    shape_ok = (
-        table.ndim == 2
-        and table.shape == (unique, dim)
-        and entry.get("count") == unique
-        and table.dtype == np.float32
-        and entry.get("normalized") is True
-    )
-    checks.append(
-        (
-            "embedding shape",
-            shape_ok,
-            f"{table.dtype} {tuple(table.shape)}; manifest dim {dim}, count {entry.get('count')}, "
-            f"normalized {entry.get('normalized')}; {unique} unique descriptions",
-        )
-    )
-    index = np.asarray(ds.description_index)
-    lo, hi = (int(index.min()), int(index.max())) if index.size else (0, -1)
-    covered = index.size == 0 or (lo >= 0 and hi < table.shape[0])
-    checks.append(
-        (
-            "every sample has an embedding",
-            covered,
-            f"{len(ds)} samples point at rows {lo}..{hi} of {table.shape[0]}",
-        )
-    )
-    if table.ndim != 2 or table.shape[0] == 0:
-        return checks
-    finite, norms, means, stds = _row_stats(table)
-    checks.append(("embeddings finite", finite, "no NaN or inf" if finite else "NaN or inf found"))
-    norm_err = float(np.abs(norms - 1.0).max())
-    checks.append(
-        (
-            "embedding L2 norm 1",
-            norm_err < NORM_TOLERANCE,
-            f"norms {norms.min():.6f}..{norms.max():.6f} (tolerance {NORM_TOLERANCE})",
-        )
-    )
-    abs_mean = float(np.abs(means).max())
-    checks.append(
-        (
-            "embedding per-vector mean ~ 0",
-            abs_mean < MAX_ABS_MEAN,
-            f"max |mean| {abs_mean:.5f}, average {means.mean():+.5f} (limit {MAX_ABS_MEAN})",
-        )
-    )
-    scale = np.sqrt(table.shape[1])
-    std_lo, std_hi = float(stds.min() * scale), float(stds.max() * scale)
-    checks.append(
-        (
-            "embedding per-vector std",
-            STD_RANGE[0] <= std_lo and std_hi <= STD_RANGE[1],
-            f"std x sqrt(D) {std_lo:.4f}..{std_hi:.4f} "
-            f"(expected {STD_RANGE[0]}..{STD_RANGE[1]:.3f})",
-        )
-    )
-    expected = ds.manifest.get("checksums", {}).get(EMBEDDINGS)
-    actual = sha256_file(ds.path / EMBEDDINGS)
-    checks.append(
-        (
-            "embeddings checksum",
-            expected == actual,
-            "matches the manifest"
-            if expected == actual
-            else f"manifest {str(expected)[:12]}, file {actual[:12]}",
-        )
-    )
-    return checks
 
 
 def require_embedding_model(
