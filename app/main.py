@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from fastapi import Depends, FastAPI
 
@@ -65,19 +63,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await task
 
 
-def _point_inference_at_text_model(settings: Settings) -> None:
-    """Checkpoints trained with a local text model directory record only its id; inference
-    finds the directory through $STICKGEN_TEXT_MODEL, so name the configured one."""
-    from stickgen.infer import TEXT_MODEL_ENV
-
-    if Path(settings.embedding_model).is_dir():
-        os.environ.setdefault(TEXT_MODEL_ENV, str(Path(settings.embedding_model).resolve()))
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (default: from the environment)."""
     settings = settings or get_settings()
-    _point_inference_at_text_model(settings)
     app = FastAPI(
         title="Stick-Gen",
         version="1",

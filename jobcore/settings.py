@@ -127,6 +127,17 @@ class Settings(BaseSettings):
         """Redis redelivery delay: longer than the longest job, so no job is delivered twice."""
         return self.job_time_limit_s + 3600
 
+    def text_model_dir(self, model_id: str | None) -> Path | None:
+        """The configured text model's folder when `embedding_model` is a local folder holding
+        the model `model_id` names (the id a checkpoint records); None otherwise, and the
+        checkpoint's own record says where its text model is."""
+        folder = Path(self.embedding_model).expanduser()
+        if model_id is None or not folder.is_dir():
+            return None
+        from stickgen.embed.embedder import local_model_id
+
+        return folder.resolve() if local_model_id(folder) == model_id else None
+
     def embedding_models(self) -> list[str]:
         """Text models a job may ask for (never a free path)."""
         return [self.embedding_model, *self.allowed_embedding_models]

@@ -46,9 +46,10 @@ def animate(
     from stickgen.animate import animate as run_animation
 
     validation.animate_request(body, settings)
-    checkpoint = None
+    checkpoint, text_model = None, None
     if body.checkpoint is not None:
-        checkpoint = Path(validation.existing_checkpoint(session, body.checkpoint).path)
+        row = validation.existing_checkpoint(session, body.checkpoint)
+        checkpoint, text_model = Path(row.path), settings.text_model_dir(row.embedding_model)
     session.close()  # no DB connection held while rendering
     with tempfile.TemporaryDirectory(prefix="stickgen-animate-") as tmp:
         output = Path(tmp) / f"animation.{body.format}"
@@ -58,6 +59,7 @@ def animate(
             duration=body.duration,
             seed=body.seed,
             checkpoint=checkpoint,
+            text_model=text_model,
             width=body.width,
             height=body.height,
             fmt=body.format,

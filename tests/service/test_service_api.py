@@ -154,6 +154,41 @@ def test_procedural_animation_without_checkpoint(client: TestClient) -> None:
     assert json.loads(motion.content)
 
 
+def test_animation_names_the_configured_text_model_of_a_checkpoint(
+    tmp_path: Path, text_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint of the configured local text model is drawn with that folder; one of
+    another model loads what it records."""
+    from stickgen.embed.embedder import local_model_id
+
+    calls: list[dict] = []
+
+    def fake_animate(prompt: str, output: Path, **options):
+        calls.append(options)
+        output.write_bytes(b"{}")
+        return type("Animation", (), {"engine": "model"})()
+
+    monkeypatch.setattr("stickgen.animate.animate", fake_animate)
+    settings = Settings(
+        data_dir=tmp_path, embedding_model=str(text_model_path), reaper_interval_s=0
+    )
+    ids = {}
+    with TestClient(create_app(settings)) as client:
+        with session_scope(settings.db_url) as session:
+            for name, model in (("own", local_model_id(text_model_path)), ("other", "x@0")):
+                row = CheckpointRow(path=str(tmp_path / f"{name}.pt"), epoch=1, kind="last",
+                                    embedding_model=model)  # fmt: skip
+                session.add(row)
+                session.flush()
+                ids[name] = row.id
+        for name in ("own", "other"):
+            body = {"prompt": "a person waves", "checkpoint": ids[name], "format": "json"}
+            assert client.post("/v1/animate", json=body).status_code == 200
+    assert [call["text_model"] for call in calls] == [text_model_path.resolve(), None]
+    assert settings.text_model_dir(None) is None
+    assert Settings().text_model_dir(local_model_id(text_model_path)) is None  # a hub name
+
+
 def test_api_key_guards_everything_but_health(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, api_key="s3cret", reaper_interval_s=0)
     with TestClient(create_app(settings)) as client:
