@@ -52,6 +52,7 @@ def make_celery(settings: Settings, *, include: Sequence[str] = ()) -> Celery:
         task_reject_on_worker_lost=True,
         task_track_started=True,
         worker_prefetch_multiplier=1,
+        worker_concurrency=settings.worker_concurrency,
         task_soft_time_limit=settings.job_soft_time_limit_s,
         task_time_limit=settings.job_time_limit_s,
         task_default_queue=QUEUE_DEFAULT,

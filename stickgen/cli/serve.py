@@ -29,14 +29,12 @@ def api_command(host: str, port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def worker_command(concurrency: int | None) -> list[str]:
-    command = [
+def worker_command() -> list[str]:
+    """The worker; its processes are `STICKGEN_WORKER_CONCURRENCY` (read by its settings)."""
+    return [
         sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker",
         "-Q", WORKER_QUEUES, "--loglevel", "INFO", "--without-gossip", "--without-mingle",
     ]  # fmt: skip
-    if concurrency is not None:
-        command += ["--concurrency", str(concurrency)]
-    return command
 
 
 def _stop(processes: list[subprocess.Popen], grace_s: float = 20.0) -> None:
@@ -66,14 +64,14 @@ def serve(
     worker: Annotated[bool, typer.Option(help="Also start a Celery worker")] = True,
 ) -> None:
     """Run the HTTP API and a background worker until Ctrl-C."""
-    env = os.environ.copy()
+    env = os.environ.copy()  # both processes read their settings from it
     if data_dir is not None:
         env["STICKGEN_DATA_DIR"] = str(data_dir.resolve())
-    if concurrency is None:
-        concurrency = int(env.get("STICKGEN_WORKER_CONCURRENCY", "2"))
+    if concurrency is not None:
+        env["STICKGEN_WORKER_CONCURRENCY"] = str(concurrency)
     processes = [subprocess.Popen(api_command(host, port), env=env)]
     if worker:
-        processes.append(subprocess.Popen(worker_command(concurrency), env=env))
+        processes.append(subprocess.Popen(worker_command(), env=env))
     console.print(f"[bold]Stick-Gen[/] API on http://{host}:{port} (docs at /docs)")
 
     def on_signal(signum: int, frame: object) -> None:
