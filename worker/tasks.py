@@ -311,6 +311,7 @@ def _evaluate_body(run: JobRun) -> None:
         },
         baselines=bool(params.get("baselines", True)),
         allow_shared_text_model=bool(params.get("allow_shared_text_model", False)),
+        generator_text_model=run.settings.text_model_dir(checkpoint.embedding_model),
         evaluator_settings=EvaluatorTraining(
             epochs=int(params.get("evaluator_epochs", 12)), seed=seed
         ),
