@@ -41,12 +41,13 @@ def _train_checkpoint(work: Path, preset: str) -> Path:
     """A small checkpoint trained through the library (what a train job would write)."""
     from stickgen.data.generate import generate_dataset
     from stickgen.embed import embed_dataset
-    from stickgen.train import train
+    from stickgen.train import TrainConfig, train
 
     dataset = generate_dataset(work / "dataset", 40, seed=1, workers=1)
     embed_dataset(dataset, model=_text_model(), use_cache=False)
-    result = train(dataset, work / "run", preset=preset, epochs=1, batch_size=16, accumulate=1,
-                   warmup_epochs=0, max_train_samples=64, max_val_samples=8)  # fmt: skip
+    config = TrainConfig(preset=preset, epochs=1, batch_size=16, accumulate=1, warmup_epochs=0,
+                         max_train_samples=64, max_val_samples=8)  # fmt: skip
+    result = train(dataset, work / "run", config)
     return Path(result.last_checkpoint)
 
 
@@ -103,13 +104,12 @@ def _baseline(body: dict, checkpoint: Path | None, repeats: int, work: Path) -> 
     """Median seconds of the same animation by a direct library call."""
     from stickgen.animate import animate
 
-    os.environ.setdefault("STICKGEN_TEXT_MODEL", _text_model())
     times = []
     for i in range(repeats + 1):
         start = time.perf_counter()
         animate(body["prompt"], work / f"baseline-{i}.mp4", duration=body["duration"],
-                seed=body["seed"], checkpoint=checkpoint, width=body["width"],
-                height=body["height"])  # fmt: skip
+                seed=body["seed"], checkpoint=checkpoint, text_model=_text_model(),
+                width=body["width"], height=body["height"])  # fmt: skip
         if i:  # the first call loads models
             times.append(time.perf_counter() - start)
     return statistics.median(times)
