@@ -69,6 +69,9 @@ class ActionType(IntEnum):
     SKIP = 43
     THINK = 44
     SHRUG = 45
+    HUG = 46
+    HANDSHAKE = 47
+    HIGH_FIVE = 48
 
 
 NUM_ACTIONS = len(ActionType)
@@ -187,6 +190,9 @@ ACTION_SPECS: dict[ActionType, ActionSpec] = {
     ActionType.SKIP: ActionSpec(_C.LOCOMOTION, _L.LOWER, 1.8, _E.HAPPY, _M.SMILE, airborne=True),
     ActionType.THINK: ActionSpec(_C.EVERYDAY, _L.UPPER, 0.0, _E.NEUTRAL, _M.CLOSED),
     ActionType.SHRUG: ActionSpec(_C.SOCIAL, _L.UPPER, 0.0, _E.NEUTRAL, _M.FROWN),
+    ActionType.HUG: ActionSpec(_C.SOCIAL, _L.UPPER, 0.0, _E.HAPPY, _M.SMILE),
+    ActionType.HANDSHAKE: ActionSpec(_C.SOCIAL, _L.UPPER, 0.0, _E.HAPPY, _M.SMILE),
+    ActionType.HIGH_FIVE: ActionSpec(_C.SOCIAL, _L.UPPER, 0.0, _E.EXCITED, _M.OPEN),
 }
 assert len(ACTION_SPECS) == NUM_ACTIONS
 
@@ -249,6 +255,8 @@ class ActionSegment:
     upper: ActionType | None = None
     expression: FacialExpression | None = None  # overrides the action's default expression
     speech: str | None = None  # what is said while a speaking action runs
+    support: float = 0.0  # metres: height of what the figure sits or lies on (0 = the ground)
+    prop: str | None = None  # what it sits or lies on, as the prompt names it ("bench")
 
     @property
     def duration(self) -> float:
@@ -271,15 +279,112 @@ class Actor:
     name: str = "person"
 
 
+@dataclass(frozen=True)
+class Interaction:
+    """Two actors doing something together from `start` to `end` seconds ("shake hands", "throws
+    the ball to her"): they face each other `distance` metres apart, hip to hip, when it starts."""
+
+    actors: tuple[int, int]
+    start: float
+    end: float
+    distance: float
+    kind: str  # the action that brings them together, lower-case ("handshake", "throw")
+
+
+@dataclass(frozen=True)
+class Recognised:
+    """A word or phrase of the prompt the story engine knows: `text` -> `meaning` of `kind`
+    ("action", "expression", "person", "count", "time", "seat", "speech", "direction")."""
+
+    text: str
+    kind: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Guess:
+    """A phrase matched by meaning, not by the word list: the closest `meaning` and its cosine
+    similarity `score` (accepted when at least the reader's threshold for that kind)."""
+
+    text: str
+    kind: str  # "action" or "expression"
+    meaning: str
+    score: float
+
+
+# Kinds of recognised words that say what to animate (a person alone does not).
+CONTENT_KINDS = frozenset({"action", "expression", "speech", "count", "seat"})
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What the story engine made of a prompt: what it recognised, what it guessed by meaning,
+    and the words it ignored. `understood` is False when nothing says what to animate."""
+
+    recognised: tuple[Recognised, ...] = ()
+    guessed: tuple[Guess, ...] = ()
+    ignored: tuple[str, ...] = ()
+
+    @property
+    def understood(self) -> bool:
+        guessed = any(g.kind in ("action", "expression") for g in self.guessed)
+        return guessed or any(r.kind in CONTENT_KINDS for r in self.recognised)
+
+    def to_json(self) -> dict:
+        return {
+            "understood": self.understood,
+            "recognised": [
+                {"text": r.text, "kind": r.kind, "meaning": r.meaning} for r in self.recognised
+            ],
+            "guessed": [
+                {"text": g.text, "kind": g.kind, "meaning": g.meaning, "score": round(g.score, 3)}
+                for g in self.guessed
+            ],
+            "ignored": list(self.ignored),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Understanding:
+        return cls(
+            tuple(Recognised(r["text"], r["kind"], r["meaning"]) for r in data["recognised"]),
+            tuple(Guess(g["text"], g["kind"], g["meaning"], g["score"]) for g in data["guessed"]),
+            tuple(data["ignored"]),
+        )
+
+    def summary(self) -> str:
+        """One line: recognised / guessed / ignored, or a notice that nothing was understood."""
+        parts = []
+        shown = [r for r in self.recognised if r.kind in CONTENT_KINDS or r.kind == "person"]
+        if shown:
+            parts.append("recognised " + ", ".join(f"{r.text} -> {r.meaning}" for r in shown))
+        if self.guessed:
+            parts.append(
+                "guessed "
+                + ", ".join(f'"{g.text}" -> {g.meaning} ({g.score:.2f})' for g in self.guessed)
+            )
+        if self.ignored:
+            parts.append("ignored " + ", ".join(self.ignored))
+        line = "; ".join(parts) if parts else "no words"
+        if not self.understood:
+            return f"nothing understood, the figure stands idle ({line})"
+        return line
+
+
 @dataclass
 class Scene:
-    """A planned animation: the story engine's output, the motion engine's input."""
+    """A planned animation: the story engine's output, the motion engine's input.
+
+    `interactions` pair up actors who do something together; `understanding` is the story
+    engine's report on the prompt (None for scenes not read from a prompt).
+    """
 
     description: str
     actors: list[Actor]
     duration: float = CLIP_SECONDS
     theme: str | None = None
     extras: dict[str, str] = field(default_factory=dict)
+    interactions: list[Interaction] = field(default_factory=list)
+    understanding: Understanding | None = None
 
     def num_frames(self, fps: int = FPS) -> int:
         return round(self.duration * fps)

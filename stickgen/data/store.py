@@ -37,7 +37,7 @@ from stickgen.errors import NotFoundError, StickGenError
 from stickgen.schema import FACE_DIM, MOTION_DIM, NUM_ACTIONS, PHYSICS_DIM, action_vocabulary
 
 FORMAT = "stickgen-dataset"
-VERSION = 1
+VERSION = 2  # 2: 49 actions (hug, handshake, high five appended); 1: 46 actions
 MANIFEST = "manifest.json"
 DESCRIPTIONS = "descriptions.jsonl"
 EMBEDDINGS = "embeddings.npy"
@@ -356,6 +356,27 @@ def checksums(directory: Path, known: dict[str, str] | None = None) -> dict[str,
     return {name: known.get(name) or sha256_file(directory / name) for name in names}
 
 
+def check_action_vocabulary(path: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a dataset labelled with another action vocabulary (an older Stick-Gen's), with a
+    message that says what to do: its labels would mean other actions here."""
+    vocab = manifest.get("actions")
+    current = action_vocabulary()
+    if vocab is None or vocab == current:
+        return
+    if isinstance(vocab, list) and vocab == current[: len(vocab)]:
+        added = ", ".join(current[len(vocab) :])
+        raise StickGenError(
+            f"{path} was made with {len(vocab)} actions; this Stick-Gen has {len(current)} "
+            f"({added} were added), so the dataset is out of date: generate it again "
+            "(stick-gen data generate) and retrain models made from it"
+        )
+    count = len(vocab) if isinstance(vocab, list) else "?"
+    raise StickGenError(
+        f"{path} uses a different action vocabulary ({count} actions) from this Stick-Gen's "
+        f"{len(current)}: generate it again"
+    )
+
+
 class Dataset:
     """Read-only view of a dataset directory; arrays are memory-mapped, never loaded whole."""
 
@@ -369,6 +390,7 @@ class Dataset:
         self.manifest: dict[str, Any] = json.loads(manifest_path.read_text())
         if self.manifest.get("format") != FORMAT:
             raise StickGenError(f"{self.path} is not a Stick-Gen dataset")
+        check_action_vocabulary(self.path, self.manifest)
         if self.manifest.get("version") != VERSION:
             raise StickGenError(
                 f"{self.path} has dataset version {self.manifest.get('version')}, "

@@ -135,13 +135,14 @@ class _Requests:
     def __init__(self) -> None:
         self.parts: list[tuple[np.ndarray, ...]] = []
 
-    def add(self, action, t, duration, prev, rows) -> int:
-        self.parts.append((action, t, duration, prev, rows))
+    def add(self, action, t, duration, prev, rows, support) -> int:
+        self.parts.append((action, t, duration, prev, rows, support))
         return len(self.parts) - 1
 
     def evaluate(self, style: Style) -> list[np.ndarray]:
         columns = [np.concatenate(column) for column in zip(*self.parts, strict=True)]
-        poses = evaluate_poses(*columns, style)
+        *frames, support = columns
+        poses = evaluate_poses(*frames, style, support=support)
         bounds = np.cumsum([0] + [len(part[0]) for part in self.parts])
         return [poses[lo:hi] for lo, hi in pairwise(bounds)]
 
@@ -166,14 +167,18 @@ class _UpperPlan:
     old: int  # request: that action carried on into the boundary frame
 
 
-def _plan_upper(track: np.ndarray, rows: np.ndarray, requests: _Requests, fps: int) -> _UpperPlan:
+def _plan_upper(
+    track: np.ndarray, support: np.ndarray, rows: np.ndarray, requests: _Requests, fps: int
+) -> _UpperPlan:
     runs = Runs.of(track)
     has = track.ravel() >= 0
     clocks = [c.ravel()[has] for c in _frame_clocks(runs, fps)]
-    now = requests.add(track.ravel()[has], *clocks, rows[has])
+    now = requests.add(track.ravel()[has], *clocks, rows[has], support.ravel()[has])
     b, r, action, *clock = _boundaries(runs, fps)
     was = action >= 0
-    old = requests.add(action[was], *(c[was] for c in clock), b[was])
+    old = requests.add(
+        action[was], *(c[was] for c in clock), b[was], support[b[was], runs.start[b[was], r[was]]]
+    )
     return _UpperPlan(runs, has, now, b, r, action, was, old)
 
 
@@ -209,13 +214,18 @@ def pose_parameters(timeline: Timeline, style: Style, fps: int) -> np.ndarray:
     """`[B, T, NUM_CHANNELS]` pose parameters of a timeline, with transitions and layers."""
     count, frames = timeline.body.shape
     rows = np.repeat(np.arange(count), frames)
-    body = Runs.of(timeline.body)
+    support = timeline.support if timeline.support is not None else np.zeros((count, frames))
+    moved = np.zeros(support.shape, dtype=bool)
+    moved[:, 1:] = support[:, 1:] != support[:, :-1]  # onto or off a seat: a new run
+    body = Runs.of(timeline.body, moved)
     body_b, body_r, *body_old = _boundaries(body, fps)
     requests = _Requests()
-    now = requests.add(timeline.body.ravel(), *(c.ravel() for c in _frame_clocks(body, fps)), rows)
-    old = requests.add(*body_old, body_b)
+    clocks = (c.ravel() for c in _frame_clocks(body, fps))
+    now = requests.add(timeline.body.ravel(), *clocks, rows, support.ravel())
+    old_support = support[body_b, body.start[body_b, body_r] - 1]  # the run before, carried on
+    old = requests.add(*body_old, body_b, old_support)
     layered = bool((timeline.upper >= 0).any())
-    upper = _plan_upper(timeline.upper, rows, requests, fps) if layered else None
+    upper = _plan_upper(timeline.upper, support, rows, requests, fps) if layered else None
     poses = requests.evaluate(style)
 
     params = poses[now].reshape(count, frames, NUM_CHANNELS)

@@ -12,6 +12,7 @@ from stickgen.errors import StickGenError
 from stickgen.schema import ACTION_SPECS, ActionType, Layer, Scene
 
 _STILL = (ActionType.IDLE, ActionType.STAND)
+MAX_SUPPORT = 1.0  # metres: the highest seat or bed a figure can sit or lie on
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,17 @@ class Timeline:
     labels: np.ndarray  # [B, T] per-frame label, as `Scene.action_track`
     start_x: np.ndarray  # [B]
     facing: np.ndarray  # [B], +1 or -1
+    support: np.ndarray | None = None  # [B, T] metres: seat or bed height under the figure
+
+
+def _support(value: object) -> float:
+    try:
+        height = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise StickGenError(f"segment support must be a height in metres, not {value!r}") from None
+    if not 0.0 <= height <= MAX_SUPPORT:
+        raise StickGenError(f"segment support must be 0 to {MAX_SUPPORT:g} m, not {height:g}")
+    return height
 
 
 def _action(value: object, where: str) -> ActionType:
@@ -47,6 +59,7 @@ def build_timeline(scenes: Sequence[Scene], actors: Sequence[int], fps: int) -> 
     body = np.full((count, frames), int(ActionType.IDLE), dtype=np.int64)
     upper = np.full((count, frames), -1, dtype=np.int64)
     labels = body.copy()
+    support = np.zeros((count, frames))
     start_x = np.zeros(count)
     facing = np.ones(count, dtype=np.int64)
     for row, (scene, index) in enumerate(zip(scenes, actors, strict=True)):
@@ -65,7 +78,8 @@ def build_timeline(scenes: Sequence[Scene], actors: Sequence[int], fps: int) -> 
             body[row, lo:hi] = main
             upper[row, lo:hi] = layered
             labels[row, lo:hi] = int(seg.label)
-    return Timeline(body, upper, labels, start_x, facing)
+            support[row, lo:hi] = _support(getattr(seg, "support", 0.0))
+    return Timeline(body, upper, labels, start_x, facing, support)
 
 
 @dataclass(frozen=True)
@@ -81,10 +95,14 @@ class Runs:
     frame_prev: np.ndarray  # [B, T] value of the run before each frame's run, -1 if none
 
     @classmethod
-    def of(cls, track: np.ndarray) -> Runs:
+    def of(cls, track: np.ndarray, breaks: np.ndarray | None = None) -> Runs:
+        """Runs of `track`; `breaks` `[B, T]` marks frames that start a run even when the value
+        stays the same (a sit on the floor followed by a sit on a bench)."""
         rows, frames = track.shape
         change = np.ones(track.shape, dtype=bool)
         change[:, 1:] = track[:, 1:] != track[:, :-1]
+        if breaks is not None:
+            change |= breaks
         run_id = np.cumsum(change, axis=1) - 1
         count = run_id[:, -1] + 1
         start = np.full((rows, int(count.max())), frames)

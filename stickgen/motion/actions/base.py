@@ -39,10 +39,16 @@ class PoseContext:
     prev: np.ndarray  # the action before this one, -1 if none
     rows: np.ndarray  # which clip of the batch each frame belongs to
     style: Style
+    support: np.ndarray | None = None  # metres: seat or bed height under the figure (0 = ground)
 
     @property
     def n(self) -> int:
         return len(self.t)
+
+    @cached_property
+    def seat(self) -> np.ndarray:
+        """Height of what the figure sits or lies on, metres per frame (0 = the ground)."""
+        return np.zeros(self.n) if self.support is None else np.asarray(self.support, float)
 
     @cached_property
     def pace(self) -> np.ndarray:

@@ -1,9 +1,12 @@
 """Everyday actions: sit, stand, kneel, lie down, eat, drink, read, type, look around, stretch,
 push, lift, think.
 
-With single-segment legs: sitting puts both legs forward and down at about 60 degrees (hip at
-chair height, 0.45-0.5 m); kneeling is one leg forward to the planted foot and the other back to
-the knee on the ground; lying is on the back, head on the ground behind the hip.
+With single-segment legs (hip to foot, no knee): sitting on a seat (`PoseContext.seat` > 0, e.g.
+a bench at 0.45 m) holds the hip at the seat's height with the legs reaching forward and down to
+feet planted on the ground, the line a bent leg's hip and foot make; sitting with no seat is on the
+floor, legs out in front and hands in the lap. Kneeling is one leg forward to the planted foot and
+the other back to the knee on the ground. Lying is on the back, head behind the hip: on the ground,
+or on a bed or couch at its height.
 """
 
 from __future__ import annotations
@@ -25,9 +28,18 @@ from stickgen.motion.actions.base import (
     upright_torso,
     walk_cycle,
 )
-from stickgen.motion.pose import ANGLE_CHANNELS, LEFT_ARM, RIGHT_ARM, TORSO, blank_pose
+from stickgen.motion.pose import (
+    ANGLE_CHANNELS,
+    GROUND,
+    LEFT_ARM,
+    LIFT,
+    RIGHT_ARM,
+    TORSO,
+    blank_pose,
+)
 from stickgen.motion.primitives import deg, keyframes, sine
 from stickgen.schema import ActionType
+from stickgen.skeleton import LEG_LENGTH
 
 
 def resting(ctx: PoseContext, torso_deg: float, arms_deg: tuple[float, float]) -> np.ndarray:
@@ -39,11 +51,26 @@ def resting(ctx: PoseContext, torso_deg: float, arms_deg: tuple[float, float]) -
     return p
 
 
+FLOOR_SIT_LEGS = (84.0, 80.0)  # degrees forward: legs out along the floor
+FLOOR_SIT_ARMS = (50.0, 46.0)  # hands resting on the thighs
+SEAT_LEG_SPREAD = 2.0  # degrees between the two legs on a seat
+
+
 @pose(ActionType.SIT)
 def sit(ctx: PoseContext) -> np.ndarray:
-    """Seated on a chair-height seat: hip about 0.45 m up, legs forward and down, hands in lap."""
+    """On a seat: the hip at the seat's height, legs forward and down to the feet on the ground,
+    hands in the lap. On the floor (no seat): hip down, legs out in front, hands on the thighs."""
+    seated = ctx.seat > 0.0
     p = resting(ctx, -3.0, (38.0, 42.0))
-    set_legs(p, deg(62.0), deg(58.0))
+    reach = np.arccos(np.clip(ctx.seat / LEG_LENGTH, 0.0, 1.0))  # hip-to-foot line at seat height
+    spread = deg(SEAT_LEG_SPREAD)
+    left = np.where(seated, reach + spread, deg(FLOOR_SIT_LEGS[0]))
+    right = np.where(seated, reach - spread, deg(FLOOR_SIT_LEGS[1]))
+    set_legs(p, left, right)
+    floor = ~seated
+    p[floor, LEFT_ARM] = deg(FLOOR_SIT_ARMS[0]) + ctx.arm_rest[floor]
+    p[floor, RIGHT_ARM] = deg(FLOOR_SIT_ARMS[1]) + ctx.arm_rest[floor]
+    p[floor, TORSO] -= deg(3.0)
     return p
 
 
@@ -67,12 +94,16 @@ LIE_BACK_TIMES, LIE_BACK_KEYS = key_table(
 
 @pose(ActionType.LIE_DOWN)
 def lie_down(ctx: PoseContext) -> np.ndarray:
-    """On the back: torso flat with the head resting on the ground, legs out in front.
+    """On the back: torso flat with the head resting on the ground (or on the bed), legs out in
+    front.
 
     Coming from another action, the figure first sits and then lies back.
     """
     p = resting(ctx, -80.0, (12.0, 8.0))
     set_legs(p, deg(90.0), deg(90.0))
+    raised = ctx.seat > 0.0  # on a bed or couch: the hip rests at its height
+    p[raised, GROUND] = 0.0
+    p[raised, LIFT] = ctx.seat[raised]
     progress = ctx.t * ctx.tempo / LIE_BACK_SECONDS
     lowering = (ctx.prev >= 0) & (progress < 1.0)
     if lowering.any():
@@ -213,15 +244,16 @@ def push(ctx: PoseContext) -> np.ndarray:
     return p
 
 
+LIFT_PERIOD = 2.6
 LIFT_TIMES, LIFT_KEYS = key_table(
     [  # phase, torso, left arm, right arm, left leg, right leg
-        [0.00, 3, 8, 6, 6, -6],
-        [0.20, 42, 42, 40, 52, 48],  # squat, hands down to the load
-        [0.32, 44, 44, 42, 54, 50],
-        [0.50, 4, 20, 18, 5, -5],  # stand up holding it
-        [0.68, -4, 172, 170, 5, -5],  # raise it overhead
-        [0.80, -5, 175, 173, 5, -5],
-        [1.00, 3, 8, 6, 6, -6],
+        [0.00, 3, 8, 6, 14, -14],  # feet planted wide
+        [0.20, 42, 42, 40, 52, 30],  # squat, hands down to the load
+        [0.32, 44, 44, 42, 54, 32],
+        [0.50, 4, 20, 18, 14, -14],  # stand up holding it
+        [0.68, -4, 172, 170, 14, -14],  # raise it overhead
+        [0.80, -5, 175, 173, 14, -14],
+        [1.00, 3, 8, 6, 14, -14],
     ]
 )
 
@@ -230,7 +262,7 @@ LIFT_TIMES, LIFT_KEYS = key_table(
 def lift(ctx: PoseContext) -> np.ndarray:
     """Squat down with arms down, stand up, raise the load overhead, put it down."""
     p = blank_pose(ctx.n)
-    apply_keys(p, ANGLE_CHANNELS, ctx.keyed(3.6, LIFT_TIMES, LIFT_KEYS))
+    apply_keys(p, ANGLE_CHANNELS, ctx.keyed(LIFT_PERIOD, LIFT_TIMES, LIFT_KEYS))
     p[:, TORSO] += ctx.lean
     return p
 

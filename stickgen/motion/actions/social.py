@@ -1,5 +1,10 @@
 """Social and emotional actions: wave, talk, shout, whisper, sing, point, clap, laugh, cry, bow,
-shrug, celebrate, dance. The upper-body ones stand on relaxed legs."""
+shrug, celebrate, dance, and the ones two people do together: hug, handshake, high five. The
+upper-body ones stand on relaxed legs.
+
+The gestures two people share (handshake, high five) keep time by the segment's own clock, with no
+per-clip tempo or phase, so two figures whose segments start together pump and slap together.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ from stickgen.motion.pose import (
     TORSO,
     blank_pose,
 )
-from stickgen.motion.primitives import deg, hops, sine
+from stickgen.motion.primitives import deg, fitted_cycles, hops, keyframes, sine
 from stickgen.schema import ActionType
 
 
@@ -189,4 +194,55 @@ def dance(ctx: PoseContext) -> np.ndarray:
     p[:, TORSO] = upright_torso(ctx) + deg(3.0) + deg(6.0) * a * sine(beat)
     p[:, SHIFT] = 0.07 * sine(0.25 * beat)
     p[:, LIFT] = hops(beat, 0.5 / ctx.tempo, 0.12)
+    return p
+
+
+@pose(ActionType.HUG)
+def hug(ctx: PoseContext) -> np.ndarray:
+    """Both arms reach forward round the other person at chest height, leaning in a little and
+    rocking gently; the right hand pats the back."""
+    p = standing(ctx)
+    rock = sine(0.4 * ctx.t)
+    pat = deg(5.0) * np.maximum(0.0, sine(1.6 * ctx.t)) ** 2
+    p[:, TORSO] = upright_torso(ctx) + deg(6.0) + deg(2.0) * rock
+    set_arms(p, deg(98.0) + deg(2.0) * rock, deg(92.0) + pat)
+    return p
+
+
+HANDSHAKE_HZ = 2.2  # pumps per second
+
+
+@pose(ActionType.HANDSHAKE)
+def handshake(ctx: PoseContext) -> np.ndarray:
+    """Right hand held out at waist height and pumped up and down a few times, then held."""
+    p = standing(ctx)
+    pumping = np.clip(1.0 - (ctx.t - 0.4 - 3.0 / HANDSHAKE_HZ) / 0.3, 0.0, 1.0)  # three pumps
+    pump = deg(9.0) * sine(HANDSHAKE_HZ * np.maximum(ctx.t - 0.4, 0.0)) * pumping
+    p[:, TORSO] = upright_torso(ctx) + deg(5.0)
+    p[:, RIGHT_ARM] = deg(42.0) + pump
+    return p
+
+
+HIGH_FIVE_PERIOD = 1.6  # seconds for one high five (never scaled by the clip's tempo)
+HIGH_FIVE_TIMES, HIGH_FIVE_KEYS = key_table(
+    [  # phase, torso lean, left arm, right arm
+        [0.00, 0, 8, 6],
+        [0.30, -5, -25, 176],  # hand straight up, the other arm swinging back
+        [0.50, 10, -32, 134],  # slap: leaning in, hand up and forward, palms meet
+        [0.62, 8, -22, 138],
+        [1.00, 0, 8, 6],
+    ]
+)
+HIGH_FIVE_STEP = 0.12  # metres the hip moves forward into the slap
+
+
+@pose(ActionType.HIGH_FIVE)
+def high_five(ctx: PoseContext) -> np.ndarray:
+    """Raise the right hand high, step in and slap it forward against the other's, step back."""
+    p = standing(ctx)
+    phase, _ = fitted_cycles(ctx.t, ctx.duration, HIGH_FIVE_PERIOD)
+    keyed = keyframes(phase, HIGH_FIVE_TIMES, HIGH_FIVE_KEYS)
+    set_lean_and_arms(p, ctx, keyed)
+    step = np.interp(phase, [0.0, 0.3, 0.5, 0.62, 1.0], [0.0, 0.0, 1.0, 1.0, 0.0])
+    shift_over_feet(p, HIGH_FIVE_STEP * step)
     return p
