@@ -1,8 +1,9 @@
 """Prompt to animation: plan the scene, make each actor's motion and face, render or export.
 
-    prompt -> stickgen.story.parse_prompt -> Scene
+    prompt -> stickgen.story.parse_prompt -> Scene (with its `understanding` report)
            -> per actor: stickgen.motion.synthesize (procedural)
                          or stickgen.infer.load_generator(checkpoint).generate (learned model)
+           -> two people doing something together meet at its distance (motion.together)
            -> face_track(actions, upper, expression) -> render (MP4 / GIF) or JSON
 
 With a checkpoint every figure is drawn from what the model predicts, and its faces follow the
@@ -30,7 +31,7 @@ from stickgen.schema import FPS, ActionType, MotionClip, Scene
 MIN_DURATION, MAX_DURATION = 0.5, 60.0
 FORMATS = (*VIDEO_FORMATS, "json")
 ENGINES = ("procedural", "model")
-JSON_VERSION = 1
+JSON_VERSION = 2  # 2: the scene's understanding, interactions, and each segment's seat
 
 
 @dataclass
@@ -54,6 +55,17 @@ class Animation:
         """One line: engine, duration and each actor's action timeline."""
         actors = " | ".join(_timeline(a.name, a.segments) for a in self.scene.actors)
         return f"{self.engine} engine, {self.scene.duration:g} s: {actors}"
+
+    @property
+    def understood(self) -> bool:
+        """Whether the story engine understood anything in the prompt."""
+        report = self.scene.understanding
+        return report is None or report.understood
+
+    def understanding_summary(self) -> str:
+        """One line: what the prompt's words became (recognised / guessed / ignored)."""
+        report = self.scene.understanding
+        return "" if report is None else report.summary()
 
     def motion(self) -> np.ndarray:
         """`[A, T, 20]` motion of all actors (shorter clips hold their last frame)."""
@@ -106,6 +118,8 @@ def _timeline(name: str, segments) -> str:
     parts = []
     for seg in segments:
         label = _name(seg.action) + (f"+{_name(seg.upper)}" if seg.upper is not None else "")
+        if seg.prop is not None and seg.support > 0:
+            label += f" on {seg.prop}"
         if seg.expression is not None:
             label += f" ({_name(seg.expression)})"
         parts.append(f"{label} {seg.start:.1f}-{seg.end:.1f}s")
@@ -113,11 +127,23 @@ def _timeline(name: str, segments) -> str:
 
 
 def _scene_json(scene: Scene) -> dict:
+    report = scene.understanding
     return {
         "description": scene.description,
         "duration": scene.duration,
         "theme": scene.theme,
         "extras": dict(scene.extras),
+        "understanding": None if report is None else report.to_json(),
+        "interactions": [
+            {
+                "actors": list(i.actors),
+                "start": i.start,
+                "end": i.end,
+                "distance": i.distance,
+                "kind": i.kind,
+            }
+            for i in scene.interactions
+        ],
         "actors": [
             {
                 "name": actor.name,
@@ -131,6 +157,8 @@ def _scene_json(scene: Scene) -> dict:
                         "upper": _name(seg.upper),
                         "expression": _name(seg.expression),
                         "speech": seg.speech,
+                        "support": seg.support,
+                        "prop": seg.prop,
                     }
                     for seg in actor.segments
                 ],
@@ -181,11 +209,24 @@ def check_output(path: Path) -> None:
         raise StickGenError(f"cannot write {path}: {folder} is not a writable folder")
 
 
+def _together(scene: Scene, clips: list[MotionClip]) -> list[MotionClip]:
+    """Clips with the partners of the scene's interactions shifted to meet at their distance."""
+    if not scene.interactions or len(clips) < 2:
+        return clips
+    from stickgen.motion.together import bring_together
+
+    moved = bring_together(scene, [c.motion for c in clips], clips[0].fps)
+    return [
+        MotionClip(m, c.actions, c.physics, c.fps) if m is not c.motion else c
+        for m, c in zip(moved, clips, strict=True)
+    ]
+
+
 def _procedural_clips(scene: Scene, seed: int | None) -> list[MotionClip]:
     from stickgen.motion import synthesize
 
     rng = np.random.default_rng(seed) if seed is not None else None
-    return [synthesize(scene, rng=rng, actor=i) for i in range(len(scene.actors))]
+    return _together(scene, [synthesize(scene, rng=rng, actor=i) for i in range(len(scene.actors))])
 
 
 def _model_clips(
@@ -214,7 +255,7 @@ def _model_clips(
             motion[:, 0::2] += actor.start_x - float(motion[0, 2])  # hip x of the first frame
             clip = MotionClip(motion, clip.actions, clip.physics, clip.fps)
         clips.append(clip)
-    return clips
+    return _together(scene, clips)
 
 
 def plan_animation(

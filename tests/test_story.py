@@ -292,9 +292,11 @@ def test_speech_rides_with_a_walk():
 
 
 def test_several_people():
-    scene = parse_prompt("two people fight")
+    scene = parse_prompt("two people square up")
     assert [actions(scene, i) for i in range(2)] == [[A.FIGHT_STANCE], [A.FIGHT_STANCE]]
     assert scene.actors[0].facing == -scene.actors[1].facing
+    scene = parse_prompt("two people fight")  # in turns: one punches while the other dodges
+    assert [actions(scene, i) for i in range(2)] == [[A.PUNCH, A.DODGE], [A.DODGE, A.PUNCH]]
     scene = parse_prompt("a man waves to a woman who dances")
     assert [a.name for a in scene.actors] == ["man", "woman"]
     assert actions(scene, 0) == [A.WAVE] and actions(scene, 1) == [A.DANCE]

@@ -91,3 +91,10 @@ def animate_command(
         write_animation(animation, out, width=w, height=h, fmt=fmt, progress=progress)
     typer.echo(str(out))
     typer.echo(animation.summary())
+    if animation.understood:
+        typer.echo(f"understood: {animation.understanding_summary()}")
+    else:
+        typer.echo(
+            "notice: nothing in the prompt was understood, so the figure just stands there "
+            f"({animation.understanding_summary()}); try naming an action, e.g. 'a man waves'"
+        )

@@ -25,6 +25,7 @@ class Cast:
         self.lead_emotions: list[tuple[Event | None, FacialExpression]] = []
         self.directions: list[tuple[Event | None, int]] = []
         self.main: tuple[str, ...] | None = None
+        self.names = frozenset(m.key for m in reading.mentions if m.name is not None)
 
     def assign_groups(self) -> None:
         """Give every event the group that performs it; then resolve actor-level details."""
@@ -39,6 +40,7 @@ class Cast:
         current: tuple[str, ...] | None = None
         pending: Mention | tuple[str, ...] | None = None
         pending_members: tuple[str, ...] | None = None
+        restore: tuple[str, ...] | None = None  # the subject before a one-action subject
         for pos, _, item in items:
             if item == "strong":
                 pending_members, pending = None, None
@@ -50,6 +52,10 @@ class Cast:
                         self.emotion[member] = item.emotion
                 if not item.subject:
                     continue
+                if item.local and (current is not None or self.main is not None):
+                    restore = current or self.main
+                    pending, pending_members = item, item.members
+                    continue
                 if self._adopt(item.members):
                     current = item.members
                     continue
@@ -59,7 +65,7 @@ class Cast:
                     pending_members = item.members
                 pending = item
             elif isinstance(item, tuple):
-                resolved = _resolve_pronoun(item[1], history)
+                resolved = _resolve_pronoun(item[1], history, self.names)
                 pending, pending_members = (resolved, resolved) if resolved else (None, None)
             else:
                 assert isinstance(item, Event)
@@ -71,6 +77,8 @@ class Cast:
                 if self.main is None:
                     self.main = current
                 item.group = current
+                if restore is not None:
+                    current, restore = restore, None
         if self.main is None:  # no events at all cannot happen: parse adds a default one
             self.main = DEFAULT_SUBJECT
         self._resolve_actor_details()
@@ -102,26 +110,37 @@ class Cast:
                 self.facing[member] = sign
 
     def actor_keys(self) -> list[str]:
-        """Members in actor order: the main subject first, then others as their events come."""
+        """Members in actor order: the main subject first, then others as their events come
+        (the people actions are done to or with among them)."""
         keys: list[str] = []
         for event in self.reading.events:
-            for member in event.group:
+            for member in (*event.group, *event.partner):
                 if member not in keys and len(keys) < MAX_ACTORS:
                     keys.append(member)
         main = [m for m in (self.main or ()) if m in keys]
         return main + [k for k in keys if k not in main]
+
+    def display_name(self, member: str) -> str:
+        """The actor's name: a proper name as written ("Sam"), else the noun ("man")."""
+        key = member.split("#")[0]
+        for mention in self.reading.mentions:
+            if mention.name is not None and mention.key == key:
+                return mention.name
+        return key
 
 
 def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
     return a + tuple(m for m in b if m not in a)
 
 
-def _resolve_pronoun(word: str, history: list[tuple[str, ...]]) -> tuple[str, ...] | None:
+def _resolve_pronoun(
+    word: str, history: list[tuple[str, ...]], names: frozenset[str] = frozenset()
+) -> tuple[str, ...] | None:
     for members in reversed(history):
         key = members[0].split("#")[0]
-        if word == "he" and key in MALE and len(members) == 1:
+        if word == "he" and (key in MALE or key in names) and len(members) == 1:
             return members
-        if word == "she" and key in FEMALE and len(members) == 1:
+        if word == "she" and (key in FEMALE or key in names) and len(members) == 1:
             return members
         if word == "they" and len(members) > 1:
             return members

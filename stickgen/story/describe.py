@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from stickgen.schema import ActionSegment, ActionType, FacialExpression
+from stickgen.story.props import phrase_support
 from stickgen.story.vocabulary import PERSON_NOUNS, SPEAKING, gerund, third_person, words
 
 A = ActionType
@@ -50,7 +51,7 @@ _PHRASES: dict[ActionType, tuple[str, ...]] = {
         "talk",
         "chat",
         "speak",
-        "chat with a friend",
+        "chat away",
         "talk on the phone",
         "tell|a story",
         "tell|a joke",
@@ -80,13 +81,25 @@ _PHRASES: dict[ActionType, tuple[str, ...]] = {
         "spar",
         "get into a fighting stance",
     ),
-    A.SIT: ("sit", "sit down", "take a seat", "sit on a bench", "sit on the floor"),
+    A.SIT: (
+        "sit",
+        "sit down",
+        "take a seat",
+        "sit on a bench",
+        "sit on the floor",
+        "sit down on a chair",
+        "sit on the sofa",
+        "sit on a stool",
+        "sit at a desk",
+    ),
     A.STAND: ("stand up", "get up", "stand up straight", "rise"),
     A.KNEEL: ("kneel", "kneel down", "crouch", "crouch down", "squat"),
     A.LIE_DOWN: (
         "lie down",
         "lie on the ground",
         "lie down on the grass",
+        "lie on a bed",
+        "lie down on the couch",
         "take a nap",
         "fall asleep",
         "recline",
@@ -105,6 +118,9 @@ _PHRASES: dict[ActionType, tuple[str, ...]] = {
     A.SKIP: ("skip", "skip along", "prance", "frolic", "skip rope"),
     A.THINK: ("think", "ponder", "think hard", "wonder", "contemplate", "think deeply"),
     A.SHRUG: ("shrug", "shrug helplessly", "shrug the shoulders"),
+    A.HUG: ("hug", "give a hug", "hug tightly", "give a warm hug", "embrace"),
+    A.HANDSHAKE: ("shake hands", "shake hands firmly", "give a handshake", "shake hands politely"),
+    A.HIGH_FIVE: ("give a high five", "give a big high five", "slap hands"),
 }
 assert set(_PHRASES) == set(ActionType)
 
@@ -141,21 +157,25 @@ Chance = Callable[[float], bool]
 
 @dataclass(frozen=True)
 class Phrase:
-    """One way to say an action: third person, -ing form, and the speech it implies."""
+    """One way to say an action: third person, -ing form, the speech it implies, and the seat or
+    bed it names (height in metres, 0 for the ground)."""
 
     third: str
     ing: str
     speech: str | None = None
+    support: float = 0.0
+    prop: str | None = None
 
 
-def _phrase(spec: str) -> Phrase:
+def _phrase(spec: str, action: ActionType | None = None) -> Phrase:
     words, _, spoken = spec.partition("|")
     text = f"{words} {spoken}".strip()
-    return Phrase(third_person(text), gerund(text), spoken or None)
+    support, prop = phrase_support(action, text) if action is not None else (0.0, None)
+    return Phrase(third_person(text), gerund(text), spoken or None, support, prop)
 
 
 PHRASES: dict[ActionType, tuple[Phrase, ...]] = {
-    action: tuple(_phrase(spec) for spec in specs) for action, specs in _PHRASES.items()
+    action: tuple(_phrase(spec, action) for spec in specs) for action, specs in _PHRASES.items()
 }
 SPOKEN_OBJECTS: dict[ActionType, tuple[Phrase, ...]] = {
     action: tuple(p for p in PHRASES[action] if p.speech) for action in SPEAKING

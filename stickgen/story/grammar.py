@@ -11,22 +11,33 @@ from enum import Enum
 from functools import cache
 
 from stickgen.schema import ActionType, FacialExpression
+from stickgen.story.counts import Count, match_count
 from stickgen.story.lexer import Token
-from stickgen.story.matcher import PhraseIndex, verb_index
+from stickgen.story.matcher import PhraseIndex, VerbMatch, verb_index
+from stickgen.story.props import Support, find_support, furniture
 from stickgen.story.timing import Hint, match_hint
 from stickgen.story.vocabulary import (
+    COMPOUND_HEADS,
     COUNT_WORDS,
     DETERMINERS,
     EMOTION_WORDS,
     INTENSIFIERS,
+    LIGHT_VERBS,
     LOOK_FORMS,
+    MANNER_WORDS,
     NEGATORS,
+    NOUN_MODIFIERS,
     NUMBER_WORDS,
+    OBJECT_PRONOUNS,
     PERSON_ADJECTIVES,
     PERSON_NOUNS,
+    RECIPROCAL,
     SUBJECT_PRONOUNS,
+    conjugate,
     words,
 )
+
+A = ActionType
 
 
 class Link(Enum):
@@ -109,6 +120,17 @@ class Event:
     hint: float | None = None
     speech: str | None = None
     group: tuple[str, ...] = ()  # who does it (member keys)
+    count: int = 1  # repetitions ("twice")
+    support: float = 0.0  # seat or bed height, metres
+    prop: str | None = None  # the seat or bed, as named
+    phrase: str = ""  # the base phrase that named it ("fight", "play catch")
+    score: float | None = None  # cosine similarity when guessed by meaning
+    partner: tuple[str, ...] = ()  # who it is done with or to (member keys)
+    reply: ActionType | None = None  # what the partner does meanwhile, if anything
+    reply_delay: float = 0.0  # seconds the partner's reply waits (a catch waits for the throw)
+    delay: float = 0.0  # seconds this action waits for its cue (a reply)
+    exchange: bool = False  # the two take turns: punch and dodge, then the other way round
+    derived: bool = False  # added by the parser (a repetition, a partner's part)
 
 
 @dataclass
@@ -120,6 +142,8 @@ class Mention:
     members: tuple[str, ...]
     subject: bool  # in subject position (sentence start, after a connector, or before "who")
     emotion: FacialExpression | None = None  # "a happy man"
+    name: str | None = None  # a proper name as written ("Sam"); None for a noun ("a man")
+    local: bool = False  # subject of the one action right after it only ("sees her *arrive*")
 
 
 @dataclass
@@ -138,12 +162,21 @@ class Reading:
     pronouns: list[tuple[int, str]] = field(default_factory=list)
     directions: list[tuple[int, int]] = field(default_factory=list)
     relatives: list[int] = field(default_factory=list)
+    counts: list[Count] = field(default_factory=list)
+    seats: list[tuple[Event, Support]] = field(default_factory=list)
+    objects: list[tuple[int, str]] = field(default_factory=list)  # (position, him/her/them)
+    reciprocal: list[int] = field(default_factory=list)  # "each other", "together"
+    nouns: list[int] = field(default_factory=list)  # verb words read as nouns ("a point guard")
+    compounds: list[int] = field(default_factory=list)  # ... as part of a name ("dance floor")
+    quiet: list[int] = field(default_factory=list)  # known words that change nothing ("slowly")
+    guessed_emotions: list[tuple[int, FacialExpression, float]] = field(default_factory=list)
+    emotion_words: list[tuple[int, FacialExpression]] = field(default_factory=list)
     boundary: list[bool] = field(default_factory=list)  # per token: a connector or punctuation
     claimed: list[bool] = field(default_factory=list)  # per token: part of something recognised
 
 
 @cache
-def _verbs() -> PhraseIndex:
+def _verbs() -> PhraseIndex[VerbMatch]:
     return verb_index()
 
 
@@ -184,6 +217,12 @@ def read_tokens(tokens: list[Token]) -> Reading:
             _claim(r, hint.start, hint.end)
             i = hint.end
             continue
+        count = match_count(tokens, i)
+        if count is not None:
+            r.counts.append(count)
+            _claim(r, count.start, count.end)
+            i = count.end
+            continue
         link = connectors.match(tokens, i)
         if link is not None and not _is_direction(tokens, i):
             kind, end = link
@@ -196,14 +235,232 @@ def read_tokens(tokens: list[Token]) -> Reading:
             continue
         verb = verbs.match(tokens, i)
         if verb is not None:
-            action, end = verb
-            if not _ignored_verb(r, tokens, i, end):
-                r.events.append(Event(action, i, end))
-            _claim(r, i, end)
-            i = end
+            i = _read_verb(r, tokens, i, *verb)
             continue
         i = _read_word(r, tokens, i)
+    _read_names(r)
     return r
+
+
+def finish_reading(r: Reading) -> None:
+    """After every action is known (the rules' and the guessed ones): settle who the subjects
+    are, hang counts and seats, and drop a guessed "stand still" when something else happens."""
+    if len(r.events) > 1:
+        r.events = [e for e in r.events if not (e.score is not None and e.action is A.IDLE)]
+    _joined_subjects(r)
+    _unknown_subjects(r)
+    _subjects_before_actions(r)
+    _resolve_counts(r)
+    _resolve_seats(r)
+
+
+def _subjects_before_actions(r: Reading) -> None:
+    """A person right before an action does it ("a man waves to a woman dancing")."""
+    starts = {e.start for e in r.events}
+    for mention in r.mentions:
+        j = mention.pos + 1
+        while j < len(r.tokens) and j in r.quiet:
+            j += 1
+        if j in starts and not mention.subject:
+            mention.subject = mention.local = True
+
+
+_FUNCTIONAL = frozenset(
+    words(
+        "and or but to of in on at by for with from into is are was were be been it its this "
+        "there here what who which that then"
+    )
+)
+
+
+def _unknown_subjects(r: Reading) -> None:
+    """A noun phrase the vocabulary does not know that opens a clause and does its action ("the
+    *sprinter* bursts out...", "while *the crowd* goes wild") is a person: plural-looking nouns
+    ("the candidates") are two."""
+    people = {m.pos for m in r.mentions} | {p for p, _ in r.pronouns}
+    tokens = r.tokens
+    for event in list(r.events):
+        if event.derived:
+            continue
+        j = event.start - 1
+        words_: list[int] = []
+        while (
+            j >= 0
+            and len(words_) < 2
+            and tokens[j].kind == "word"
+            and not r.boundary[j]
+            and j not in people
+            and tokens[j].text not in DETERMINERS
+            and tokens[j].text not in _FUNCTIONAL
+            and (not r.claimed[j] or j in r.quiet)
+        ):
+            words_.append(j)
+            j -= 1
+        if not words_ or j < 0 or tokens[j].text not in DETERMINERS or r.boundary[j]:
+            continue
+        if j > 0 and not r.boundary[j - 1]:
+            continue  # not at the start of its clause: an object ("dribbles past the guard")
+        head = tokens[words_[0]].text
+        plural = head.endswith("s") and not head.endswith(("ss", "us", "is")) and len(head) > 3
+        key = head[:-1] if plural else head
+        members = (f"{key}#1", f"{key}#2") if plural else (key,)
+        r.mentions.append(Mention(words_[-1], key, members, True))
+        for k in words_:
+            r.claimed[k] = True
+        people.add(words_[-1])
+    r.mentions.sort(key=lambda m: m.pos)
+
+
+def _joined_subjects(r: Reading) -> None:
+    """'The knight and the dragon-slayer spar': a noun the vocabulary does not know, joined by
+    "and" to a person and followed by an action, is a person too."""
+    starts = {e.start for e in r.events}
+    tokens = r.tokens
+    for start in sorted(starts):
+        j = start - 1
+        words = []
+        while j >= 0 and len(words) < 2 and tokens[j].kind == "word" and not r.claimed[j]:
+            if tokens[j].text in DETERMINERS:
+                break
+            words.append(j)
+            j -= 1
+        if not words or not (j >= 1 and tokens[j].text in DETERMINERS):
+            continue
+        link = j - 1
+        if tokens[link].text not in ("and", "&") or not any(
+            m.pos == link - 1 and m.subject for m in r.mentions
+        ):
+            continue
+        first, head = words[-1], words[0]
+        mention = Mention(first, tokens[head].text, (tokens[head].text,), True)
+        r.mentions.append(mention)
+        r.mentions.sort(key=lambda m: m.pos)
+        for k in words:
+            r.claimed[k] = True
+
+
+def _read_verb(r: Reading, tokens: list[Token], i: int, match: VerbMatch, end: int) -> int:
+    """An action word at token i: a verb, a light verb's noun ("does a dance"), or a noun that
+    names no action here ("a point guard", "the dance floor")."""
+    use, start = _verb_use(r, tokens, i, end, match)
+    if use == "compound":
+        r.compounds.append(i)
+        return end
+    if use == "noun":
+        r.nouns.append(i)
+        return end
+    if not _ignored_verb(r, tokens, start, end) or use == "light":
+        r.events.append(Event(match.action, start, end, phrase=match.phrase))
+    _claim(r, start, end)
+    return end
+
+
+_PARTICLES = frozenset(words("for into out off in up"))
+_INDIRECT = frozenset(words("him her them me us you it everyone everybody"))
+_CONTRACTIONS = frozenset(
+    words("he's she's it's that's there's what's who's let's here's where's how's")
+)
+
+
+def _is_determiner(r: Reading, tokens: list[Token], j: int) -> bool:
+    if j < 0 or r.boundary[j]:
+        return False
+    word = tokens[j].text
+    if word in DETERMINERS or word in NUMBER_WORDS or tokens[j].kind == "num":
+        return True
+    return word.endswith("'s") and word not in _CONTRACTIONS  # "the man's dance"
+
+
+def _adjective_like(word: str) -> bool:
+    """Words shaped like adjectives: "biggest", "wonderful", "graceful", "energetic"."""
+    return len(word) > 4 and word.endswith(("est", "ful", "ous", "ive", "ic", "ish", "less"))
+
+
+def _modifies(tokens: list[Token], j: int) -> bool:
+    """Whether token j is a plain word an -ing form before it can describe ("ovation")."""
+    if j >= len(tokens) or tokens[j].kind != "word":
+        return False
+    word = tokens[j].text
+    return word not in _NOT_NOUNS and word not in DETERMINERS and not word.endswith("ly")
+
+
+_NOT_NOUNS = frozenset(
+    words(
+        "and or but then to at in on with of for from by into onto over under up down off out "
+        "around about across along away back again while as before after until is are was were "
+        "he she they it him her them together"
+    )
+)
+
+
+def _light_verb(r: Reading, tokens: list[Token], j: int) -> int | None:
+    """Index of a light verb before the determiner at j ("gives *her* a hug"), or None."""
+    k = j - 1
+    skipped = 0
+    while k >= 0 and skipped < 3 and not r.boundary[k]:
+        word = tokens[k].text
+        if word in LIGHT_VERBS:
+            return k
+        person = r.claimed[k] and (word in PERSON_NOUNS or tokens[k].raw[:1].isupper())
+        if word in _PARTICLES or word in _INDIRECT or word in DETERMINERS or person:
+            k -= 1
+            skipped += 1
+            continue
+        if tokens[k].raw[:1].isupper() and k > 0:  # a name: "gives Sam a high five"
+            k -= 1
+            skipped += 1
+            continue
+        return None
+    return None
+
+
+def _verb_use(
+    r: Reading, tokens: list[Token], i: int, end: int, match: VerbMatch
+) -> tuple[str, int]:
+    """("verb" | "light" | "noun" | "compound", first token of the event)."""
+    word = tokens[i].text
+    base = match.phrase.split()[0]
+    plain = not match.fixed and end == i + 1
+    if (
+        plain
+        and word == base
+        and i >= 2
+        and _is_determiner(r, tokens, i - 2)
+        and tokens[i - 1].kind == "word"
+        and not r.claimed[i - 1]
+        and tokens[i - 1].text not in NOUN_MODIFIERS
+        and not tokens[i - 1].text.endswith("s")
+        and not _adjective_like(tokens[i - 1].text)
+    ):
+        return "noun", i  # "a curtain call", "the fire drill": the head of a name
+    if plain and _text(tokens, end) in COMPOUND_HEADS and word in (base, conjugate(base)[1]):
+        return "compound", i
+    j = i - 1
+    modifiers = 0
+    while j >= 0 and modifiers < 3 and not r.boundary[j]:
+        text = tokens[j].text
+        if text in DETERMINERS:
+            break
+        if (
+            text in NOUN_MODIFIERS
+            or text in EMOTION_WORDS
+            or text in INTENSIFIERS
+            or (not r.claimed[j] and _adjective_like(text))
+        ):
+            j -= 1
+            modifiers += 1
+        else:
+            break
+    if not _is_determiner(r, tokens, j):
+        return "verb", i
+    if plain and word != base and word == conjugate(base)[1] and _modifies(tokens, end):
+        return "compound", i  # "a standing ovation", "the swimming pool"
+    light = _light_verb(r, tokens, j)
+    if light is not None:
+        return "light", light
+    if match.fixed:
+        return "verb", i
+    return "noun", i
 
 
 def _claim(r: Reading, start: int, end: int) -> None:
@@ -212,22 +469,36 @@ def _claim(r: Reading, start: int, end: int) -> None:
 
 
 def _ignored_verb(r: Reading, tokens: list[Token], i: int, end: int) -> bool:
-    """Negated ("does not walk"), an object ("eats a snack") or a copula ("looks happy")."""
+    """Negated ("does not walk") or a copula ("looks happy")."""
     if _text(tokens, i - 1) in NEGATORS:
-        return True
-    if (
-        _text(tokens, i - 1) in DETERMINERS
-        and r.events
-        and r.events[-1].end == i - 1
-        and end == i + 1
-    ):
         return True
     if tokens[i].text in LOOK_FORMS and end == i + 1:
         j = i + 1
         while _text(tokens, j) in INTENSIFIERS:
             j += 1
-        return _text(tokens, j) in EMOTION_WORDS
+        word = _text(tokens, j)
+        if word in EMOTION_WORDS:
+            return True
+        # "looks tired": a word of feeling the vocabulary does not know (read by meaning)
+        return (
+            j < len(tokens)
+            and tokens[j].kind == "word"
+            and word not in _NOT_COPULA_OBJECTS
+            and word not in PERSON_NOUNS
+            and _verbs().match(tokens, j) is None
+            and word.endswith(_FEELING_ENDINGS)
+        )
     return False
+
+
+_NOT_COPULA_OBJECTS = frozenset(
+    words(
+        "around about at up down for into out over through back ahead left right towards toward "
+        "to in on like the a an his her their its my your our this that some everywhere away "
+        "behind under across along inside outside"
+    )
+)
+_FEELING_ENDINGS = ("ed", "ful", "ous", "less", "ish", "ive", "y", "ic", "ent", "ant", "ing", "al")
 
 
 def _is_direction(tokens: list[Token], i: int) -> bool:
@@ -235,12 +506,60 @@ def _is_direction(tokens: list[Token], i: int) -> bool:
     return tokens[i].text == "right" and _text(tokens, i - 1) == "the"
 
 
+def _reciprocal(tokens: list[Token], i: int) -> int:
+    """Length of "each other" / "one another" / "together" at token i, 0 if none."""
+    for phrase in RECIPROCAL:
+        if tuple(_text(tokens, i + k) for k in range(len(phrase))) == phrase:
+            return len(phrase)
+    return 0
+
+
+_NOT_ADJECTIVES = frozenset(
+    words("and or but to with at in on for from by then while as of is are was were be been")
+)
+_OBJECT_FOLLOWERS = frozenset(
+    words(
+        "to with back again tightly warmly goodbye hello and then while as for on in at before "
+        "after until twice once gently firmly quickly hard"
+    )
+)
+
+
+def _is_object_pronoun(tokens: list[Token], i: int) -> bool:
+    """'him'/'them' always; 'her' unless a noun follows ("her hand")."""
+    word = tokens[i].text
+    if word != "her":
+        return True
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    return (
+        nxt is None
+        or nxt.kind != "word"
+        or nxt.text in DETERMINERS
+        or nxt.text in _OBJECT_FOLLOWERS
+        or nxt.text in NUMBER_WORDS
+    )
+
+
 def _read_word(r: Reading, tokens: list[Token], i: int) -> int:
     word = tokens[i].text
+    size = _reciprocal(tokens, i)
+    if size:
+        r.reciprocal.append(i)
+        _claim(r, i, i + size)
+        return i + size
+    if word in OBJECT_PRONOUNS and _is_object_pronoun(tokens, i):
+        r.objects.append((i, word))
+        r.claimed[i] = True
+        return i + 1
+    if word in MANNER_WORDS:
+        r.quiet.append(i)
+        r.claimed[i] = True
+        return i + 1
     if word in EMOTION_WORDS:
         r.emotions.append((i, EMOTION_WORDS[word]))
+        r.emotion_words.append((i, EMOTION_WORDS[word]))
         r.claimed[i] = True
-    elif word in PERSON_NOUNS:
+    elif word in PERSON_NOUNS and not (word in COUNT_WORDS and _text(tokens, i + 1) == "of"):
         r.mentions.append(_mention(r, tokens, i))
         r.claimed[i] = True
     elif word in SUBJECT_PRONOUNS:
@@ -265,12 +584,15 @@ def _direction_context(r: Reading, tokens: list[Token], i: int) -> bool:
     return after_verb or _text(tokens, i - 1) in _DIRECTION_LEADS
 
 
-def _mention(r: Reading, tokens: list[Token], i: int) -> Mention:
-    """A person noun: its identity, group size, emotion adjective, and whether it is a subject."""
-    key, plural = PERSON_NOUNS[tokens[i].text]
+def _mention(r: Reading, tokens: list[Token], i: int, name: str | None = None) -> Mention:
+    """A person noun or name: its identity, group size, emotion adjective, and whether it is a
+    subject."""
+    key, plural = PERSON_NOUNS[tokens[i].text] if name is None else (name.lower(), False)
     count = 2 if plural else 1
     emotion = None
     j = i - 1
+    pending = 0  # unknown words seen since the last known modifier ("a lonely old man")
+    seen_determiner = False
     while j >= 0:
         word = tokens[j].text
         if word in COUNT_WORDS:
@@ -280,15 +602,136 @@ def _mention(r: Reading, tokens: list[Token], i: int) -> Mention:
         elif word in EMOTION_WORDS:
             emotion = EMOTION_WORDS[word]
             r.emotions = [(p, e) for p, e in r.emotions if p != j]
-        elif not (
-            word in DETERMINERS or word in PERSON_ADJECTIVES or word in INTENSIFIERS or word == "of"
+        elif word in PERSON_ADJECTIVES and not r.claimed[j]:
+            r.quiet.append(j)
+            r.claimed[j] = True
+        elif word in DETERMINERS or word in INTENSIFIERS or word == "of":
+            pending, seen_determiner = 0, True
+        elif (
+            pending < 2
+            and not seen_determiner
+            and tokens[j].kind == "word"
+            and not r.claimed[j]
+            and not r.boundary[j]
+            and word not in _NOT_ADJECTIVES
         ):
+            pending += 1
+        else:
             break
         j -= 1
+    if j >= 0 and not r.boundary[j]:
+        j += pending  # unknown words with no determiner before them are not this person's
     subject = j < 0 or r.boundary[j]
     count = max(1, min(count, 4))
     members = tuple(f"{key}#{k + 1}" for k in range(count)) if plural else (key,)
-    return Mention(i, key, members, subject, emotion)
+    return Mention(i, key, members, subject, emotion, name)
+
+
+# Capitalised words that are not names even when the vocabulary does not know them.
+_NOT_NAMES = frozenset(
+    words(
+        "i a an the this that these those it its my your our their his her him them we you "
+        "there here what when where why how who which suddenly meanwhile also now today "
+        "tonight yesterday tomorrow then next later soon first finally once again still "
+        "everyone everybody someone somebody nobody people mr mrs ms dr miss sir madam "
+        "monday tuesday wednesday thursday friday saturday sunday january february march april "
+        "may june july august september october november december ok okay yes no oh hey hi "
+        "hello wow please thanks"
+    )
+)
+
+
+def _sentence_start(r: Reading, i: int) -> bool:
+    return i == 0 or (r.tokens[i - 1].kind in ("punct", "quote") and r.tokens[i - 1].text != ",")
+
+
+def _read_names(r: Reading) -> None:
+    """Proper names ("Sam kicks the ball to Alex") become people. A capitalised word the
+    vocabulary does not know is a name, except at a sentence start, where it must be followed by
+    an action, "and" or a comma. Title-case prompts ("A Man Walks") have no names."""
+    tokens = r.tokens
+    candidates = [t for t in tokens if t.kind == "word"]
+    capitals = sum(t.raw[:1].isupper() for t in candidates)
+    if len(candidates) >= 3 and capitals > 0.6 * len(candidates):
+        return
+    starts = {e.start for e in r.events}
+    added = False
+    for i, token in enumerate(tokens):
+        if (
+            token.kind != "word"
+            or r.claimed[i]
+            or not token.raw[:1].isupper()
+            or token.text in _NOT_NAMES
+            or token.text in DETERMINERS
+            or len(token.text) < 2
+        ):
+            continue
+        if _sentence_start(r, i):
+            nxt = _text(tokens, i + 1)
+            acts = (i + 1) in starts or (nxt.endswith("ly") and (i + 2) in starts)
+            if not (acts or nxt in ("and", "&", "who", "is", "was")):
+                continue
+        name = token.raw[:-2] if token.text.endswith("'s") else token.raw
+        r.mentions.append(_mention(r, tokens, i, name=name))
+        r.claimed[i] = True
+        added = True
+    if added:
+        r.mentions.sort(key=lambda m: m.pos)
+
+
+def _clause_of(r: Reading, pos: int) -> tuple[int, int]:
+    """The [start, end) of the clause (tokens between boundaries) around token `pos`."""
+    lo = pos
+    while lo > 0 and not r.boundary[lo - 1]:
+        lo -= 1
+    hi = pos
+    while hi < len(r.tokens) and not r.boundary[hi]:
+        hi += 1
+    return lo, hi
+
+
+def _resolve_counts(r: Reading) -> None:
+    """Hang each count on the action of its clause, or repeat the action before it."""
+    for count in r.counts:
+        lo, hi = _clause_of(r, count.start)
+        own = [e for e in r.events if lo <= e.start < hi and not e.derived]
+        before = [e for e in own if e.end <= count.start]
+        target = before[-1] if before else (own[0] if own else None)
+        if target is not None:
+            if count.extra:
+                target.count = max(target.count, count.times) if count.times > 1 else target.count
+            else:
+                target.count = count.times
+            continue
+        earlier = [e for e in r.events if e.end <= count.start]
+        if not earlier:
+            continue
+        source = earlier[-1]
+        copy = Event(source.action, count.start, count.end, phrase=source.phrase, derived=True)
+        copy.count, copy.support, copy.prop = count.times, source.support, source.prop
+        r.events.append(copy)
+        r.events.sort(key=lambda e: e.start)
+
+
+def _resolve_seats(r: Reading) -> None:
+    """Sitting and lying actions take the seat or bed named after them (or earlier)."""
+    texts = [t.text for t in r.tokens]
+    starts = {e.start for e in r.events if e.score is None}
+    stop = [b or (i in starts) for i, b in enumerate(r.boundary)]
+    for event in r.events:
+        if event.derived:
+            continue
+        after = event.end if event.score is None else event.start  # a guess spans its words
+        found = find_support(event.action, texts, after, stop)
+        if found is None and "seat" in texts[event.start : event.end]:  # "takes a seat"
+            found = Support(0.45, "seat", event.start, event.end)
+        if found is None:
+            found = furniture(event.action, texts, event.start)
+        if found is None:
+            continue
+        event.support, event.prop = found.height, found.prop
+        r.seats.append((event, found))
+        _claim(r, found.start, found.end)
 
 
 def _safe_int(word: str) -> int:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from stickgen.schema import ActionType
 from stickgen.story.lexer import Token
 from stickgen.story.vocabulary import DETERMINERS, VERB_PHRASES, phrase_forms
 
@@ -49,10 +51,21 @@ def _match_tail(tokens: Sequence[Token], j: int, tail: tuple[str, ...]) -> int |
     return j
 
 
-def verb_index() -> PhraseIndex:
-    """Every inflected verb phrase of `VERB_PHRASES` -> its ActionType."""
+@dataclass(frozen=True)
+class VerbMatch:
+    """What a verb phrase form names: its action, its base phrase, and whether it is a fixed noun
+    phrase ("=high five") rather than an inflected verb."""
+
+    action: ActionType
+    phrase: str
+    fixed: bool
+    form: tuple[str, ...]
+
+
+def verb_index() -> PhraseIndex[VerbMatch]:
+    """Every inflected verb phrase of `VERB_PHRASES` -> its VerbMatch."""
     return PhraseIndex(
-        (form, action)
+        (form, VerbMatch(action, phrase.lstrip("="), phrase.startswith("="), form))
         for action, phrases in VERB_PHRASES.items()
         for phrase in phrases
         for form in phrase_forms(phrase)

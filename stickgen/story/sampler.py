@@ -37,7 +37,7 @@ A = ActionType
 
 MIN_SEGMENT_SECONDS = 1.0
 SEGMENT_COUNT_WEIGHTS = (0.2, 0.35, 0.3, 0.15)  # 1, 2, 3, 4 segments
-WILDCARD = 0.1  # chance an action comes from all 46 instead of the theme
+WILDCARD = 0.1  # chance an action comes from all of them instead of the theme
 UPPER_CHANCE = 0.3  # chance a segment that can carry an upper-body action gets one
 SCENE_EMOTION = 0.15  # "a happy man ..."
 SEGMENT_EMOTION = 0.15  # "... walks happily"
@@ -213,6 +213,7 @@ def _plan(
         else:
             main_phrase = spoken_phrase
     segment = ActionSegment(action, start, end, upper, expression, speech)
+    segment.support, segment.prop = main_phrase.support, main_phrase.prop
     return Planned(segment, main_phrase, upper_phrase, quote, adverb=adverb)
 
 

@@ -65,7 +65,7 @@ _THEMES = (
         "sports",
         _pool(
             "run:2 sprint:2 kick:2 dribble:2 shoot:2 pitch:2.5 bat:2.5 throw:2 catch:2 "
-            "celebrate:2 jump:1 stretch:1 walk:0.5 clap:0.5 shout:0.5"
+            "celebrate:2 jump:1 stretch:1 walk:0.5 clap:0.5 shout:0.5 high_five:1 handshake:0.5"
         ),
         ("an athlete", "a player", "the player", "a runner", "a coach", "the athlete"),
         ("on the field", "on the court", "at the stadium", "in the gym", "at the ballpark"),
@@ -75,7 +75,7 @@ _THEMES = (
         "party",
         _pool(
             "dance:2 sing:2 clap:2 laugh:2 drink:2 eat:1.5 talk:2 wave:1.5 celebrate:1 "
-            "skip:1 jump:1 shout:1 whisper:1 bow:0.5"
+            "skip:1 jump:1 shout:1 whisper:1 bow:0.5 hug:1 high_five:1"
         ),
         ("a party guest", "a guest", "the guest", "a dancer"),
         ("at the party", "at a birthday party", "in the ballroom", "at the club"),
@@ -115,7 +115,7 @@ _THEMES = (
         "social",
         _pool(
             "wave:2 talk:2 whisper:2 point:2 laugh:1 cry:1 shrug:2 think:1 walk:1 sit:1 "
-            "stand:1 idle:1 clap:0.5 bow:1"
+            "stand:1 idle:1 clap:0.5 bow:1 hug:2.5 handshake:2.5 high_five:2"
         ),
         ("a friend", "the friend", "a stranger", "a teenager"),
         ("in the park", "at the cafe", "on the sidewalk", "in the hallway"),

@@ -136,7 +136,7 @@ VERB_PHRASES: dict[ActionType, tuple[str, ...]] = {
     ),
     A.CRY: ("cry", "sob", "weep", "bawl", "wail", "burst into tears", "=in tears"),
     A.KICK: ("kick", "punt", "play soccer", "play football"),
-    A.THROW: ("throw", "toss", "hurl", "fling", "lob"),
+    A.THROW: ("throw", "toss", "hurl", "fling", "lob", "pass ball", "pass it"),
     A.CATCH: ("catch", "grab", "snag", "play catch"),
     A.BAT: (
         "bat",
@@ -148,7 +148,7 @@ VERB_PHRASES: dict[ActionType, tuple[str, ...]] = {
         "play baseball",
     ),
     A.PITCH: ("pitch", "throw pitch", "deliver pitch"),
-    A.DRIBBLE: ("dribble", "bounce ball", "play basketball"),
+    A.DRIBBLE: ("dribble", "bounce ball", "bounce basketball", "play basketball"),
     A.SHOOT: (
         "shoot",
         "dunk",
@@ -286,9 +286,6 @@ VERB_PHRASES: dict[ActionType, tuple[str, ...]] = {
         "rejoice",
         "pump fist",
         "=victory dance",
-        "=high five",
-        "=high fives",
-        "=high fiving",
         "throw hands in air",
         "throw arms in air",
     ),
@@ -337,7 +334,262 @@ VERB_PHRASES: dict[ActionType, tuple[str, ...]] = {
         "scratch head",
     ),
     A.SHRUG: ("shrug", "shrug shoulders", "throw up hands", "throw hands up"),
+    A.HUG: ("hug", "embrace", "cuddle", "=bear hug", "hug it out"),
+    A.HANDSHAKE: ("shake hands", "shake hand", "=handshake", "=handshakes", "shake on it"),
+    A.HIGH_FIVE: (
+        "=high five",
+        "=high fives",
+        "=high fived",
+        "=high fiving",
+        "=high fiver",
+        "=hi five",
+        "=hi fives",
+        "=high 5",
+        "slap hands",
+    ),
 }
+
+# More ways people say the same actions (kept apart from the core list above for reading).
+MORE_VERB_PHRASES: dict[ActionType, tuple[str, ...]] = {
+    A.IDLE: ("stay put", "stand motionless", "remain still", "freeze", "hold still", "stand idle"),
+    A.WALK: (
+        *words(
+            "shuffle waddle totter stagger limp hobble trek meander mosey traipse sneak trudge "
+            "stomp trundle tread wade enter exit approach arrive depart"
+        ),
+        "walk away",
+        "walk off",
+        "walk over",
+        "walk home",
+        "walk in",
+        "come home",
+        "go home",
+        "come in",
+        "go for walk",
+        "take walk",
+        "sneak up",
+        "pace around",
+    ),
+    A.RUN: (
+        *words("scurry scamper scuttle lope"),
+        "run around",
+        "run over",
+        "run home",
+        "go for run",
+        "leg it",
+        "hurry off",
+        "jog along",
+    ),
+    A.SPRINT: (*words("hurtle"), "race off", "make dash", "run for life", "dash off"),
+    A.JUMP: (
+        *words("bound spring hurdle cartwheel somersault backflip handspring pogo"),
+        "do flip",
+        "do cartwheel",
+        "do somersault",
+        "do backflip",
+        "jump around",
+    ),
+    A.CLIMB: ("scale", "shin up", "climb over", "go up ladder", "climb down"),
+    A.CRAWL: (*words("slither wriggle squirm"), "inch along", "go on all fours", "crawl along"),
+    A.SWIM: (
+        *words("dive splash snorkel backstroke breaststroke"),
+        "take dip",
+        "do backstroke",
+        "go for swim",
+        "go swimming",
+    ),
+    A.FLY: ("levitate", "take to skies", "flap wings", "fly away", "fly off"),
+    A.WAVE: ("wave at", "wave bye", "wave goodbye to", "signal goodbye", "flag down"),
+    A.TALK: (
+        *words("ramble lecture gossip babble natter preach narrate debate chatter"),
+        "chat away",
+        "speak up",
+        "make call",
+        "make phone call",
+        "give lecture",
+        "give presentation",
+    ),
+    A.SHOUT: (
+        *words("screech squeal bark howl argue quarrel bicker scold"),
+        "call for help",
+        "cry for help",
+        "raise voice",
+    ),
+    A.WHISPER: (
+        "hiss",
+        "whisper in ear",
+        "speak in hushed voice",
+        "say quietly",
+        "speak under breath",
+    ),
+    A.SING: (
+        *words("warble trill rap carol"),
+        "sing along",
+        "do karaoke",
+        "perform song",
+        "sing aria",
+        "perform aria",
+    ),
+    A.POINT: ("aim finger", "point out", "point to", "motion toward", "motion towards"),
+    A.CLAP: (
+        "give ovation",
+        "give standing ovation",
+        "clap along",
+        "put hands together",
+        "slow clap",
+    ),
+    A.LAUGH: (
+        *words("guffaw titter snort"),
+        "howl with laughter",
+        "roar with laughter",
+        "burst into laughter",
+        "double over laughing",
+        "laugh out loud",
+    ),
+    A.CRY: (
+        *words("blubber whimper sniffle"),
+        "shed tears",
+        "shed tear",
+        "break down crying",
+        "break down in tears",
+    ),
+    A.KICK: (*words("boot volley dropkick"), "kick off", "score goal", "kick ball"),
+    A.THROW: (*words("chuck launch sling pelt bowl"), "skim stone", "throw ball", "skip stone"),
+    A.CATCH: (*words("snatch field receive"), "catch ball", "catch it"),
+    A.BAT: (
+        *words("smack putt"),
+        "tee off",
+        "serve ball",
+        "play tennis",
+        "play golf",
+        "play cricket",
+        "swing club",
+        "swing racket",
+        "hit forehand",
+        "hit backhand",
+    ),
+    A.PITCH: ("throw fastball", "throw curveball", "pitch ball", "throw strike"),
+    A.DRIBBLE: ("dribble ball", "dribble basketball"),
+    A.SHOOT: (
+        "sink basket",
+        "sink shot",
+        "sink three pointer",
+        "shoot ball",
+        "make layup",
+        "do layup",
+        "=layup",
+        "=lay up",
+        "=free throw",
+        "=three pointer",
+        "=slam dunk",
+    ),
+    A.PUNCH: (
+        *words("pummel sock slug wallop clobber"),
+        "throw hook",
+        "throw left hook",
+        "throw right hook",
+        "beat up",
+        "hit bag",
+    ),
+    A.DODGE: ("weave", "bob and weave", "duck out of way", "lean away", "dart aside", "dive aside"),
+    A.FIGHT_STANCE: ("put dukes up", "raise guard", "put guard up", "get into stance"),
+    A.SIT: ("settle", "plop", "slump", "sit back", "settle down", "sink into", "have seat"),
+    A.STAND: (
+        "get back on feet",
+        "rise up",
+        "stand back up",
+        "pick self up",
+        "get out of bed",
+        "wake up",
+    ),
+    A.KNEEL: (
+        "drop to knee",
+        "drop to one knee",
+        "genuflect",
+        "hunker down",
+        "bend knee",
+        "get down on knees",
+    ),
+    A.LIE_DOWN: (
+        *words("sprawl snooze lounge faint slip"),
+        "curl up",
+        "nod off",
+        "drift off",
+        "lie back",
+        "lay back",
+        "pass out",
+        "trip and fall",
+    ),
+    A.EAT: (
+        *words("gobble feast graze lick swallow"),
+        "wolf down",
+        "scarf down",
+        "chow down",
+        "eat up",
+        "have snack",
+        "have supper",
+    ),
+    A.DRINK: (*words("chug guzzle swig"), "sip on", "have beer", "have soda", "down drink"),
+    A.READ: (*words("skim browse peruse"), "pore over", "leaf through", "read through"),
+    A.TYPE: (
+        *words("code program text email"),
+        "tap at keyboard",
+        "tap away",
+        "type away",
+        "work at computer",
+        "send email",
+    ),
+    A.LOOK_AROUND: (
+        *words("gaze stare squint gawk gape inspect examine explore"),
+        "look out",
+        "look up",
+        "check out",
+        "look at",
+    ),
+    A.CELEBRATE: (*words("whoop party"), "go wild", "jump for joy", "pump fists", "=fist pump"),
+    A.DANCE: (
+        *words("tango salsa jive jig rumba shimmy disco pirouette"),
+        "bust move",
+        "do twist",
+        "cha cha",
+    ),
+    A.BOW: ("take curtain call", "curtsey", "bow head", "nod", "nod head"),
+    A.STRETCH: (
+        *words("exercise"),
+        "touch toes",
+        "loosen up",
+        "do stretches",
+        "work out",
+        "do calisthenics",
+        "do pushups",
+        "do push ups",
+        "do situps",
+        "do sit ups",
+    ),
+    A.PUSH: ("nudge", "ram", "propel", "press against", "push open", "heave against"),
+    A.LIFT: (*words("deadlift lug haul bring"), "bench press", "hold up", "lift up"),
+    A.SKIP: ("caper", "skip along", "skip around"),
+    A.THINK: (
+        *words("mull deliberate brood pray concentrate focus plan imagine remember recall"),
+        "mull over",
+        "rack brain",
+        "figure out",
+        "puzzle over",
+        "weigh options",
+    ),
+    A.SHRUG: ("shrug off",),
+    A.HUG: (
+        *words("squeeze snuggle"),
+        "hold tight",
+        "wrap arms around",
+        "give squeeze",
+        "hold close",
+    ),
+    A.HANDSHAKE: ("clasp hands", "shake on deal", "greet with handshake"),
+    A.HIGH_FIVE: ("slap palms", "slap five", "give five", "=fist bump", "bump fists"),
+}
+for _action, _phrases in MORE_VERB_PHRASES.items():
+    VERB_PHRASES[_action] = VERB_PHRASES[_action] + tuple(_phrases)
 
 # Irregular forms: base -> (third person, -ing, past). None keeps the regular form.
 IRREGULAR: dict[str, tuple[str | None, str | None, str | None]] = {
@@ -388,6 +640,39 @@ IRREGULAR: dict[str, tuple[str | None, str | None, str | None]] = {
     "tiptoe": (None, "tiptoeing", "tiptoed"),
     "frolic": (None, "frolicking", "frolicked"),
     "panic": (None, "panicking", "panicked"),
+    "spring": (None, None, "sprang"),
+    "sling": (None, None, "slung"),
+    "sink": (None, None, "sank"),
+    "tear": (None, None, "tore"),
+    "shed": (None, "shedding", "shed"),
+    "lead": (None, None, "led"),
+    "bring": (None, None, "brought"),
+    "hold": (None, None, "held"),
+    "wake": (None, None, "woke"),
+    "dive": (None, None, "dove"),
+    "slip": (None, "slipping", "slipped"),
+    "plop": (None, "plopping", "plopped"),
+    "chat": (None, "chatting", "chatted"),
+    "tap": (None, "tapping", "tapped"),
+    "slap": (None, "slapping", "slapped"),
+    "drop": (None, "dropping", "dropped"),
+    "nod": (None, "nodding", "nodded"),
+    "ram": (None, "ramming", "rammed"),
+    "plan": (None, "planning", "planned"),
+    "program": (None, "programming", "programmed"),
+    "text": ("texts", None, None),
+    "tango": ("tangos", None, None),
+    "disco": ("discos", None, None),
+    "sneak": (None, None, "snuck"),
+    "bowl": ("bowls", None, None),
+    "let": (None, "letting", "let"),
+    "swig": (None, "swigging", "swigged"),
+    "jig": (None, "jigging", "jigged"),
+    "rap": (None, "rapping", "rapped"),
+    "flag": (None, "flagging", "flagged"),
+    "putt": (None, "putting", "putted"),
+    "pelt": (None, None, None),
+    "squeeze": (None, None, None),
 }
 
 _VOWELS = frozenset("aeiou")
@@ -518,9 +803,48 @@ _EMOTIONS: dict[FacialExpression, str] = {
         "impassively emotionless serene serenely composed"
     ),
 }
+# More words of feeling, mapped to the face that shows them best (tired and lonely look sad;
+# scared, nervous and confused look surprised; bored and relaxed look neutral).
+_MORE_EMOTIONS: dict[FacialExpression, str] = {
+    FacialExpression.HAPPY: (
+        "cheery cheerily jovial jovially blissful blissfully elated overjoyed jubilant "
+        "jubilantly gleeful contented chirpy upbeat lighthearted merry amused amusedly "
+        "grateful proud proudly hopeful hopefully"
+    ),
+    FacialExpression.SAD: (
+        "tired tiredly exhausted weary wearily sleepy sleepily drowsy fatigued lonely "
+        "sorrowful grieving grief heartbroken despondent despairing despair forlorn "
+        "disappointed disappointedly hurt sulky sulking sullen moody mopey hopeless "
+        "hopelessly defeated ashamed guilty regretful"
+    ),
+    FacialExpression.SURPRISED: (
+        "nervous nervously anxious anxiously worried worriedly scared afraid frightened "
+        "terrified fearful fearfully fear panicked panicky panic alarmed horrified horror "
+        "bewildered confused confusedly puzzled baffled perplexed dumbfounded flabbergasted "
+        "awestruck amazed uneasy jittery jumpy tense startled stunned speechless disbelief "
+        "spooked petrified"
+    ),
+    FacialExpression.ANGRY: (
+        "livid fuming outraged irritated irritably frustrated frustration grouchy cranky "
+        "hostile resentful bitter indignant indignantly seething crossly vexed "
+        "menacing menacingly stern sternly impatient impatiently"
+    ),
+    FacialExpression.EXCITED: (
+        "giddy pumped psyched stoked ecstatic buzzing animated animatedly eager "
+        "elatedly delirious exhilarated breathless keen"
+    ),
+    FacialExpression.NEUTRAL: (
+        "relaxed peaceful peacefully nonchalant nonchalantly indifferent indifferently "
+        "unfazed bored boredly deadpan casual casually "
+        "unbothered placid placidly"
+    ),
+}
 EMOTION_WORDS: dict[str, FacialExpression] = {
     word: expression for expression, names in _EMOTIONS.items() for word in words(names)
 }
+for _expression, _names in _MORE_EMOTIONS.items():
+    for _word in words(_names):
+        EMOTION_WORDS.setdefault(_word, _expression)
 
 # Words naming people: word -> (identity key, is plural). Plural subjects make a group of figures.
 _PEOPLE_SINGULAR = words(
@@ -528,39 +852,165 @@ _PEOPLE_SINGULAR = words(
     "boxer runner singer performer friend figure stranger opponent partner teenager student "
     "teacher worker soldier robot ninja pirate knight clown chef hero superhero explorer "
     "adventurer hiker climber swimmer gymnast skater toddler baby king queen mother father "
-    "mom dad grandma grandpa actor musician guest coach referee"
+    "mom dad grandma grandpa actor musician guest coach referee "
+    # family and friends
+    "grandmother grandfather granny grandson granddaughter grandchild brother sister son "
+    "daughter husband wife boyfriend girlfriend uncle aunt cousin nephew niece twin sibling "
+    "mum mummy mommy daddy papa mama neighbour neighbor buddy pal mate classmate teammate "
+    "roommate colleague coworker boss employee bride groom fiance fiancee "
+    # ages
+    "teen adult infant youngster lad lass gal dude bloke fella youth senior elder kiddo "
+    # work and roles
+    "firefighter fireman firewoman policeman policewoman officer cop detective nurse doctor "
+    "surgeon dentist farmer waiter waitress cashier clerk programmer coder developer engineer "
+    "scientist professor lawyer judge pilot sailor captain driver mechanic plumber "
+    "electrician carpenter builder janitor gardener baker butcher cook barber barista "
+    "bartender librarian mailman postman courier astronaut cowboy cowgirl farmer fisherman "
+    "photographer reporter journalist writer author poet artist painter sculptor designer "
+    "businessman businesswoman salesman manager secretary receptionist customer tourist "
+    "traveller traveler passenger shopper visitor spectator fan host hostess priest monk "
+    "nun wizard witch princess prince emperor warrior samurai gladiator thief robber "
+    "burglar spy villain monster zombie vampire ghost alien mime magician juggler acrobat "
+    "comedian rapper drummer guitarist pianist violinist conductor dj gamer cheerleader "
+    "mascot umpire goalie goalkeeper quarterback pitcher batter striker defender "
+    "sprinter jogger cyclist surfer skier snowboarder skateboarder diver wrestler karateka "
+    "ballerina lifeguard ranger soldier veteran champion winner loser contestant "
+    "competitor rival enemy bully victim hostage prisoner guard servant butler maid nanny "
+    "babysitter tutor pupil principal instructor trainer athlete yogi client patient "
+    "partygoer dancer hunter shepherd sheriff deputy ranger sergeant general chief "
+    "teammate opponent neighbor sailor swimmer"
 )
 _IRREGULAR_PLURALS = {
-    "man": "men",
-    "woman": "women",
     "person": "people",
     "child": "children",
-    "lady": "ladies",
-    "baby": "babies",
-    "gentleman": "gentlemen",
+    "grandchild": "grandchildren",
+    "fiance": "fiances",
+    "fiancee": "fiancees",
 }
+
+
+def _plural(noun: str) -> str:
+    if noun in _IRREGULAR_PLURALS:
+        return _IRREGULAR_PLURALS[noun]
+    if noun.endswith("man") and noun not in ("shaman",):
+        return noun[:-3] + "men"
+    if noun.endswith("y") and noun[-2] not in "aeiou":
+        return noun[:-1] + "ies"
+    if noun.endswith(("s", "sh", "ch", "x", "z")):
+        return noun + "es"
+    return noun + "s"
+
+
 PERSON_NOUNS: dict[str, tuple[str, bool]] = {}
 for _noun in _PEOPLE_SINGULAR:
     PERSON_NOUNS[_noun] = (_noun, False)
-    PERSON_NOUNS[_IRREGULAR_PLURALS.get(_noun, _noun + "s")] = (_noun, True)
+    PERSON_NOUNS.setdefault(_plural(_noun), (_noun, True))
 PERSON_NOUNS["someone"] = ("person", False)
 PERSON_NOUNS["somebody"] = ("person", False)
 PERSON_NOUNS["persons"] = ("person", True)
+PERSON_NOUNS["couple"] = ("person", True)  # "a couple dances"; "a couple of ..." is a count
 
-MALE = frozenset(words("man boy guy gentleman king father dad grandpa"))
-FEMALE = frozenset(words("woman girl lady queen mother mom grandma"))
+PERSON_NOUNS["folks"] = ("person", True)
+
+MALE = frozenset(
+    words(
+        "man boy guy gentleman king father dad grandpa grandfather grandson brother son husband "
+        "boyfriend uncle nephew daddy papa lad dude bloke fella fireman policeman businessman "
+        "salesman waiter mailman postman fisherman cowboy prince emperor monk priest groom fiance "
+        "butler"
+    )
+)
+FEMALE = frozenset(
+    words(
+        "woman girl lady queen mother mom grandma grandmother granny granddaughter sister "
+        "daughter wife girlfriend aunt niece mum mummy mommy mama lass gal firewoman policewoman "
+        "businesswoman waitress hostess cowgirl princess nun bride fiancee ballerina witch maid "
+        "nanny"
+    )
+)
 SUBJECT_PRONOUNS = frozenset({"he", "she", "they"})
+# Pronouns as objects: "hugs her", "gives him a high five", "throws it to them".
+OBJECT_PRONOUNS: dict[str, str] = {"him": "he", "her": "she", "them": "they"}
+# "each other", "one another", "together": two or more people doing something to one another.
+RECIPROCAL = (
+    ("each", "other"),
+    ("each", "other's"),
+    ("one", "another"),
+    ("one", "another's"),
+    ("together",),
+    ("with", "each", "other"),
+)
 
 # Adjectives and noun modifiers that may sit between a determiner and a person noun
-# ("a tall man", "a party guest").
+# ("a tall man", "a party guest"); none says anything about the face (words of feeling there are
+# emotions, or read by meaning).
 PERSON_ADJECTIVES = frozenset(
     words(
-        "old young little small big tall short strong tired lonely brave nervous shy proud "
-        "stick tiny giant elderly skinny curious sporty lazy busy clumsy cool other second "
+        "old young little small big tall short strong "
+        "stick tiny giant elderly skinny sporty clumsy cool other second "
         "party office basketball soccer football baseball tennis circus street ballet school "
         "rock pop opera"
     )
 )
+
+# Light verbs: with an action noun after a determiner they name that action ("does a dance",
+# "gives her a hug", "takes a quick jog", "lets out a scream").
+LIGHT_VERBS = frozenset(
+    w
+    for base in words(
+        "do give take have make perform try attempt start begin practise practice execute share "
+        "exchange bust pull let break get go throw"
+    )
+    for w in (base, *conjugate(base))
+)
+# Adjectives that may sit between a determiner and a noun use of a verb ("a little dance").
+NOUN_MODIFIERS = frozenset(
+    words(
+        "little quick short long big small slow fast brief good nice great huge tiny gentle warm "
+        "friendly deep low high final last first second third few quiet loud proper real silly "
+        "funny wild crazy graceful clumsy careful tight firm warm long lovely bear brisk leisurely "
+        "sudden hard soft light heavy strong weak massive mighty"
+    )
+)
+# A verb word right before one of these is part of a name ("point guard", "dance floor",
+# "swimming pool", "walking stick"), not an action.
+COMPOUND_HEADS = frozenset(
+    words(
+        "guard guards floor floors pool pools class classes lesson lessons shoes shoe boots ring "
+        "track stick sticks team teams partner partners suit suits room hall lane bag bags mat "
+        "mats board boards rope ropes studio teacher instructor coach trunks gear machine "
+        "contest competition match game games practice session sessions move moves style "
+        "party parties trip routine step steps music song songs book books"
+    )
+)
+# Manner adverbs the story engine knows say nothing about the face.
+MANNER_WORDS = frozenset(
+    words(
+        "slowly quickly fast slow quietly loudly softly gently carefully suddenly deeply politely "
+        "helplessly wildly hard high low forward forwards backward backwards ahead along around "
+        "away back aloud briskly rapidly swiftly steadily lightly firmly tightly warmly briefly "
+        "immediately quietly noisily gracefully clumsily awkwardly silently repeatedly finally "
+        "again together still out up down over off on"
+    )
+)
+# Repetition: "twice", "three times", "again", "once more".
+ONCE_WORDS: dict[str, int] = {"once": 1, "twice": 2, "thrice": 3}
+REPEAT_PHRASES: dict[tuple[str, ...], tuple[int, bool]] = {  # words -> (times, extra)
+    ("again", "and", "again"): (3, False),
+    ("over", "and", "over", "again"): (3, False),
+    ("over", "and", "over"): (3, False),
+    ("time", "after", "time"): (3, False),
+    ("repeatedly",): (3, False),
+    ("once", "again"): (1, True),
+    ("once", "more"): (1, True),
+    ("one", "more", "time"): (1, True),
+    ("a", "second", "time"): (1, True),
+    ("again",): (1, True),
+}
+TIMES_WORDS = frozenset({"times", "time"})
+# Verbs that repeat the action before them ("does it again", "repeats").
+REPEAT_VERBS = frozenset({"repeat", "repeats", "repeated", "repeating"})
+MAX_REPEAT = 8
 
 # Group sizes: "two people", "a couple of kids". Plural subjects without a count make two figures.
 COUNT_WORDS: dict[str, int] = {"two": 2, "three": 3, "four": 4, "both": 2, "couple": 2, "pair": 2}
@@ -647,6 +1097,37 @@ TYPICAL_SECONDS: dict[ActionType, float] = {
     A.SKIP: 3.0,
     A.THINK: 3.0,
     A.SHRUG: 1.5,
+    A.HUG: 3.0,
+    A.HANDSHAKE: 2.5,
+    A.HIGH_FIVE: 1.6,
+}
+
+# Seconds one repetition takes, for counted actions ("jumps twice", "punches three times"): about
+# one cycle of the action's motion. Actions not listed take their typical time per repetition.
+ONCE_SECONDS: dict[ActionType, float] = {
+    A.JUMP: 1.5,
+    A.KICK: 1.8,
+    A.THROW: 2.0,
+    A.CATCH: 2.2,
+    A.BAT: 2.4,
+    A.PITCH: 2.6,
+    A.SHOOT: 2.0,
+    A.PUNCH: 0.5,
+    A.DODGE: 1.0,
+    A.CLAP: 0.5,
+    A.BOW: 3.2,
+    A.SHRUG: 1.5,
+    A.EAT: 1.8,
+    A.DRINK: 3.6,
+    A.LIFT: 2.6,
+    A.WAVE: 1.2,
+    A.HIGH_FIVE: 1.6,
+    A.HANDSHAKE: 2.0,
+    A.HUG: 2.5,
+    A.STAND: 1.5,
+    A.SIT: 2.5,
+    A.KNEEL: 2.0,
+    A.LIE_DOWN: 3.0,
 }
 OPEN_ENDED = frozenset(
     {
