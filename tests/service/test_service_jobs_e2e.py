@@ -82,7 +82,7 @@ def test_pipeline_produces_dataset_checkpoint_and_video(service: Service, tmp_pa
     assert 0.0 <= checkpoint["metrics"]["val_action_accuracy"] <= 1.0
     assert by_kind["train"]["result"]["epochs_completed"] == 2
     saved = load_checkpoint(service.settings.checkpoints_dir / by_kind["train"]["id"] / "last.pt")
-    assert saved["config"]["loss_weights"]["spectrum"] == 0.5  # the step's loss weight reached it
+    assert saved["config"]["train"]["loss_weights"]["spectrum"] == 0.5  # the step's weight
     listed = service.checkpoints(job_id=by_kind["train"]["id"])
     assert {row["kind"] for row in listed} >= {"last", "best"}
 
