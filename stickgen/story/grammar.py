@@ -713,6 +713,10 @@ def _resolve_counts(r: Reading) -> None:
         r.events.sort(key=lambda e: e.start)
 
 
+def _sentence_between(r: Reading, a: int, b: int) -> bool:
+    return any(r.tokens[j].text in ".!?;" for j in range(a, b))
+
+
 def _resolve_seats(r: Reading) -> None:
     """Sitting and lying actions take the seat or bed named after them (or earlier)."""
     texts = [t.text for t in r.tokens]
@@ -727,6 +731,11 @@ def _resolve_seats(r: Reading) -> None:
             found = Support(0.45, "seat", event.start, event.end)
         if found is None:
             found = furniture(event.action, texts, event.start)
+            used = {seat.start for _, seat in r.seats}
+            if found is not None and (
+                found.start in used or _sentence_between(r, found.start, event.start)
+            ):
+                found = None  # already sat on, or named in another sentence
         if found is None:
             continue
         event.support, event.prop = found.height, found.prop

@@ -407,6 +407,18 @@ def _exchanges(units: list[list[Event]]) -> list[list[Event]]:
     return out
 
 
+def _meetings(unit: list[Event]) -> list[list[Event]]:
+    """A unit split before each thing done together that cannot ride on what came before it
+    ("walks up to his friend and shakes his hand": the handshake starts when the walk ends)."""
+    parts: list[list[Event]] = [[]]
+    for event in unit:
+        apart = event.action in STANDING_ONLY or not _is_upper(event)
+        if event.partner and apart and parts[-1]:
+            parts.append([])
+        parts[-1].append(event)
+    return parts
+
+
 @dataclass
 class _Phase:
     """One time-ordered unit of a joint plan: every member's slots in it."""
@@ -428,7 +440,7 @@ class _Joint:
     def __init__(self, units: list[list[Event]], cast: Cast) -> None:
         self.cast = cast
         self.members = cast.actor_keys()
-        self.phases = [self._phase(unit) for unit in units]
+        self.phases = [self._phase(part) for unit in units for part in _meetings(unit)]
         self.spans: list[tuple[float, float]] = []
 
     def _phase(self, unit: list[Event]) -> _Phase:
