@@ -3,8 +3,9 @@
 The story engine places actors so that a pair stands `Interaction.distance` apart when their
 first interaction starts, counting on each actor's planned travel at the canonical pace. A clip
 drawn with a random style (pace and stride vary by up to a fifth), or by the learned model, travels
-a little more or less, so the partner's whole clip is shifted along x to make the distance exact
-at that moment. Shifting a clip changes no pose, velocity or label.
+a little more or less, and eases to a stop after it, so the partner's whole clip is shifted along
+x to make the distance exact once the lead has settled (`SETTLE_SECONDS` into the interaction).
+Shifting a clip changes no pose, velocity or label.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from stickgen.schema import Scene
 
 HIP_X = 2  # column of the hip's x in a motion frame (torso segment, second end point)
+SETTLE_SECONDS = 0.6  # a figure that walked up is still easing to a stop this long after
 
 
 def bring_together(scene: Scene, motions: Sequence[np.ndarray], fps: int) -> list[np.ndarray]:
@@ -33,9 +35,8 @@ def bring_together(scene: Scene, motions: Sequence[np.ndarray], fps: int) -> lis
         lead, partner = (a, b) if b not in fixed else (b, a)
         if not len(out[lead]) or not len(out[partner]):
             continue
-        frame = min(
-            max(round(interaction.start * fps), 0), len(out[lead]) - 1, len(out[partner]) - 1
-        )
+        settled = interaction.start + min(SETTLE_SECONDS, interaction.end - interaction.start)
+        frame = min(max(round(settled * fps), 0), len(out[lead]) - 1, len(out[partner]) - 1)
         side = 1.0 if scene.actors[lead].facing > 0 else -1.0
         want = float(out[lead][frame, HIP_X]) + side * interaction.distance
         shift = np.float32(want - float(out[partner][frame, HIP_X]))

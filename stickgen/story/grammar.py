@@ -130,6 +130,7 @@ class Event:
     reply_delay: float = 0.0  # seconds the partner's reply waits (a catch waits for the throw)
     delay: float = 0.0  # seconds this action waits for its cue (a reply)
     exchange: bool = False  # the two take turns: punch and dodge, then the other way round
+    once: bool = False  # takes one repetition's time (a throw and its catch)
     derived: bool = False  # added by the parser (a repetition, a partner's part)
 
 

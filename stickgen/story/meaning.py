@@ -491,9 +491,11 @@ class MeaningReader:
         return self.embedder.model_id
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
         from stickgen.embed.embedder import torch_threads
 
-        with torch_threads(1):
+        with torch_threads(1), torch.inference_mode():
             vectors = self.embedder.model.encode(
                 list(texts),
                 batch_size=64,
@@ -587,6 +589,7 @@ def read_meaning(
     by_kind: dict[str, list[Candidate]] = {"action": [], "expression": []}
     for c in candidates:
         by_kind[c.kind].append(c)
+    meaning.embed([c.query for c in candidates])  # one pass of the model for all leftovers
     for kind, items in by_kind.items():
         limit = limits.action if kind == "action" else limits.expression
         best: dict[int, tuple[Candidate, IntEnumLike, float]] = {}

@@ -58,7 +58,7 @@ PAIRED_GROUP = MUTUAL | {A.FIGHT_STANCE, A.PUNCH, A.TALK, A.WHISPER, A.SHOUT, A.
 DISTANCES: dict[ActionType, float] = {
     A.HUG: 0.5,
     A.HANDSHAKE: 1.0,
-    A.HIGH_FIVE: 0.95,
+    A.HIGH_FIVE: 1.2,
     A.DANCE: 1.1,
     A.THROW: 3.0,
     A.CATCH: 3.0,
@@ -201,5 +201,6 @@ def pair_up(r: Reading, cast: Cast) -> bool:
             event.reply = event.action
         elif event.action in REPLIES:
             event.reply, event.reply_delay = REPLIES[event.action]
+            event.once = True  # one throw and its catch, then both stand
         paired = True
     return paired

@@ -43,6 +43,7 @@ How a prompt is read:
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -99,6 +100,7 @@ ARMS_BUSY = frozenset(
     }
 )
 ACTOR_SPACING = 1.2  # metres between neighbouring figures
+APPROACH_SECONDS = 2.5  # walking up to someone before doing something together
 # Upper-body actions done standing face to face: they never ride on walking or sitting.
 STANDING_ONLY = frozenset({ActionType.HUG, ActionType.HANDSHAKE, ActionType.HIGH_FIVE})
 
@@ -216,11 +218,12 @@ class _Slot:
     def need(self) -> Need:
         events = self.events()
         hints = [e.hint / max(1, e.count) for e in events if e.hint is not None]
-        if self.once and not hints:
+        once = self.once or any(e.once for e in events)
+        if once and not hints:
             hints = [max(ONCE_SECONDS.get(e.action, TYPICAL_SECONDS[e.action]) for e in events)]
         return Need(
             typical=max(TYPICAL_SECONDS[e.action] for e in events),
-            open_ended=self.lead.action in OPEN_ENDED and not self.once,
+            open_ended=self.lead.action in OPEN_ENDED and not once,
             hint=max(hints) if hints else None,
         )
 
@@ -407,6 +410,15 @@ def _exchanges(units: list[list[Event]]) -> list[list[Event]]:
     return out
 
 
+def _approach(before: list[Event], after: list[Event]) -> None:
+    """Walking or running up to someone takes a few seconds, not the rest of the clip."""
+    meeting = any(e.partner for e in after)
+    for event in before:
+        travels = ACTION_SPECS[event.action].speed > 0
+        if meeting and travels and event.hint is None and not event.partner:
+            event.hint = APPROACH_SECONDS
+
+
 def _meetings(unit: list[Event]) -> list[list[Event]]:
     """A unit split before each thing done together that cannot ride on what came before it
     ("walks up to his friend and shakes his hand": the handshake starts when the walk ends)."""
@@ -440,7 +452,10 @@ class _Joint:
     def __init__(self, units: list[list[Event]], cast: Cast) -> None:
         self.cast = cast
         self.members = cast.actor_keys()
-        self.phases = [self._phase(part) for unit in units for part in _meetings(unit)]
+        parts = [part for unit in units for part in _meetings(unit)]
+        for before, after in itertools.pairwise(parts):
+            _approach(before, after)
+        self.phases = [self._phase(part) for part in parts]
         self.spans: list[tuple[float, float]] = []
 
     def _phase(self, unit: list[Event]) -> _Phase:
@@ -460,6 +475,7 @@ class _Joint:
                         delay=event.reply_delay,
                         derived=True,
                         count=event.count,
+                        once=event.once,
                     )
                 )
                 busy.add(member)

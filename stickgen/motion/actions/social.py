@@ -228,12 +228,12 @@ HIGH_FIVE_TIMES, HIGH_FIVE_KEYS = key_table(
     [  # phase, torso lean, left arm, right arm
         [0.00, 0, 8, 6],
         [0.30, -5, -25, 176],  # hand straight up, the other arm swinging back
-        [0.50, 10, -32, 134],  # slap: leaning in, hand up and forward, palms meet
-        [0.62, 8, -22, 138],
+        [0.50, 10, -32, 148],  # slap: leaning in, hand up and forward, palms meet
+        [0.62, 8, -22, 150],
         [1.00, 0, 8, 6],
     ]
 )
-HIGH_FIVE_STEP = 0.12  # metres the hip moves forward into the slap
+HIGH_FIVE_STEP = 0.08  # metres the hip moves forward into the slap
 
 
 @pose(ActionType.HIGH_FIVE)
