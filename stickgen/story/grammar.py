@@ -25,6 +25,7 @@ from stickgen.story.vocabulary import (
     LIGHT_VERBS,
     LOOK_FORMS,
     MANNER_WORDS,
+    MAX_GROUP,
     NEGATORS,
     NOUN_MODIFIERS,
     NUMBER_WORDS,
@@ -90,7 +91,10 @@ _CONNECTORS: dict[tuple[str, ...], Link] = {
 }
 _STRONG_PUNCT = frozenset(".;!?")
 _BODY_PARTS = frozenset(
-    words("hand hands arm arms leg legs foot feet knee knees fist fists shoulder eye")
+    words(
+        "hand hands arm arms leg legs foot feet knee knees fist fists shoulder shoulders eye eyes "
+        "head face hair mouth lips cheek cheeks brow finger fingers toe toes palm palms"
+    )
 )
 _DIRECTION_LEADS = frozenset(
     words(
@@ -225,6 +229,8 @@ def read_tokens(tokens: list[Token]) -> Reading:
             i = count.end
             continue
         link = connectors.match(tokens, i)
+        if link is not None and _text(tokens, i - 1) in DETERMINERS and link[1] == i + 1:
+            link = None  # "her first steps", "the next day": not a connector
         if link is not None and not _is_direction(tokens, i):
             kind, end = link
             r.links.append((i, kind))
@@ -266,6 +272,13 @@ def _subjects_before_actions(r: Reading) -> None:
             mention.subject = mention.local = True
 
 
+_SUBJECT_DETERMINERS = frozenset(words("the a an this that these those"))
+_NOT_PEOPLE = frozenset(
+    words(
+        "shoulders eyes head heads face faces hair body heart mouth lips cheeks tears ball balls "
+        "sun rain wind snow water car cars bus train door doors clock phone music crowd's"
+    )
+)
 _FUNCTIONAL = frozenset(
     words(
         "and or but to of in on at by for with from into is are was were be been it its this "
@@ -293,18 +306,26 @@ def _unknown_subjects(r: Reading) -> None:
             and j not in people
             and tokens[j].text not in DETERMINERS
             and tokens[j].text not in _FUNCTIONAL
+            and tokens[j].text not in NUMBER_WORDS
             and (not r.claimed[j] or j in r.quiet)
         ):
             words_.append(j)
             j -= 1
-        if not words_ or j < 0 or tokens[j].text not in DETERMINERS or r.boundary[j]:
+        count = 0
+        while j >= 0 and tokens[j].text in NUMBER_WORDS and words_:
+            count = int(NUMBER_WORDS[tokens[j].text])  # "the two leaders"
+            j -= 1
+        if not words_ or j < 0 or tokens[j].text not in _SUBJECT_DETERMINERS or r.boundary[j]:
+            continue  # "her shoulders bob": a body part or a belonging, not a new person
+        if tokens[words_[0]].text in _BODY_PARTS or tokens[words_[0]].text in _NOT_PEOPLE:
             continue
         if j > 0 and not r.boundary[j - 1]:
             continue  # not at the start of its clause: an object ("dribbles past the guard")
         head = tokens[words_[0]].text
         plural = head.endswith("s") and not head.endswith(("ss", "us", "is")) and len(head) > 3
         key = head[:-1] if plural else head
-        members = (f"{key}#1", f"{key}#2") if plural else (key,)
+        size = max(2, min(count, MAX_GROUP)) if plural else 1
+        members = tuple(f"{key}#{k + 1}" for k in range(size)) if plural else (key,)
         r.mentions.append(Mention(words_[-1], key, members, True))
         for k in words_:
             r.claimed[k] = True
@@ -422,6 +443,19 @@ def _verb_use(
     word = tokens[i].text
     base = match.phrase.split()[0]
     plain = not match.fixed and end == i + 1
+    if (
+        plain
+        and word == conjugate(base)[1]
+        and i >= 2
+        and _is_determiner(r, tokens, i - 2)
+        and tokens[i - 1].kind == "word"
+        and not r.claimed[i - 1]
+        and i >= 3
+        and not r.boundary[i - 3]
+        and tokens[i - 3].kind == "word"
+        and not r.claimed[i - 3]
+    ):
+        return "noun", i  # "sends the ball flying": the ball flies, not the subject
     if (
         plain
         and word == base
@@ -651,10 +685,9 @@ def _read_names(r: Reading) -> None:
     vocabulary does not know is a name, except at a sentence start, where it must be followed by
     an action, "and" or a comma. Title-case prompts ("A Man Walks") have no names."""
     tokens = r.tokens
-    candidates = [t for t in tokens if t.kind == "word"]
-    capitals = sum(t.raw[:1].isupper() for t in candidates)
-    if len(candidates) >= 3 and capitals > 0.6 * len(candidates):
-        return
+    candidates = [t for t in tokens if t.kind == "word" and len(t.text) > 3]
+    if len(candidates) >= 3 and all(t.raw[:1].isupper() for t in candidates):
+        return  # "A Man Walks Into A Bar": title case, no names
     starts = {e.start for e in r.events}
     added = False
     for i, token in enumerate(tokens):

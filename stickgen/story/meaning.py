@@ -32,10 +32,17 @@ import numpy as np
 
 from stickgen.schema import ActionType, FacialExpression, Guess
 from stickgen.story.grammar import Event, Mention, Reading
-from stickgen.story.vocabulary import DETERMINERS, INTENSIFIERS, NEGATORS, PERSON_NOUNS, words
+from stickgen.story.vocabulary import (
+    DETERMINERS,
+    INTENSIFIERS,
+    NEGATORS,
+    NUMBER_WORDS,
+    PERSON_NOUNS,
+    words,
+)
 
 MODEL_ENV = "STICKGEN_STORY_MODEL"  # a sentence-transformers directory or hub name to use instead
-ACTION_THRESHOLD = 0.45
+ACTION_THRESHOLD = 0.40
 EXPRESSION_THRESHOLD = 0.45
 MAX_PHRASE_WORDS = 10
 CACHE_SIZE = 4096
@@ -416,9 +423,13 @@ def find_candidates(r: Reading) -> list[Candidate]:
         if any(tokens[j].text in NEGATORS for j in range(lo, hi)):
             continue  # "doesn't have a clue": nothing is done
         first = next(j for j in range(lo, hi) if _word(r, j) and tokens[j].text not in DETERMINERS)
-        if tokens[first].text in PREPOSITIONS:  # "in the kitchen", "at noon"
-            continue
         begin = max(_subject_end(r, lo, hi), lo)
+        if tokens[first].text in PREPOSITIONS:  # "in the kitchen", "at noon": no action ...
+            people = [m.pos for m in r.mentions if lo <= m.pos < hi]
+            people += [p for p, _ in r.pronouns if lo <= p < hi]
+            if not people:
+                continue
+            begin = min(people) + 1  # ... unless someone does something after it
         while begin < hi and (not _word(r, begin) or tokens[begin].text in DETERMINERS):
             begin += 1
         if not any(j >= begin for j in content):
@@ -463,6 +474,8 @@ def _subject_end(r: Reading, lo: int, hi: int) -> int:
     j = lo
     if j < hi and tokens[j].text in DETERMINERS:
         j += 1
+        while j < hi and (tokens[j].text in NUMBER_WORDS or tokens[j].kind == "num"):
+            j += 1  # "the two leaders"
         words = [k for k in range(j, hi) if _word(r, k)]
         if len(words) >= 2:
             if tokens[words[0]].text.endswith("s"):  # "the candidates clasp hands"

@@ -3,7 +3,7 @@
 A word is corrected only when it is not an English word, judged by the text model's own word list
 (the WordPiece vocabulary of the bundled MiniLM, a plain file read once: no model is loaded), and
 a word the story engine knows (an action word or a word of feeling) is within one edit of it (two
-for words of seven letters or more; an edit is an insertion, deletion, substitution or swap of
+for words of eight letters or more; an edit is an insertion, deletion, substitution or swap of
 neighbouring letters). Real words the vocabulary lacks ("pint", "walker") are never changed.
 """
 
@@ -90,7 +90,7 @@ def distance(a: str, b: str, limit: int) -> int:
 def _fix(word: str) -> tuple[str, int] | None:
     """The known word `word` most likely misspells: fewest edits, then the longest shared
     start; None when two equally likely ones mean different things."""
-    limit = 1 if len(word) < 7 else 2
+    limit = 1 if len(word) < 8 else 2
     found = []
     for candidate in _known().get(word[0], ()):
         d = distance(word, candidate, limit)
@@ -115,10 +115,23 @@ def _english_word(word: str, english: frozenset[str]) -> bool:
     for ending in ("r", "er", "rs", "ers"):
         if word.endswith(ending) and word[: -len(ending)] in _meanings():
             return True
-    for ending in ("s", "es", "ed", "d", "ing"):
+    for ending in ("s", "es", "d"):
         if word.endswith(ending) and word[: -len(ending)] in english:
             return True
-    return word.endswith("ing") and word[:-3] + "e" in english
+    for ending in ("ed", "ing"):  # "played", "baking"; not "stoped", "runing", "danceing"
+        stem = word[: -len(ending)]
+        if not word.endswith(ending) or stem.endswith("e"):
+            continue
+        if stem + "e" in english or (stem in english and not _doubles(stem)):
+            return True
+    return False
+
+
+def _doubles(stem: str) -> bool:
+    """Stems whose last consonant doubles before -ed and -ing ("run", "stop", "sit")."""
+    from stickgen.story.vocabulary import conjugate
+
+    return conjugate(stem)[1] != stem + "ing"
 
 
 def correct_spelling(tokens: Sequence[Token]) -> tuple[list[Token], list[Guess]]:

@@ -288,6 +288,9 @@ VERB_PHRASES: dict[ActionType, tuple[str, ...]] = {
         "=victory dance",
         "throw hands in air",
         "throw arms in air",
+        "raise arms",
+        "raise both arms",
+        "raise arms in victory",
     ),
     A.DANCE: (
         "dance",
@@ -355,7 +358,7 @@ MORE_VERB_PHRASES: dict[ActionType, tuple[str, ...]] = {
     A.WALK: (
         *words(
             "shuffle waddle totter stagger limp hobble trek meander mosey traipse sneak trudge "
-            "stomp trundle tread wade enter exit approach arrive depart"
+            "stomp trundle tread wade enter exit approach arrive depart leave"
         ),
         "walk away",
         "walk off",
@@ -662,6 +665,7 @@ IRREGULAR: dict[str, tuple[str | None, str | None, str | None]] = {
     "program": (None, "programming", "programmed"),
     "text": ("texts", None, None),
     "tango": ("tangos", None, None),
+    "leave": (None, None, "leave"),  # its past, "left", is a direction
     "disco": ("discos", None, None),
     "sneak": (None, None, "snuck"),
     "bowl": ("bowls", None, None),
