@@ -24,7 +24,8 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -571,7 +572,25 @@ def reader(model: str | None = None) -> MeaningReader:
     from stickgen.embed import Embedder
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    return MeaningReader(Embedder(model or default_model(), threads=1))
+    with _quiet_loading():
+        return MeaningReader(Embedder(model or default_model(), threads=1))
+
+
+@contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """No "Loading weights" progress bar on the console while the reader's model loads."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # pragma: no cover - sentence-transformers brings transformers
+        yield
+        return
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
 
 
 def loaded() -> bool:
