@@ -9,6 +9,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from stickgen.model import PRESETS
+from stickgen.train.config import MAX_WARMUP_EPOCHS, TrainConfig
+from stickgen.train.losses import LossWeights
+
 MAX_INT = 2**31 - 1  # every integer fits a 32-bit database column
 SEED = Field(0, ge=0, le=2**32 - 1, description="Random seed: same seed, same output")
 ID_PATTERN = r"^[0-9a-f]{32}$"
@@ -81,20 +85,34 @@ class EmbedParams(EmbedStepParams):
     dataset_id: str = Field(pattern=ID_PATTERN, description="A dataset id from GET /v1/datasets")
 
 
+TRAIN_DEFAULTS = TrainConfig()
+
+
 class TrainStepParams(_Params):
-    preset: str = Field("small", description="Model size preset", examples=["tiny", "small"])
-    epochs: int = Field(ge=1, le=MAX_INT, description="Training epochs", examples=[20])
-    batch_size: int = Field(16, ge=1, le=MAX_INT)
-    accumulate: int = Field(4, ge=1, le=256, description="Batches per optimizer step")
-    lr: float = Field(3e-4, gt=0, le=1, description="Peak learning rate")
+    """A `stickgen.train.TrainConfig`: the same defaults, checked by the same code."""
+
+    preset: str = Field(
+        TRAIN_DEFAULTS.preset,
+        description=f"Model size preset: {', '.join(PRESETS)} (base: the plan's ~15.5M)",
+        examples=["small"],
+    )
+    epochs: int = Field(TRAIN_DEFAULTS.epochs, ge=1, le=MAX_INT, examples=[20])
+    batch_size: int = Field(TRAIN_DEFAULTS.batch_size, ge=1, le=MAX_INT)
+    accumulate: int = Field(
+        TRAIN_DEFAULTS.accumulate, ge=1, le=256, description="Batches per optimizer step"
+    )
+    lr: float = Field(TRAIN_DEFAULTS.lr, gt=0, le=1, description="Peak learning rate")
     warmup_epochs: int | None = Field(
         None,
         ge=0,
         le=MAX_INT,
-        description="Linear warmup (default: a fifth of the epochs, at most 10)",
+        description=f"Linear warmup (default: a fifth of the epochs, at most {MAX_WARMUP_EPOCHS})",
     )
     checkpoint_every: int = Field(
-        10, ge=1, le=MAX_INT, description="Keep an extra checkpoint every N epochs"
+        TRAIN_DEFAULTS.checkpoint_every,
+        ge=1,
+        le=MAX_INT,
+        description="Keep an extra checkpoint every N epochs",
     )
     max_train_samples: int | None = Field(
         None,
@@ -105,14 +123,30 @@ class TrainStepParams(_Params):
     max_val_samples: int | None = Field(
         None, ge=1, le=MAX_INT, description="Validate on at most this many samples each epoch"
     )
-    spectrum_weight: float | None = Field(
-        None,
+    spectrum_weight: float = Field(
+        TRAIN_DEFAULTS.loss_weights.spectrum,
         ge=0,
         le=100,
         description="Weight of the phase-free pose spectrum loss, so cyclic motion is not "
-        "averaged into a still pose (0 = off; default: the trainer's, 1)",
+        "averaged into a still pose (0 = off)",
+    )
+    plan_dropout: float = Field(
+        TRAIN_DEFAULTS.plan_dropout,
+        ge=0,
+        le=1,
+        description="Share of training samples that see no action plan",
+    )
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        TRAIN_DEFAULTS.precision,
+        description="bf16 autocast, fp32, or auto: bf16 where the hardware runs it natively",
     )
     seed: int = SEED
+
+    def config(self) -> TrainConfig:
+        """The `TrainConfig` these parameters describe (StickGenError when inconsistent)."""
+        values = self.model_dump(exclude={"spectrum_weight", "dataset_id"})
+        weights = LossWeights(spectrum=self.spectrum_weight)
+        return TrainConfig(**values, loss_weights=weights)
 
 
 class TrainParams(TrainStepParams):

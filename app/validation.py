@@ -26,12 +26,6 @@ def invalid(detail: str) -> ProblemError:
     return ProblemError(422, "invalid-params", "Invalid parameters", detail)
 
 
-def _presets() -> list[str]:
-    from stickgen.model import PRESETS
-
-    return sorted(PRESETS)
-
-
 def generate_params(params: GenerateParams, settings: Settings, prefix: str = "") -> dict:
     """Check limits; fill in the shard count."""
     if params.num_base > settings.max_base_samples:
@@ -70,23 +64,17 @@ def embed_params(params: EmbedStepParams, settings: Settings, prefix: str = "") 
 
 
 def train_params(params: TrainStepParams, settings: Settings, prefix: str = "") -> dict:
+    """The stored form of a training step: its `TrainConfig`, within the server's limits."""
     if params.epochs > settings.max_epochs:
         raise invalid(f"{prefix}epochs {params.epochs} exceeds the limit of {settings.max_epochs}")
     if params.batch_size > settings.max_batch_size:
         raise invalid(
             f"{prefix}batch_size {params.batch_size} exceeds the limit of {settings.max_batch_size}"
         )
-    if params.warmup_epochs is not None and params.warmup_epochs > params.epochs:
-        raise invalid(
-            f"{prefix}warmup_epochs {params.warmup_epochs} exceeds epochs {params.epochs}"
-        )
-    presets = _presets()
-    if params.preset not in presets:
-        raise invalid(f"{prefix}preset {params.preset!r} is unknown; choose from {presets}")
-    stored = params.model_dump()
-    if stored["warmup_epochs"] is None:
-        stored["warmup_epochs"] = min(10, params.epochs // 5)
-    return stored
+    try:
+        return params.config().to_dict()
+    except StickGenError as exc:
+        raise invalid(f"{prefix}{exc}") from None
 
 
 def pipeline_params(params: PipelineParams, settings: Settings) -> dict:

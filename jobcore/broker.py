@@ -56,7 +56,9 @@ def make_celery(settings: Settings, *, include: Sequence[str] = ()) -> Celery:
         task_soft_time_limit=settings.job_soft_time_limit_s,
         task_time_limit=settings.job_time_limit_s,
         task_default_queue=QUEUE_DEFAULT,
-        task_queues=(Queue(QUEUE_DEFAULT), Queue(QUEUE_TRAIN)),
+        # each queue bound under its own routing key: bound under the default key, every
+        # message would be delivered to both
+        task_queues=tuple(Queue(name, routing_key=name) for name in (QUEUE_DEFAULT, QUEUE_TRAIN)),
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
         worker_max_tasks_per_child=50,

@@ -43,7 +43,15 @@ class Settings(BaseSettings):
     allowed_embedding_models: list[str] = Field(
         default_factory=list, description="Extra text models a job may name"
     )
-    default_preset: str = "small"
+    device: str = Field(
+        "auto", description="Where jobs and /v1/animate compute: auto, cpu, cuda or cuda:N"
+    )
+    train_processes: int = Field(
+        1, gt=0, description="Data-parallel processes per training job (torch.distributed)"
+    )
+    train_threads: int | None = Field(
+        None, gt=0, description="torch threads per training process (default: a fair share)"
+    )
 
     # limits
     max_prompt_chars: int = Field(500, gt=0)

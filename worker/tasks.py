@@ -25,7 +25,7 @@ from stickgen.data.store import Dataset
 from stickgen.embed import embed_dataset
 from stickgen.errors import StickGenError
 from stickgen.evaluate import EvaluatorTraining, evaluate_checkpoints
-from stickgen.train import LossWeights, TrainConfig
+from stickgen.train import TrainConfig
 from stickgen.train import train as train_model
 from worker import records
 from worker.celery_app import celery_app
@@ -200,12 +200,6 @@ def embed(job_id: str) -> None:
 
 
 # -- train ---------------------------------------------------------------------------------------
-def _loss_weights(params: dict[str, Any]) -> LossWeights:
-    """The trainer's loss weights, with the job's spectrum weight when it gives one."""
-    weight = params.get("spectrum_weight")
-    return LossWeights() if weight is None else LossWeights(spectrum=float(weight))
-
-
 def _train_body(run: JobRun) -> None:
     dataset = _dataset(run)
     params = run.job.params
@@ -218,24 +212,15 @@ def _train_body(run: JobRun) -> None:
         with session_scope(run.settings.db_url) as session:
             records.upsert_checkpoint(session, info, job_id=run.job.id, dataset_id=dataset.id)
 
-    config = TrainConfig(
-        preset=params.get("preset", run.settings.default_preset),
-        epochs=int(params["epochs"]),
-        batch_size=int(params.get("batch_size", 16)),
-        accumulate=int(params.get("accumulate", 4)),
-        lr=float(params.get("lr", 3e-4)),
-        warmup_epochs=int(params.get("warmup_epochs", 0)),
-        checkpoint_every=int(params.get("checkpoint_every", 10)),
-        max_train_samples=params.get("max_train_samples"),
-        max_val_samples=params.get("max_val_samples"),
-        seed=int(params.get("seed", 0)),
-        loss_weights=_loss_weights(params),
-    )
+    config = TrainConfig.from_dict({k: v for k, v in params.items() if k != "dataset_id"})
     result = train_model(
         dataset.path,
         out,
         config,
         resume=resume,
+        device=run.settings.device,
+        nproc=run.settings.train_processes,
+        threads=run.settings.train_threads,
         progress=run.progress,
         should_stop=run.should_stop,
         on_checkpoint=on_checkpoint,

@@ -19,7 +19,8 @@ import typer
 
 from stickgen.cli.app import app, console
 
-WORKER_QUEUES = "default,train"
+# the service's queues (jobcore.broker): short jobs, and training and evaluation
+DEFAULT_QUEUE, TRAIN_QUEUE = "default", "train"
 
 
 def api_command(host: str, port: int) -> list[str]:
@@ -29,12 +30,15 @@ def api_command(host: str, port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def worker_command() -> list[str]:
-    """The worker; its processes are `STICKGEN_WORKER_CONCURRENCY` (read by its settings)."""
-    return [
+def worker_command(queue: str) -> list[str]:
+    """A worker of one queue. The default queue's processes are `STICKGEN_WORKER_CONCURRENCY`
+    (read by its settings); the train queue has one, so two trainings never share the cores."""
+    command = [
         sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker",
-        "-Q", WORKER_QUEUES, "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+        "-Q", queue, "-n", f"{queue}@%h", "--loglevel", "INFO", "--without-gossip",
+        "--without-mingle",
     ]  # fmt: skip
+    return command + (["--concurrency", "1"] if queue == TRAIN_QUEUE else [])
 
 
 def _stop(processes: list[subprocess.Popen], grace_s: float = 20.0) -> None:
@@ -61,9 +65,11 @@ def serve(
     concurrency: Annotated[
         int | None, typer.Option(help="Worker processes (default: $STICKGEN_WORKER_CONCURRENCY)")
     ] = None,
-    worker: Annotated[bool, typer.Option(help="Also start a Celery worker")] = True,
+    worker: Annotated[
+        bool, typer.Option(help="Also start the Celery workers (short jobs; training)")
+    ] = True,
 ) -> None:
-    """Run the HTTP API and a background worker until Ctrl-C."""
+    """Run the HTTP API and the background workers until Ctrl-C."""
     env = os.environ.copy()  # both processes read their settings from it
     if data_dir is not None:
         env["STICKGEN_DATA_DIR"] = str(data_dir.resolve())
@@ -71,7 +77,9 @@ def serve(
         env["STICKGEN_WORKER_CONCURRENCY"] = str(concurrency)
     processes = [subprocess.Popen(api_command(host, port), env=env)]
     if worker:
-        processes.append(subprocess.Popen(worker_command(), env=env))
+        processes += [
+            subprocess.Popen(worker_command(q), env=env) for q in (DEFAULT_QUEUE, TRAIN_QUEUE)
+        ]
     console.print(f"[bold]Stick-Gen[/] API on http://{host}:{port} (docs at /docs)")
 
     def on_signal(signum: int, frame: object) -> None:

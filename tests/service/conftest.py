@@ -49,12 +49,15 @@ def client(api_settings: Settings) -> Iterator[TestClient]:
 def service(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, text_model_path: Path
 ) -> Iterator[Service]:
-    """API + worker on one backend; module-scoped so a suite shares one worker start."""
+    """API + worker on one backend; module-scoped so a suite shares one worker start. The
+    SQLite service trains with two data-parallel processes, the Postgres one with one."""
     values: dict[str, Any] = {
         **FAST_JOB_SETTINGS,
         "data_dir": tmp_path_factory.mktemp(f"service-{request.param}") / "data",
         "embedding_model": str(text_model_path),
         "worker_concurrency": 2,
+        "train_processes": 2 if request.param == "sqlite" else 1,
+        "train_threads": 1,
     }
     drop = None
     if request.param == "postgres":

@@ -40,12 +40,12 @@ def _resolve(value: str) -> str:
 
 
 def test_services_and_images(services: dict) -> None:
-    assert set(services) == {"postgres", "redis", "migrate", "api", "worker"}
+    assert set(services) == {"postgres", "redis", "migrate", "api", "worker", "trainer"}
     assert services["postgres"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
-    for name in ("migrate", "api", "worker"):
+    for name in ("migrate", "api", "worker", "trainer"):
         assert services[name]["build"] == "."
-        assert services[name]["image"] == services["api"]["image"]  # one image, three roles
+        assert services[name]["image"] == services["api"]["image"]  # one image, four roles
 
 
 def test_health_checks(services: dict) -> None:
@@ -53,13 +53,14 @@ def test_health_checks(services: dict) -> None:
     assert services["redis"]["healthcheck"]["test"][-2:] == ["redis-cli", "ping"]
     api_check = " ".join(services["api"]["healthcheck"]["test"])
     assert "/readyz" in api_check
-    worker_check = " ".join(services["worker"]["healthcheck"]["test"])
-    assert "inspect ping" in worker_check and "worker.celery_app:celery_app" in worker_check
+    for name in ("worker", "trainer"):
+        worker_check = " ".join(services[name]["healthcheck"]["test"])
+        assert "inspect ping" in worker_check and "worker.celery_app:celery_app" in worker_check
 
 
 def test_startup_order(services: dict) -> None:
     assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
-    for name in ("api", "worker"):
+    for name in ("api", "worker", "trainer"):
         depends = services[name]["depends_on"]
         assert depends["postgres"] == {"condition": "service_healthy"}
         assert depends["redis"] == {"condition": "service_healthy"}
@@ -77,14 +78,20 @@ def test_commands_point_at_real_entry_points(services: dict) -> None:
     assert api[api.index("--port") + 1] == "8000"
     assert any(port.endswith(":8000") for port in services["api"]["ports"])
 
-    worker = services["worker"]["command"]
-    assert worker[:4] == ["celery", "-A", "worker.celery_app:celery_app", "worker"]
-    assert set(worker[worker.index("-Q") + 1].split(",")) == {QUEUE_DEFAULT, QUEUE_TRAIN}
+    queues = {}
+    for name in ("worker", "trainer"):
+        command = services[name]["command"]
+        assert command[:4] == ["celery", "-A", "worker.celery_app:celery_app", "worker"]
+        queues[name] = command[command.index("-Q") + 1]
+    # every queue is served; training on its own, one job at a time
+    assert queues == {"worker": QUEUE_DEFAULT, "trainer": QUEUE_TRAIN}
+    trainer = services["trainer"]["command"]
+    assert trainer[trainer.index("--concurrency") + 1] == "1"
 
 
 def test_environment_configures_postgres_redis_and_compose_mode(services: dict) -> None:
     postgres_env = _env(services["postgres"])
-    for name in ("migrate", "api", "worker"):
+    for name in ("migrate", "api", "worker", "trainer"):
         env = {key: _resolve(value) for key, value in _env(services[name]).items()}
         fields = {f"STICKGEN_{field.upper()}" for field in Settings.model_fields}
         assert set(env) <= fields, set(env) - fields  # every variable is a real setting

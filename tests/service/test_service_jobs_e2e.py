@@ -83,6 +83,8 @@ def test_pipeline_produces_dataset_checkpoint_and_video(service: Service, tmp_pa
     assert by_kind["train"]["result"]["epochs_completed"] == 2
     saved = load_checkpoint(service.settings.checkpoints_dir / by_kind["train"]["id"] / "last.pt")
     assert saved["config"]["train"]["loss_weights"]["spectrum"] == 0.5  # the step's weight
+    if service.settings.train_processes > 1:  # data-parallel ranks ended with equal weights
+        assert saved["metrics"]["weights_spread"] == 0.0
     listed = service.checkpoints(job_id=by_kind["train"]["id"])
     assert {row["kind"] for row in listed} >= {"last", "best"}
 

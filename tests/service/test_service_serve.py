@@ -4,6 +4,7 @@ filesystem broker; a job submitted over real HTTP runs to completion; Ctrl-C sto
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -88,8 +89,11 @@ def test_serve_runs_api_and_worker_until_interrupted(tmp_path: Path) -> None:
         assert dataset["samples"] == 8
         assert (data / "datasets" / job["id"] / "manifest.json").exists()
 
+        banner = (tmp_path / "serve.log").read_text()  # each worker names its queue at start
+        for queue in ("default", "train"):  # bound under its own key, so never sent to both
+            assert re.search(rf"\.> {queue} +exchange=\S+ key={queue}\n", banner), banner
         children = _children(serve.pid)
-        assert len(children) == 2  # uvicorn and the celery worker
+        assert len(children) == 3  # uvicorn, the default queue's worker, the train worker
         serve.send_signal(signal.SIGINT)
         assert serve.wait(timeout=30) == 0
         time.sleep(0.5)
