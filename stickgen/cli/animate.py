@@ -91,10 +91,12 @@ def animate_command(
         write_animation(animation, out, width=w, height=h, fmt=fmt, progress=progress)
     typer.echo(str(out))
     typer.echo(animation.summary())
+    report = animation.scene.understanding
     if animation.understood:
         typer.echo(f"understood: {animation.understanding_summary()}")
     else:
+        ignored = ", ".join(report.ignored) if report is not None and report.ignored else "-"
         typer.echo(
             "notice: nothing in the prompt was understood, so the figure just stands there "
-            f"({animation.understanding_summary()}); try naming an action, e.g. 'a man waves'"
+            f"(ignored: {ignored}); try naming an action, e.g. 'a man waves'"
         )

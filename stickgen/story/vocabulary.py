@@ -358,7 +358,7 @@ MORE_VERB_PHRASES: dict[ActionType, tuple[str, ...]] = {
     A.WALK: (
         *words(
             "shuffle waddle totter stagger limp hobble trek meander mosey traipse sneak trudge "
-            "stomp trundle tread wade enter exit approach arrive depart leave"
+            "stomp trundle tread wade enter exit approach arrive depart leave follow stumble"
         ),
         "walk away",
         "walk off",
@@ -374,7 +374,7 @@ MORE_VERB_PHRASES: dict[ActionType, tuple[str, ...]] = {
         "pace around",
     ),
     A.RUN: (
-        *words("scurry scamper scuttle lope"),
+        *words("scurry scamper scuttle lope chase"),
         "run around",
         "run over",
         "run home",
@@ -413,7 +413,7 @@ MORE_VERB_PHRASES: dict[ActionType, tuple[str, ...]] = {
         "give presentation",
     ),
     A.SHOUT: (
-        *words("screech squeal bark howl argue quarrel bicker scold"),
+        *words("screech squeal bark howl argue quarrel bicker scold boo"),
         "call for help",
         "cry for help",
         "raise voice",
@@ -457,7 +457,12 @@ MORE_VERB_PHRASES: dict[ActionType, tuple[str, ...]] = {
         "break down in tears",
     ),
     A.KICK: (*words("boot volley dropkick"), "kick off", "score goal", "kick ball"),
-    A.THROW: (*words("chuck launch sling pelt bowl"), "skim stone", "throw ball", "skip stone"),
+    A.THROW: (
+        *words("chuck launch sling pelt bowl juggle"),
+        "skim stone",
+        "throw ball",
+        "skip stone",
+    ),
     A.CATCH: (*words("snatch field receive"), "catch ball", "catch it"),
     A.BAT: (
         *words("smack putt"),
@@ -496,7 +501,15 @@ MORE_VERB_PHRASES: dict[ActionType, tuple[str, ...]] = {
     ),
     A.DODGE: ("weave", "bob and weave", "duck out of way", "lean away", "dart aside", "dive aside"),
     A.FIGHT_STANCE: ("put dukes up", "raise guard", "put guard up", "get into stance"),
-    A.SIT: ("settle", "plop", "slump", "sit back", "settle down", "sink into", "have seat"),
+    A.SIT: (
+        "settle",
+        "plop",
+        "slump",
+        "sit back",
+        "settle down",
+        "sink into",
+        "have seat",
+    ),
     A.STAND: (
         "get back on feet",
         "rise up",
@@ -506,6 +519,7 @@ MORE_VERB_PHRASES: dict[ActionType, tuple[str, ...]] = {
         "wake up",
     ),
     A.KNEEL: (
+        "hide",
         "drop to knee",
         "drop to one knee",
         "genuflect",
@@ -522,6 +536,7 @@ MORE_VERB_PHRASES: dict[ActionType, tuple[str, ...]] = {
         "lay back",
         "pass out",
         "trip and fall",
+        "trip over",
     ),
     A.EAT: (
         *words("gobble feast graze lick swallow"),
@@ -582,7 +597,7 @@ MORE_VERB_PHRASES: dict[ActionType, tuple[str, ...]] = {
     ),
     A.SHRUG: ("shrug off",),
     A.HUG: (
-        *words("squeeze snuggle"),
+        *words("squeeze snuggle kiss"),
         "hold tight",
         "wrap arms around",
         "give squeeze",
@@ -665,6 +680,7 @@ IRREGULAR: dict[str, tuple[str | None, str | None, str | None]] = {
     "program": (None, "programming", "programmed"),
     "text": ("texts", None, None),
     "tango": ("tangos", None, None),
+    "hide": (None, None, "hid"),
     "leave": (None, None, "leave"),  # its past, "left", is a direction
     "disco": ("discos", None, None),
     "sneak": (None, None, "snuck"),
@@ -813,25 +829,29 @@ _MORE_EMOTIONS: dict[FacialExpression, str] = {
     FacialExpression.HAPPY: (
         "cheery cheerily jovial jovially blissful blissfully elated overjoyed jubilant "
         "jubilantly gleeful contented chirpy upbeat lighthearted merry amused amusedly "
-        "grateful proud proudly hopeful hopefully"
+        "grateful proud proudly hopeful hopefully confident confidently brave bravely silly "
+        "goofy lovestruck romantic friendly warmly"
     ),
     FacialExpression.SAD: (
         "tired tiredly exhausted weary wearily sleepy sleepily drowsy fatigued lonely "
         "sorrowful grieving grief heartbroken despondent despairing despair forlorn "
         "disappointed disappointedly hurt sulky sulking sullen moody mopey hopeless "
-        "hopelessly defeated ashamed guilty regretful"
+        "hopelessly defeated ashamed guilty regretful embarrassed shy shyly sick ill sore "
+        "solemn solemnly grim grimly homesick"
     ),
     FacialExpression.SURPRISED: (
         "nervous nervously anxious anxiously worried worriedly scared afraid frightened "
         "terrified fearful fearfully fear panicked panicky panic alarmed horrified horror "
         "bewildered confused confusedly puzzled baffled perplexed dumbfounded flabbergasted "
         "awestruck amazed uneasy jittery jumpy tense startled stunned speechless disbelief "
-        "spooked petrified"
+        "spooked petrified curious curiously suspicious suspiciously wary warily shaken "
+        "shaky trembling"
     ),
     FacialExpression.ANGRY: (
         "livid fuming outraged irritated irritably frustrated frustration grouchy cranky "
         "hostile resentful bitter indignant indignantly seething crossly vexed "
-        "menacing menacingly stern sternly impatient impatiently"
+        "menacing menacingly stern sternly impatient impatiently jealous jealously "
+        "determined determinedly"
     ),
     FacialExpression.EXCITED: (
         "giddy pumped psyched stoked ecstatic buzzing animated animatedly eager "
@@ -840,7 +860,7 @@ _MORE_EMOTIONS: dict[FacialExpression, str] = {
     FacialExpression.NEUTRAL: (
         "relaxed peaceful peacefully nonchalant nonchalantly indifferent indifferently "
         "unfazed bored boredly deadpan casual casually "
-        "unbothered placid placidly"
+        "unbothered placid placidly serious seriously focused thoughtful thoughtfully"
     ),
 }
 EMOTION_WORDS: dict[str, FacialExpression] = {
