@@ -173,6 +173,7 @@ def _embed_body(run: JobRun) -> None:
         dataset.path,
         model=params.get("model") or run.settings.embedding_model,
         batch_size=int(params.get("batch_size", 64)),
+        device=run.settings.device,
         cache_dir=run.settings.data_path / "cache",
         progress=run.progress,
     )
@@ -297,6 +298,7 @@ def _evaluate_body(run: JobRun) -> None:
         baselines=bool(params.get("baselines", True)),
         allow_shared_text_model=bool(params.get("allow_shared_text_model", False)),
         generator_text_model=run.settings.text_model_dir(checkpoint.embedding_model),
+        device=run.settings.device,
         evaluator_settings=EvaluatorTraining(
             epochs=int(params.get("evaluator_epochs", 12)), seed=seed
         ),

@@ -60,6 +60,7 @@ def animate(
             seed=body.seed,
             checkpoint=checkpoint,
             text_model=text_model,
+            device=settings.device,
             width=body.width,
             height=body.height,
             fmt=body.format,
