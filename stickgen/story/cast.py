@@ -12,6 +12,7 @@ from stickgen.story.grammar import Event, Mention, Reading
 from stickgen.story.vocabulary import DETERMINERS, FEMALE, MALE
 
 DEFAULT_SUBJECT = ("person",)
+THEY = ("person#1", "person#2")
 MAX_ACTORS = 4
 
 
@@ -66,6 +67,8 @@ class Cast:
                 pending = item
             elif isinstance(item, tuple):
                 resolved = _resolve_pronoun(item[1], history, self.names)
+                if resolved is None and item[1] == "they" and self.main is None:
+                    resolved = THEY  # "they hug": two people nobody named
                 pending, pending_members = (resolved, resolved) if resolved else (None, None)
             else:
                 assert isinstance(item, Event)

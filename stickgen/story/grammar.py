@@ -632,8 +632,10 @@ def _mention(r: Reading, tokens: list[Token], i: int, name: str | None = None) -
         word = tokens[j].text
         if word in COUNT_WORDS:
             count = COUNT_WORDS[word] if plural else count
+            r.claimed[j] = r.claimed[j] or plural
         elif plural and (word in NUMBER_WORDS or tokens[j].kind == "num"):
             count = int(NUMBER_WORDS.get(word, 0) or _safe_int(word))
+            r.claimed[j] = True
         elif word in EMOTION_WORDS:
             emotion = EMOTION_WORDS[word]
             r.emotions = [(p, e) for p, e in r.emotions if p != j]

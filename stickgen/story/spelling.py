@@ -122,6 +122,8 @@ def _english_word(word: str, english: frozenset[str]) -> bool:
         stem = word[: -len(ending)]
         if not word.endswith(ending) or stem.endswith("e"):
             continue
+        if stem in _meanings() and _doubles(stem):
+            return False  # "runing": an action verb missing its doubled letter
         if stem + "e" in english or (stem in english and not _doubles(stem)):
             return True
     return False

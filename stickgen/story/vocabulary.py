@@ -935,6 +935,8 @@ PERSON_NOUNS["persons"] = ("person", True)
 PERSON_NOUNS["couple"] = ("person", True)  # "a couple dances"; "a couple of ..." is a count
 
 PERSON_NOUNS["folks"] = ("person", True)
+PERSON_NOUNS["everyone"] = ("person", True)
+PERSON_NOUNS["everybody"] = ("person", True)
 
 MALE = frozenset(
     words(
