@@ -9,7 +9,7 @@ from stickgen.story.sampler import sample_scene
 from stickgen.story.themes import THEMES
 from stickgen.story.timing import DEFAULT_DURATION, MAX_DURATION
 
-VERSION = "1"  # bump when sampled scenes or parses change for the same input
+VERSION = "2"  # bump when sampled scenes or parses change for the same input
 
 __all__ = [
     "DEFAULT_DURATION",
