@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PRODUCTION_EMBEDDING_MODEL = "BAAI/bge-large-en-v1.5"
+from stickgen.textmodels import BUNDLED_MODEL, PRODUCTION_MODEL, local_dir
 
 
 class Settings(BaseSettings):
@@ -39,7 +39,12 @@ class Settings(BaseSettings):
     )
 
     # models
-    embedding_model: str = Field(PRODUCTION_EMBEDDING_MODEL, description="Default text model")
+    embedding_model: str = Field(
+        BUNDLED_MODEL,
+        description=f"Default text model: {BUNDLED_MODEL} (installed with Stick-Gen, works "
+        f"offline), a hub name such as {PRODUCTION_MODEL} (compose names it), or a local "
+        "sentence-transformers folder",
+    )
     allowed_embedding_models: list[str] = Field(
         default_factory=list, description="Extra text models a job may name"
     )
@@ -139,8 +144,8 @@ class Settings(BaseSettings):
         """The configured text model's folder when `embedding_model` is a local folder holding
         the model `model_id` names (the id a checkpoint records); None otherwise, and the
         checkpoint's own record says where its text model is."""
-        folder = Path(self.embedding_model).expanduser()
-        if model_id is None or not folder.is_dir():
+        folder = local_dir(self.embedding_model) if model_id is not None else None
+        if folder is None:
             return None
         from stickgen.embed.embedder import local_model_id
 

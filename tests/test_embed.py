@@ -159,7 +159,36 @@ def test_bad_model_paths_fail_with_clear_errors(tmp_path: Path) -> None:
         Embedder(tmp_path)
     with pytest.raises(StickGenError, match="HF_HUB_OFFLINE") as caught:
         Embedder("stickgen-tests/no-such-model").encode(["hello"])
-    assert "--model PATH" in str(caught.value)
+    message = str(caught.value)
+    assert "--model" in message and "STICKGEN_EMBEDDING_MODEL" in message
+    assert "\n" not in message and len(message) < 400
+
+
+def test_a_missing_hub_model_fails_within_a_second_without_the_hub(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not offline by setting, but the hub does not answer: no minute of retries."""
+    import time
+
+    from stickgen.embed import embedder as module
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", "https://127.0.0.1:9")
+    started = time.perf_counter()
+    with pytest.raises(module.TextModelUnavailable, match="out of reach") as caught:
+        Embedder("stickgen-tests/no-such-model").encode(["hello"])
+    assert time.perf_counter() - started < 1.0
+    assert module.BUNDLED_MODEL in str(caught.value)
+
+
+def test_the_bundled_model_has_a_short_name(text_model_path: Path) -> None:
+    from stickgen.textmodels import BUNDLED_MODEL, local_dir
+
+    bundled = Embedder(BUNDLED_MODEL)
+    assert bundled.local_dir == text_model_path
+    assert bundled.model_id == Embedder(text_model_path).model_id  # the same model either way
+    assert local_dir(BUNDLED_MODEL) == text_model_path
+    assert local_dir("BAAI/bge-large-en-v1.5") is None
 
 
 def test_encoding_runs_on_the_configured_number_of_threads(

@@ -24,6 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # help text is plain: "[default: ...]" in it is shown, not markup
 )
 data_app = typer.Typer(
     help="Dataset work: generate, embed, validate, export.", no_args_is_help=True

@@ -9,6 +9,7 @@ import typer
 
 from stickgen.cli.app import console, data_app, progress_bar
 from stickgen.embed import DEFAULT_MODEL, Embedder, embed_dataset
+from stickgen.textmodels import BUNDLED_MODEL
 
 
 @data_app.command("embed")
@@ -16,7 +17,11 @@ def embed(
     dataset: Annotated[Path, typer.Argument(help="Dataset directory to embed.")],
     model: Annotated[
         str,
-        typer.Option(help="Hugging Face hub name or local sentence-transformers directory."),
+        typer.Option(
+            help=f"Text model: a Hugging Face hub name (the default, the plan's production "
+            f"model, is downloaded once and needs the internet; offline it fails at once), "
+            f"{BUNDLED_MODEL} (installed, works offline) or a local sentence-transformers folder."
+        ),
     ] = DEFAULT_MODEL,
     batch_size: Annotated[int, typer.Option(min=1, help="Texts per forward pass.")] = 64,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",

@@ -14,6 +14,7 @@ import typer
 from stickgen.cli.app import app, console, fail, progress_bar
 from stickgen.errors import Cancelled, StickGenError
 from stickgen.model import PRESETS
+from stickgen.textmodels import BUNDLED_MODEL, PRODUCTION_MODEL
 from stickgen.train.config import TrainConfig
 from stickgen.train.losses import LossWeights
 
@@ -169,9 +170,13 @@ def pipeline_command(
     preset: Annotated[str, typer.Option(help=PRESET_HELP + ".")] = "small",
     epochs: Annotated[int, typer.Option(min=1, help="Training epochs.")] = 50,
     model: Annotated[
-        str | None,
-        typer.Option(help="Text model: hub name or local directory [default: the embedder's]."),
-    ] = None,
+        str,
+        typer.Option(
+            help=f"Text model: {BUNDLED_MODEL} (installed, works offline), a hub name such as "
+            f"{PRODUCTION_MODEL} (downloaded once, needs the internet) or a local "
+            "sentence-transformers folder."
+        ),
+    ] = BUNDLED_MODEL,
     seed: Annotated[int, typer.Option(help="Seed of generation and training.")] = 0,
     batch_size: Annotated[int, typer.Option(min=1, help="Samples per batch.")] = (
         DEFAULTS.batch_size

