@@ -156,7 +156,8 @@ class TrainParams(TrainStepParams):
 
 
 class PipelineParams(_Params):
-    """generate -> embed -> train, recorded as three child jobs."""
+    """The library's pipeline (generate -> validate -> embed -> validate -> train), one child
+    job per phase; each validation stops the pipeline on a dataset that fails its checks."""
 
     generate: GenerateParams
     embed: EmbedStepParams = Field(default_factory=EmbedStepParams)
@@ -261,7 +262,9 @@ JOB_CREATE_EXAMPLES = {
 }
 
 JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-JobKindName = Literal["generate", "embed", "train", "pipeline", "evaluate", "generate_shard"]
+JobKindName = Literal[
+    "generate", "embed", "train", "pipeline", "evaluate", "generate_shard", "validate"
+]
 
 
 class JobOut(BaseModel):

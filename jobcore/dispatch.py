@@ -22,6 +22,7 @@ TASK_MERGE = "stickgen.merge"
 TASK_EMBED = "stickgen.embed"
 TASK_TRAIN = "stickgen.train"
 TASK_EVALUATE = "stickgen.evaluate"
+TASK_VALIDATE = "stickgen.validate"
 
 LEAF_TASKS = {
     JobKind.GENERATE: TASK_GENERATE,
@@ -29,6 +30,7 @@ LEAF_TASKS = {
     JobKind.EMBED: TASK_EMBED,
     JobKind.TRAIN: TASK_TRAIN,
     JobKind.EVALUATE: TASK_EVALUATE,
+    JobKind.VALIDATE: TASK_VALIDATE,
 }
 LONG_TASKS = (TASK_TRAIN, TASK_EVALUATE)
 

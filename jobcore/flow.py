@@ -1,6 +1,7 @@
 """The job graph: creating jobs with their children, starting them, and moving parents along.
 
-A pipeline is a chain generate -> embed -> train recorded as three child jobs (steps 0..2); a
+A pipeline is the library's chain (`stickgen.pipeline.PHASES`: generate -> validate -> embed ->
+validate -> train) recorded as one child job per phase (steps 0..4); a
 sharded generate has one `generate_shard` child per shard (a group) and a merge step that runs
 on the parent row. Parents carry no Celery message of their own: `advance(parent)` reads the
 children's rows and sends whatever is due, so the graph survives a lost worker or message.
@@ -20,9 +21,9 @@ from jobcore.db import session_scope
 from jobcore.dispatch import TASK_MERGE, Dispatcher, shard_count
 from jobcore.models import TERMINAL, Job, JobKind, JobStatus
 from jobcore.settings import Settings
+from stickgen.pipeline import PHASES
 
-PIPELINE_STEPS = (JobKind.GENERATE, JobKind.EMBED, JobKind.TRAIN)
-PIPELINE_WEIGHTS = (0.25, 0.15, 0.6)
+PIPELINE_WEIGHTS = tuple(phase.share for phase in PHASES)
 SHARDS_SHARE = 0.9  # of a sharded generate's progress; the merge step does the rest
 
 
@@ -34,8 +35,13 @@ def create_job(
     session.add(job)
     session.flush()
     if kind == JobKind.PIPELINE:
-        for step, child_kind in enumerate(PIPELINE_STEPS):
-            child = _add_child(session, job, child_kind, dict(params[child_kind.value]), step)
+        for step, phase in enumerate(PHASES):  # the library's pipeline, one child per phase
+            child_kind = JobKind(phase.kind)
+            if child_kind == JobKind.VALIDATE:
+                child_params = {"phase": phase.name}
+            else:
+                child_params = dict(params[phase.kind])
+            child = _add_child(session, job, child_kind, child_params, step)
             if child_kind == JobKind.GENERATE:
                 _add_shards(session, child)
     elif kind == JobKind.GENERATE:
@@ -145,10 +151,7 @@ def _advance_sequence(
                 session.flush()
             return DispatchPlan(send=[(kid, None, settings.redispatch_after_s)])
         return DispatchPlan()  # a step is running
-    result = {
-        **carried,
-        "steps": {kid.kind: kid.id for kid in kids},
-    }
+    result = {**carried, "steps": {PHASES[kid.step].name: kid.id for kid in kids}}
     jobs.finish(session, parent.id, None, JobStatus.SUCCEEDED, result=result, message="done")
     return DispatchPlan(ended=True)
 

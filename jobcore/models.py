@@ -39,6 +39,7 @@ class JobKind(StrEnum):
     PIPELINE = "pipeline"
     EVALUATE = "evaluate"
     GENERATE_SHARD = "generate_shard"  # internal: one slice of a sharded generate job
+    VALIDATE = "validate"  # internal: a pipeline's dataset validation between phases
 
 
 class JobStatus(StrEnum):

@@ -1,9 +1,11 @@
-"""The full training pipeline: generate -> validate -> embed -> validate -> train.
+"""The training pipeline, defined once: generate -> validate -> embed -> validate -> train.
 
-Each phase must succeed before the next starts; the first failure stops the run with a
-`StickGenError` naming the phase and what failed. A rerun in the same work directory picks up
-where the last one stopped: a complete dataset is reused, embeddings made with the same text
-model are kept, and training resumes from `checkpoints/last.pt`.
+`PHASES` is the definition both ways of running it follow: `run_pipeline` runs the phases in
+one process (the CLI), the service runs each as a child job of a pipeline job
+(`jobcore.flow`). A validation phase stops the run with a `StickGenError` naming what failed
+(`require_valid`). In one process, a rerun in the same work directory picks up where the last
+one stopped: a complete dataset is reused, embeddings made with the same text model are kept,
+and training resumes from `checkpoints/last.pt`.
 """
 
 from __future__ import annotations
@@ -21,15 +23,34 @@ from stickgen.train import TrainConfig, TrainResult, train
 DATASET_DIR = "dataset"
 CHECKPOINT_DIR = "checkpoints"
 
-# (name, share of the overall progress bar)
+
+@dataclass(frozen=True)
+class Phase:
+    kind: str  # what runs: generate, validate, embed or train
+    name: str  # how it is shown (the two validations differ)
+    share: float  # of the whole pipeline's progress
+
+
 PHASES = (
-    ("generate", 0.15),
-    ("validate data", 0.05),
-    ("embed", 0.10),
-    ("validate embeddings", 0.05),
-    ("train", 0.65),
+    Phase("generate", "generate", 0.15),
+    Phase("validate", "validate data", 0.05),
+    Phase("embed", "embed", 0.10),
+    Phase("validate", "validate embeddings", 0.05),
+    Phase("train", "train", 0.65),
 )
 PROGRESS_SCALE = 10_000
+
+
+def require_valid(dataset_dir: str | Path, phase: str, progress: Progress = no_progress) -> Any:
+    """Validate the dataset (`stickgen.data.validate`); a failure stops the pipeline with the
+    first failed checks. Returns the report."""
+    from stickgen.data.validate import validate_dataset
+
+    report = validate_dataset(dataset_dir, progress=progress)
+    if not report.ok:
+        failed = "; ".join(f"{c.name}: {c.detail}" for c in report.failures[:3])
+        raise StickGenError(f"dataset validation ({phase}) failed, stopping the pipeline: {failed}")
+    return report
 
 
 @dataclass
@@ -50,10 +71,10 @@ class _PhaseProgress:
         self.label = ""
 
     def enter(self, index: int) -> Progress:
-        name, share = PHASES[index]
-        self.offset = sum(s for _, s in PHASES[:index])
-        self.share = share
-        self.label = f"[{index + 1}/{len(PHASES)} {name}]"
+        phase = PHASES[index]
+        self.offset = sum(p.share for p in PHASES[:index])
+        self.share = phase.share
+        self.label = f"[{index + 1}/{len(PHASES)} {phase.name}]"
         self.progress(round(self.offset * PROGRESS_SCALE), PROGRESS_SCALE, self.label)
         return self.update
 
@@ -61,13 +82,6 @@ class _PhaseProgress:
         fraction = min(1.0, done / total) if total else 0.0
         value = round((self.offset + self.share * fraction) * PROGRESS_SCALE)
         self.progress(value, PROGRESS_SCALE, f"{self.label} {message}".rstrip())
-
-
-def _require_valid(report: Any, phase: str) -> None:
-    if report.ok:
-        return
-    failed = "; ".join(f"{c.name}: {c.detail}" for c in report.failures[:3])
-    raise StickGenError(f"{phase} failed validation, stopping the pipeline: {failed}")
 
 
 def run_pipeline(
@@ -81,66 +95,58 @@ def run_pipeline(
     threads: int | None = None,
     on_checkpoint: Callable[[dict[str, Any]], None] | None = None,
 ) -> PipelineResult:
-    """Run every phase in `workdir` (`dataset/`, `checkpoints/`); see the module docstring.
+    """Run every phase of `PHASES` in `workdir` (`dataset/`, `checkpoints/`).
 
     `model` is the text model (hub name or local sentence-transformers directory; default the
     embedder's default). Generation uses the training config's seed. `should_stop` is checked
     between phases and on every training step.
     """
-    config = train_config or TrainConfig(preset="small")
-    seed = config.seed
     from stickgen.data.generate import generate_dataset
-    from stickgen.data.validate import validate_dataset
     from stickgen.embed import DEFAULT_MODEL, Embedder, embed_dataset
 
+    config = train_config or TrainConfig(preset="small")
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
     dataset_dir, checkpoint_dir = work / DATASET_DIR, work / CHECKPOINT_DIR
     text_model = model if model is not None else DEFAULT_MODEL
-    bar = _PhaseProgress(progress)
     notes: list[str] = []
+    trained: list[TrainResult] = []
 
-    def checkpoint_phase() -> None:
-        if should_stop is not None and should_stop():
-            raise Cancelled("pipeline stopped between phases; rerun it to continue")
-
-    phase = bar.enter(0)
-    if (dataset_dir / "manifest.json").exists():
-        notes.append(f"reused the existing dataset {dataset_dir}")
-    else:
+    def generate(report: Progress) -> None:
+        if (dataset_dir / "manifest.json").exists():
+            notes.append(f"reused the existing dataset {dataset_dir}")
+            return
         generate_dataset(
-            dataset_dir, num_base, augment=True, seed=seed, progress=phase, should_stop=should_stop
-        )
-    checkpoint_phase()
+            dataset_dir, num_base, augment=True, seed=config.seed, progress=report,
+            should_stop=should_stop,
+        )  # fmt: skip
 
-    phase = bar.enter(1)
-    _require_valid(validate_dataset(dataset_dir, progress=phase), "phase 1 (generated data)")
-    checkpoint_phase()
+    def embed(report: Progress) -> None:
+        embedder = Embedder(text_model)
+        if Dataset(dataset_dir).embedding_model == embedder.model_id:
+            notes.append(f"kept the embeddings already made with {embedder.model_id}")
+        else:
+            embed_dataset(dataset_dir, model=text_model, progress=report, embedder=embedder)
 
-    phase = bar.enter(2)
-    embedder = Embedder(text_model)
-    if Dataset(dataset_dir).embedding_model == embedder.model_id:
-        notes.append(f"kept the embeddings already made with {embedder.model_id}")
-    else:
-        embed_dataset(dataset_dir, model=text_model, progress=phase, embedder=embedder)
-    checkpoint_phase()
+    def fit(report: Progress) -> None:
+        trained.append(
+            train(
+                dataset_dir, checkpoint_dir, config, resume=True, threads=threads,
+                progress=report, should_stop=should_stop, on_checkpoint=on_checkpoint,
+                text_model=text_model,
+            )
+        )  # fmt: skip
 
-    phase = bar.enter(3)
-    _require_valid(validate_dataset(dataset_dir, progress=phase), "phase 2 (embeddings)")
-    checkpoint_phase()
-
-    phase = bar.enter(4)
-    result = train(
-        dataset_dir,
-        checkpoint_dir,
-        config,
-        resume=True,
-        threads=threads,
-        progress=phase,
-        should_stop=should_stop,
-        on_checkpoint=on_checkpoint,
-        expected_embedding_model=embedder.model_id,
-        text_model=text_model,
-    )
+    runners: dict[str, Callable[[Phase, Progress], None]] = {
+        "generate": lambda _, report: generate(report),
+        "validate": lambda phase, report: require_valid(dataset_dir, phase.name, report),
+        "embed": lambda _, report: embed(report),
+        "train": lambda _, report: fit(report),
+    }
+    bar = _PhaseProgress(progress)
+    for index, phase in enumerate(PHASES):
+        runners[phase.kind](phase, bar.enter(index))
+        if should_stop is not None and should_stop() and index + 1 < len(PHASES):
+            raise Cancelled("pipeline stopped between phases; rerun it to continue")
     bar.update(1, 1, "done")
-    return PipelineResult(dataset_dir, checkpoint_dir, result, notes)
+    return PipelineResult(dataset_dir, checkpoint_dir, trained[0], notes)

@@ -342,7 +342,7 @@ def test_pipeline_stops_at_the_first_failed_validation(tmp_path, text_model_path
 
     work = tmp_path / "work"
     write_tiny_dataset(work / "dataset", num_samples=12, frames=20)  # not 250-frame clips
-    with pytest.raises(StickGenError, match="phase 1"):
+    with pytest.raises(StickGenError, match=r"dataset validation \(validate data\) failed"):
         config = TrainConfig(preset="tiny", epochs=1)
         run_pipeline(work, num_base=5, train_config=config, model=text_model_path)
     assert not (work / "checkpoints").exists()

@@ -25,6 +25,7 @@ from stickgen.data.store import Dataset
 from stickgen.embed import embed_dataset
 from stickgen.errors import StickGenError
 from stickgen.evaluate import EvaluatorTraining, evaluate_checkpoints
+from stickgen.pipeline import require_valid
 from stickgen.train import TrainConfig
 from stickgen.train import train as train_model
 from worker import records
@@ -198,6 +199,20 @@ def _embed_body(run: JobRun) -> None:
 def embed(job_id: str) -> None:
     """Embed a dataset's descriptions with a text model (in place)."""
     _run(job_id, _embed_body)
+
+
+# -- validate ------------------------------------------------------------------------------------
+def _validate_body(run: JobRun) -> None:
+    dataset = _dataset(run)
+    report = require_valid(dataset.path, run.job.params["phase"], run.progress)
+    warnings = [str(check) for check in report.warnings]
+    run.succeed({"dataset_id": dataset.id, "checks": len(report.checks), "warnings": warnings})
+
+
+@celery_app.task(name=dispatch.TASK_VALIDATE)
+def validate(job_id: str) -> None:
+    """Validate a pipeline's dataset between two phases (`stickgen.pipeline.require_valid`)."""
+    _run(job_id, _validate_body)
 
 
 # -- train ---------------------------------------------------------------------------------------

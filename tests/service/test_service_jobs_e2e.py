@@ -4,6 +4,7 @@ dataset."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -12,6 +13,10 @@ import numpy as np
 import pytest
 from service_harness import Service
 
+from jobcore import flow, jobs
+from jobcore.db import session_scope
+from jobcore.models import JobKind, JobStatus
+from stickgen.pipeline import PHASES
 from stickgen.train import load_checkpoint
 
 TINY_TRAIN = {
@@ -53,16 +58,15 @@ def test_pipeline_produces_dataset_checkpoint_and_video(service: Service, tmp_pa
     assert pipeline["progress"] == pytest.approx(1.0)
 
     steps = service.client.get("/v1/jobs", params={"parent_id": pipeline["id"]}).json()
-    assert steps["total"] == 3
-    by_kind = {step["kind"]: step for step in steps["items"]}
-    assert {kind: step["status"] for kind, step in by_kind.items()} == {
-        "generate": "succeeded",
-        "embed": "succeeded",
-        "train": "succeeded",
+    items = sorted(steps["items"], key=lambda step: step["step"])
+    # the library's pipeline, one child job per phase, each started after the last one ended
+    assert [step["kind"] for step in items] == [phase.kind for phase in PHASES]
+    assert all(step["status"] == "succeeded" for step in items), items
+    assert all(a["finished_at"] <= b["started_at"] for a, b in itertools.pairwise(items))
+    assert pipeline["result"]["steps"] == {
+        phase.name: step["id"] for phase, step in zip(PHASES, items, strict=True)
     }
-    # the chain ran in order: each step started after the previous one finished
-    assert by_kind["generate"]["finished_at"] <= by_kind["embed"]["started_at"]
-    assert by_kind["embed"]["finished_at"] <= by_kind["train"]["started_at"]
+    by_kind = {step["kind"]: step for step in items}
 
     dataset_id = pipeline["result"]["dataset_id"]
     dataset = service.client.get(f"/v1/datasets/{dataset_id}").json()
@@ -100,6 +104,32 @@ def test_pipeline_produces_dataset_checkpoint_and_video(service: Service, tmp_pa
     assert frames.ndim == 4 and frames.shape[1:3] == (192, 256)
     assert abs(frames.shape[0] - 75) <= 2  # 3 s at 25 fps
     assert frames.std() > 1.0  # something was drawn
+
+
+def test_a_pipeline_fails_a_corrupted_dataset_at_validation(service: Service) -> None:
+    """The generate step "made" a dataset whose files were damaged afterwards: the validation
+    child fails the pipeline before anything is embedded or trained."""
+    made = service.create("generate", {"num_base": 8, "augment": False, "seed": 2})
+    dataset_id = service.wait(made["id"])["result"]["dataset_id"]
+    motion = service.settings.datasets_dir / made["id"] / "motion.npy"
+    damaged = bytearray(motion.read_bytes())
+    damaged[-64:] = b"\xff" * 64  # NaN floats in the last clip
+    motion.write_bytes(bytes(damaged))
+    body = {"generate": {"num_base": 8}, "train": {"epochs": 1}}
+    with session_scope(service.settings.db_url) as session:
+        pipeline = flow.create_job(session, JobKind.PIPELINE, {**body, "embed": {}})
+        generate = jobs.children(session, pipeline.id)[0]
+        generate_id, pipeline_id = generate.id, pipeline.id
+        jobs.finish(session, generate_id, None, JobStatus.SUCCEEDED,
+                    result={"dataset_id": dataset_id})  # fmt: skip
+    flow.advance(service.settings, service.client.app.state.dispatcher, pipeline_id)
+    done = service.wait(pipeline_id, timeout_s=60)
+    assert done["status"] == "failed"
+    assert "validate step failed: dataset validation (validate data) failed" in done["error"]
+    assert "clips with NaN/inf" in done["error"]
+    kids = service.client.get("/v1/jobs", params={"parent_id": pipeline_id}).json()["items"]
+    status = {kid["step"]: kid["status"] for kid in kids}
+    assert status[1] == "failed" and {status[2], status[4]} == {"cancelled"}
 
 
 def test_cancel_running_training_stops_within_seconds(service: Service) -> None:
