@@ -255,3 +255,22 @@ def test_prefetch_keeps_order_raises_errors_and_stops_early():
     reader.close()  # the consumer stops: the producer must not run on
     time.sleep(0.1)
     assert len(produced) < 10
+
+
+def test_stick_gen_train_under_torchrun_joins_the_launchers_group(dataset, tmp_path):
+    """The README's several-machines command, on one machine: torchrun's own rendezvous around
+    `python -m stickgen.cli train`; every rank joins the group and rank 0 writes the run."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc-per-node", "2",
+        "--rdzv-backend", "c10d", "--rdzv-endpoint", "127.0.0.1:0", "-m", "stickgen.cli",
+        "train", str(dataset), "--out", str(out), "--preset", "tiny", "--epochs", "1",
+        "--batch-size", "8", "--threads", "1", "--precision", "fp32",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    saved = load_checkpoint(out / "last.pt")
+    assert saved["epoch"] == 1 and saved["metrics"]["weights_spread"] == 0.0

@@ -16,7 +16,7 @@ def _register_commands() -> None:
     import stickgen.cli as package
 
     for info in pkgutil.iter_modules(package.__path__):
-        if info.name != "app":
+        if info.name not in ("app", "__main__"):
             importlib.import_module(f"stickgen.cli.{info.name}")
 
 
