@@ -40,10 +40,11 @@ CREATE TABLE IF NOT EXISTS vectors (
 """
 
 
-def default_cache_dir() -> Path:
-    """`$STICKGEN_CACHE_DIR/embeddings`, or `data/cache/embeddings` under the working directory."""
+def default_cache_dir(kind: str = "embeddings") -> Path:
+    """Where a cache of `kind` (embeddings, evaluators) lives by default:
+    `$STICKGEN_CACHE_DIR/KIND`, or `data/cache/KIND` under the working directory."""
     root = os.environ.get(CACHE_ENV)
-    return (Path(root).expanduser() if root else DEFAULT_CACHE_ROOT) / "embeddings"
+    return (Path(root).expanduser() if root else DEFAULT_CACHE_ROOT) / kind
 
 
 def text_key(text: str) -> bytes:

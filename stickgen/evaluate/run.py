@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from stickgen.compute import available_cores, torch_threads
+from stickgen.embed.cache import default_cache_dir
 from stickgen.data.store import Dataset
 from stickgen.diffusion import Guidance
 from stickgen.errors import StickGenError
@@ -45,14 +46,6 @@ JSON_NAME = "evaluation.json"
 MARKDOWN_NAME = "evaluation.md"
 
 
-def default_evaluator_dir() -> Path:
-    """`$STICKGEN_CACHE_DIR/evaluators`, or `data/cache/evaluators` under the working directory."""
-    from stickgen.embed.cache import CACHE_ENV, DEFAULT_CACHE_ROOT
-
-    root = os.environ.get(CACHE_ENV)
-    return (Path(root).expanduser() if root else DEFAULT_CACHE_ROOT) / "evaluators"
-
-
 def cached_evaluator_path(
     dataset: Dataset,
     settings: EvaluatorTraining,
@@ -67,7 +60,7 @@ def cached_evaluator_path(
         "text_model": str(text_model) if text_model else "packaged all-MiniLM-L6-v2",
     }
     key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
-    directory = Path(cache_dir) if cache_dir is not None else default_evaluator_dir()
+    directory = Path(cache_dir) if cache_dir is not None else default_cache_dir("evaluators")
     return directory / f"evaluator-{dataset.dataset_id}-{key}.pt"
 
 
