@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from stickgen.compute import available_cores, torch_threads
-from stickgen.embed.cache import default_cache_dir
 from stickgen.data.store import Dataset
 from stickgen.diffusion import Guidance
+from stickgen.embed.cache import default_cache_dir
 from stickgen.errors import StickGenError
 from stickgen.evaluate.evaluator import Evaluator
 from stickgen.evaluate.learned import CheckpointSystem
