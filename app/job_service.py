@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app import validation
+from app import ids, validation
 from app.problems import ProblemError
 from jobcore import flow, jobs
 from jobcore.dispatch import Dispatcher
@@ -60,7 +60,8 @@ def _replay(existing: Job, kind: str, params: dict[str, Any]) -> Job:
 
 
 def get(session: Session, job_id: str) -> Job:
-    job = session.get(Job, job_id)
+    """The job an id (or an unambiguous id prefix) names; 404 when there is none."""
+    job = ids.find(session, Job, job_id)
     if job is None:
         raise ProblemError(404, "unknown-job", "Unknown job", f"no job {job_id!r}")
     return job
@@ -69,6 +70,7 @@ def get(session: Session, job_id: str) -> Job:
 def cancel(session: Session, settings: Settings, dispatcher: Dispatcher, job_id: str) -> Job:
     """Cancel a queued job now, or ask a running one to stop; finished jobs are a conflict."""
     job = get(session, job_id)
+    job_id = job.id
     if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
         raise ProblemError(
             409, "job-finished", "Job already finished", f"job {job_id} already {job.status}"

@@ -8,10 +8,11 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from app import problems
 from app.auth import require_api_key
-from app.routes import animate, artifacts, checkpoint_files, health, jobs, web
+from app.routes import animate, artifacts, checkpoint_files, health, jobs, limits, web
 from jobcore import db
 from jobcore.dispatch import Dispatcher
 from jobcore.reaper import sweep
@@ -26,8 +27,12 @@ Turn a text prompt into an animated stick figure, and run the data and training 
 * `POST /v1/jobs` queues generate / embed / train / pipeline work; poll `GET /v1/jobs/{id}`.
 * Errors are `application/problem+json` documents (type, title, status, detail).
 * When the server has an API key, send it in `X-API-Key` (health routes excepted).
+* `GET /v1/limits` tells the server's limits (prompt length, durations, job sizes) and text
+  models, so a client can check its input before sending it.
+* Ids: any unambiguous prefix of at least 8 characters of an id works wherever an id goes.
 * `/` is a web page over this API: playground, jobs dashboard, checkpoints.
 """
+DOCS_ASSETS = "/docs-assets"  # Swagger UI and ReDoc, served from the fastapi-offline package
 
 
 def prepare_database(settings: Settings) -> None:
@@ -66,18 +71,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (default: from the environment)."""
     settings = settings or get_settings()
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc with their scripts served here: no CDN
         title="Stick-Gen",
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        static_url=DOCS_ASSETS,
     )
     app.state.settings = settings
     app.state.dispatcher = Dispatcher(settings)
     problems.install(app)
     app.include_router(health.router)
     secured = [Depends(require_api_key)]
-    for router in (jobs.router, artifacts.router, checkpoint_files.router, animate.router):
+    routers = (
+        jobs.router,
+        artifacts.router,
+        checkpoint_files.router,
+        animate.router,
+        limits.router,
+    )
+    for router in routers:
         app.include_router(router, dependencies=secured)
     web.install(app)
     return app

@@ -15,7 +15,7 @@ from stickgen.train.losses import LossWeights
 
 MAX_INT = 2**31 - 1  # every integer fits a 32-bit database column
 SEED = Field(0, ge=0, le=2**32 - 1, description="Random seed: same seed, same output")
-ID_PATTERN = r"^[0-9a-f]{32}$"
+ID_PATTERN = r"^[0-9a-f]{8,32}$"  # an id, or an unambiguous prefix of 8+ characters (app.ids)
 
 
 class _Params(BaseModel):
@@ -279,7 +279,10 @@ class JobOut(BaseModel):
     message: str
     params: dict[str, Any]
     result: dict[str, Any] | None
-    error: str | None
+    error: str | None = Field(description="Why it failed, in one or two lines")
+    details: str | None = Field(
+        None, description="The failure's full cause (long messages, a traceback), when longer"
+    )
     cancel_requested: bool
     parent_id: str | None = Field(description="The pipeline or sharded job this one belongs to")
     step: int | None = Field(description="Position among its parent's children")

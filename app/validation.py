@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import ids
 from app.problems import ProblemError
 from app.schemas import (
     AnimateRequest,
@@ -86,7 +87,8 @@ def pipeline_params(params: PipelineParams, settings: Settings) -> dict:
 
 
 def existing_dataset(session: Session, dataset_id: str, *, embedded: bool = False) -> DatasetRow:
-    row = session.get(DatasetRow, dataset_id)
+    """The dataset an id (or an unambiguous id prefix) names; 422 when there is none."""
+    row = ids.find(session, DatasetRow, dataset_id)
     if row is None:
         raise invalid(f"unknown dataset {dataset_id!r}")
     if embedded and row.embedding_model is None:
@@ -94,18 +96,61 @@ def existing_dataset(session: Session, dataset_id: str, *, embedded: bool = Fals
     return row
 
 
+def test_prompts(dataset: DatasetRow, *, include_augmented: bool = False) -> int:
+    """Prompts an evaluation can score: the test split's samples (original clips only unless
+    `include_augmented`)."""
+    import numpy as np
+
+    from stickgen.data.store import Dataset
+
+    files = Dataset(dataset.path)
+    test = np.asarray(files.split) == 2  # stickgen.data.store.SPLITS: train, val, test
+    if not include_augmented:
+        test &= np.asarray(files.augmentation) == 0
+    return int(test.sum())
+
+
+def evaluator_text_model_id() -> str:
+    """The text model id of the evaluator an evaluate job trains (the packaged MiniLM)."""
+    from stickgen.evaluate.run import evaluator_text_model_id as library_id
+
+    return library_id(None)
+
+
 def evaluate_params(params: EvaluateParams, session: Session) -> dict:
-    """Resolve the checkpoint and dataset ids (default: the checkpoint's dataset)."""
+    """Resolve the checkpoint and dataset ids (default: the checkpoint's dataset) and make
+    every check the evaluation would make later, so a refusal comes before any work."""
     checkpoint = existing_checkpoint(session, params.checkpoint)
     dataset_id = params.dataset or checkpoint.dataset_id
     if dataset_id is None:
         raise invalid(
-            f"checkpoint {params.checkpoint!r} has no dataset on record: name one in dataset"
+            f"checkpoint {checkpoint.id[:8]} has no dataset on record: name one in dataset"
         )
-    existing_dataset(session, dataset_id)
+    dataset = existing_dataset(session, dataset_id)
     if params.mm_repeats is not None and params.mm_repeats > params.repeats:
         raise invalid(f"mm_repeats {params.mm_repeats} exceeds repeats {params.repeats}")
-    return {**params.model_dump(), "dataset": dataset_id}
+    prompts = test_prompts(dataset, include_augmented=params.include_augmented)
+    if params.max_test_samples is not None:
+        prompts = min(prompts, params.max_test_samples)
+    if prompts < 2:
+        raise invalid(
+            f"dataset {dataset.id[:8]} has {prompts} test prompt(s); an evaluation needs at "
+            "least 2: generate more base scenes (about 1 in 20 is a test scene)"
+        )
+    if params.pool_size > prompts:
+        raise invalid(
+            f"pool_size {params.pool_size} exceeds the {prompts} test prompts of dataset "
+            f"{dataset.id[:8]}; choose at most {prompts}"
+        )
+    if not params.allow_shared_text_model and checkpoint.embedding_model is not None:
+        shared = evaluator_text_model_id()
+        if checkpoint.embedding_model == shared:
+            raise invalid(
+                f"checkpoint {checkpoint.id[:8]} conditions on {shared}, the evaluator's own "
+                "text model, so its R-precision is not independent of its input; set "
+                "allow_shared_text_model to score it with a warning"
+            )
+    return {**params.model_dump(), "checkpoint": checkpoint.id, "dataset": dataset.id}
 
 
 def job_params(kind: str, params: Any, settings: Settings, session: Session) -> dict:
@@ -117,10 +162,10 @@ def job_params(kind: str, params: Any, settings: Settings, session: Session) -> 
     if kind == "pipeline":
         return pipeline_params(params, settings)
     if kind == "embed":
-        existing_dataset(session, params.dataset_id)
-        return {**embed_params(params, settings), "dataset_id": params.dataset_id}
-    existing_dataset(session, params.dataset_id, embedded=True)
-    return {**train_params(params, settings), "dataset_id": params.dataset_id}
+        dataset = existing_dataset(session, params.dataset_id)
+        return {**embed_params(params, settings), "dataset_id": dataset.id}
+    dataset = existing_dataset(session, params.dataset_id, embedded=True)
+    return {**train_params(params, settings), "dataset_id": dataset.id}
 
 
 def animate_request(request: AnimateRequest, settings: Settings) -> None:
@@ -147,7 +192,8 @@ def animate_request(request: AnimateRequest, settings: Settings) -> None:
 
 
 def existing_checkpoint(session: Session, checkpoint_id: str) -> CheckpointRow:
-    row = session.get(CheckpointRow, checkpoint_id)
+    """The checkpoint an id (or an unambiguous id prefix) names; 422 when there is none."""
+    row = ids.find(session, CheckpointRow, checkpoint_id)
     if row is None:
         raise ProblemError(
             422, "unknown-checkpoint", "Unknown checkpoint", f"no checkpoint {checkpoint_id!r}"

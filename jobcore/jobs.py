@@ -88,8 +88,10 @@ def finish(
     result: dict[str, Any] | None = None,
     error: str | None = None,
     message: str | None = None,
+    details: str | None = None,
 ) -> bool:
-    """End a job (guarded by owner when given); False when it was not ours to end."""
+    """End a job (guarded by owner when given); False when it was not ours to end. `error` is
+    the short reason shown to people, `details` its full cause (a long message, a traceback)."""
     assert status in TERMINAL
     values: dict[str, Any] = {"status": status, "owner": None, "finished_at": utcnow()}
     if status == JobStatus.SUCCEEDED:
@@ -100,6 +102,8 @@ def finish(
         values["error"] = error[:4000]
     if message is not None:
         values["message"] = message[:2000]
+    if details is not None:
+        values["details"] = details[:20000]
     guard = [Job.id == job_id, Job.status.notin_(TERMINAL)]
     if owner is not None:
         guard.append(Job.owner == owner)

@@ -101,7 +101,8 @@ class Job(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)  # one or two lines
+    details: Mapped[str | None] = mapped_column(Text, nullable=True)  # the error's full cause
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
     parent_id: Mapped[str | None] = mapped_column(

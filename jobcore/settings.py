@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from stickgen.story.parse import MAX_PROMPT_CHARS
 from stickgen.textmodels import BUNDLED_MODEL, PRODUCTION_MODEL, local_dir
 
 
@@ -59,7 +60,12 @@ class Settings(BaseSettings):
     )
 
     # limits
-    max_prompt_chars: int = Field(500, gt=0)
+    max_prompt_chars: int = Field(
+        MAX_PROMPT_CHARS,
+        gt=0,
+        le=MAX_PROMPT_CHARS,
+        description="Longest prompt; at most the story engine's own limit (the CLI's)",
+    )
     min_duration_s: float = Field(0.5, gt=0)
     max_duration_s: float = Field(60.0, gt=0)
     min_frame_size: int = Field(64, gt=0)

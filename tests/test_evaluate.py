@@ -441,6 +441,30 @@ def test_checkpoint_sharing_the_evaluators_text_model_is_refused_or_flagged(
     assert "SHARED TEXT MODEL" in (tmp_path / "evaluation.md").read_text()
 
 
+def test_a_shared_text_model_is_refused_before_an_evaluator_is_trained(
+    dataset, checkpoint, tmp_path, monkeypatch
+):
+    """No evaluator given or cached: the refusal comes at once, not after training one."""
+    import stickgen.evaluate.run as run
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("an evaluator was trained before the refusal")
+
+    monkeypatch.setattr(run, "train_evaluator", no_training)
+    with pytest.raises(StickGenError, match="evaluator's own text model"):
+        evaluate_checkpoints(
+            dataset,
+            [checkpoint],
+            out_dir=tmp_path / "out",
+            cache_dir=tmp_path / "cache",
+            repeats=1,
+            protocol_options=QUICK,
+            baselines=False,
+            threads=1,
+        )
+    assert not (tmp_path / "cache").exists()
+
+
 def test_cli_writes_json_and_markdown_with_every_baseline(dataset, evaluator, tmp_path, capsys):
     evaluator.save(tmp_path / "evaluator.pt")
     out = tmp_path / "report"

@@ -82,7 +82,8 @@ class JobRun:
         self._done.set()
         if self._thread is not None:
             self._thread.join()
-        status, error = self._outcome(exc)
+        status, cause = self._outcome(exc)
+        error = short_error(cause) if cause else None
         with session_scope(self.settings.db_url) as session:
             ended = jobs.finish(
                 session,
@@ -92,6 +93,7 @@ class JobRun:
                 result=self._result if status == JobStatus.SUCCEEDED else None,
                 error=error,
                 message=_ending_message(status, error),
+                details=cause if cause and cause != error else None,
             )
             rollup_progress(session, self.job.parent_id)
         if not ended:
@@ -114,8 +116,9 @@ class JobRun:
             return JobStatus.FAILED, f"time limit of {self.settings.job_soft_time_limit_s} s hit"
         if isinstance(exc, StickGenError):
             return JobStatus.FAILED, str(exc)
-        log.error("job %s crashed:\n%s", self.job_id, "".join(traceback.format_exception(exc)))
-        return JobStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}"
+        trace = "".join(traceback.format_exception(exc))
+        log.error("job %s crashed:\n%s", self.job_id, trace)
+        return JobStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}\n\n{trace}"
 
     def succeed(self, result: dict[str, Any]) -> None:
         """Record the result written when the block exits without error."""
@@ -158,6 +161,22 @@ class JobRun:
                 self._lost.set()
             if cancel:
                 self._stop.set()
+
+
+SHORT_ERROR_CHARS = 240
+
+
+def short_error(cause: str, limit: int = SHORT_ERROR_CHARS) -> str:
+    """One or two lines for people: the cause's first line, cut at a sentence or clause end
+    within `limit` characters (the full cause goes to the job's `details`)."""
+    first = " ".join(cause.strip().splitlines()[0].split()) if cause.strip() else ""
+    if len(first) <= limit:
+        return first
+    head = first[:limit]
+    cut = max(head.rfind(". "), head.rfind("; "), head.rfind(": "))
+    if cut >= limit // 3:
+        return head[:cut].rstrip(" .;:") + " (see details)"
+    return head[: limit - 1].rstrip() + "… (see details)"
 
 
 def _ending_message(status: JobStatus, error: str | None) -> str:

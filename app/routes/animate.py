@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
@@ -19,6 +21,14 @@ router = APIRouter(prefix="/v1", tags=["animate"])
 
 MEDIA_TYPES = {"mp4": "video/mp4", "gif": "image/gif", "json": "application/json"}
 ENGINE_HEADER = "X-StickGen-Engine"
+UNDERSTOOD_HEADER = "X-StickGen-Understood"
+
+
+def understood_header(report: dict | None) -> str:
+    """The parse report as compact JSON, percent-encoded (UTF-8) so any prompt fits a header:
+    `JSON.parse(decodeURIComponent(value))` reads it back."""
+    text = json.dumps(report, separators=(",", ":"), ensure_ascii=False)
+    return quote(text, safe=" ,:{}[]\"'")
 
 
 @router.post(
@@ -30,7 +40,15 @@ ENGINE_HEADER = "X-StickGen-Engine"
             "it: `model` (the checkpoint's predictions) or `procedural` (no checkpoint)",
             "content": {media: {} for media in MEDIA_TYPES.values()},
             "headers": {
-                ENGINE_HEADER: {"description": "model or procedural", "schema": {"type": "string"}}
+                ENGINE_HEADER: {"description": "model or procedural", "schema": {"type": "string"}},
+                UNDERSTOOD_HEADER: {
+                    "description": "What the story engine made of the prompt (the JSON "
+                    "format's `scene.understanding`): percent-encoded UTF-8 JSON with "
+                    "`understood` (false: nothing said what to animate, the figure stands), "
+                    "`recognised` [{text, kind, meaning}], `guessed` [{text, kind, meaning, "
+                    "score}] and `ignored` [words]",
+                    "schema": {"type": "string"},
+                },
             },
         },
         **problem_responses(400, 401, 422),
@@ -41,8 +59,10 @@ def animate(
     session: Annotated[Session, Depends(deps.session)],
     settings: Annotated[Settings, Depends(deps.settings)],
 ) -> Response:
-    """Animate a prompt. With `checkpoint` (an id from GET /v1/checkpoints) the trained model
-    draws the motion; without one, the procedural engine does."""
+    """Animate a prompt. With `checkpoint` (an id from GET /v1/checkpoints, or its first 8+
+    characters) the trained model draws the motion; without one, the procedural engine does.
+    What the prompt was understood as comes back in every answer: the `X-StickGen-Understood`
+    header, and `scene.understanding` in the JSON format."""
     from stickgen.animate import animate as run_animation
 
     validation.animate_request(body, settings)
@@ -66,5 +86,10 @@ def animate(
             fmt=body.format,
         )
         content = output.read_bytes()
-    headers = {ENGINE_HEADER: str(result.engine)}
+    scene = getattr(result, "scene", None)
+    report = getattr(scene, "understanding", None)
+    headers = {
+        ENGINE_HEADER: str(result.engine),
+        UNDERSTOOD_HEADER: understood_header(None if report is None else report.to_json()),
+    }
     return Response(content, media_type=MEDIA_TYPES[body.format], headers=headers)

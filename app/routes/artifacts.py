@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
-from app import deps, job_service
+from app import deps, ids, job_service
 from app.problems import ProblemError, problem_responses
 from app.schemas import MAX_INT, CheckpointOut, CheckpointPage, DatasetOut, DatasetPage
 from jobcore.models import CheckpointRow, DatasetRow
@@ -46,10 +46,11 @@ def list_datasets(
     "/datasets/{dataset_id}",
     response_model=DatasetOut,
     tags=["datasets"],
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 404, 409),
 )
 def get_dataset(dataset_id: str, session: Annotated[Session, Depends(deps.session)]) -> DatasetRow:
-    row = session.get(DatasetRow, dataset_id)
+    """One dataset by id (or an unambiguous id prefix of 8+ characters)."""
+    row = ids.find(session, DatasetRow, dataset_id)
     if row is None:
         raise ProblemError(404, "unknown-dataset", "Unknown dataset", f"no dataset {dataset_id!r}")
     return row
@@ -91,17 +92,18 @@ def list_checkpoints(
     "/checkpoints/{checkpoint_id}",
     response_model=CheckpointOut,
     tags=["checkpoints"],
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 404, 409),
 )
 def get_checkpoint(
     checkpoint_id: str, session: Annotated[Session, Depends(deps.session)]
 ) -> CheckpointRow:
+    """One checkpoint by id (or an unambiguous id prefix of 8+ characters)."""
     return checkpoint_or_404(session, checkpoint_id)
 
 
 def checkpoint_or_404(session: Session, checkpoint_id: str) -> CheckpointRow:
-    """The checkpoint row, or a 404 problem naming the id."""
-    row = session.get(CheckpointRow, checkpoint_id)
+    """The checkpoint row an id (or an unambiguous id prefix) names, or a 404 problem."""
+    row = ids.find(session, CheckpointRow, checkpoint_id)
     if row is None:
         raise ProblemError(
             404, "unknown-checkpoint", "Unknown checkpoint", f"no checkpoint {checkpoint_id!r}"

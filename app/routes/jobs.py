@@ -85,9 +85,10 @@ def list_jobs(
     )
 
 
-@router.get("/{job_id}", response_model=JobOut, responses=problem_responses(401, 404))
+@router.get("/{job_id}", response_model=JobOut, responses=problem_responses(401, 404, 409))
 def get_job(job_id: str, session: Annotated[Session, Depends(deps.session)]) -> Job:
-    """One job with its progress, result or error."""
+    """One job with its progress, result or error (`job_id`: the id or an unambiguous prefix of
+    8+ characters)."""
     return job_service.get(session, job_id)
 
 

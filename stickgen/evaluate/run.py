@@ -98,13 +98,29 @@ def obtain_evaluator(
     )
 
 
+def evaluator_text_model_id(
+    evaluator: Evaluator | str | Path | None, text_model: str | Path | None = None
+) -> str:
+    """The text model id of the evaluator `obtain_evaluator` would give, known before it is
+    trained: a given evaluator's own, else that of `text_model` (default: the packaged
+    all-MiniLM-L6-v2). Reading it loads no text model."""
+    if isinstance(evaluator, Evaluator):
+        return evaluator.text_model_id
+    if evaluator is not None:
+        return Evaluator.load(evaluator).text_model_id
+    from stickgen.embed import Embedder
+    from stickgen.evaluate.evaluator import default_text_model
+
+    return Embedder(text_model or default_text_model()).model_id
+
+
 def _check_text_models(
-    systems: Sequence[CheckpointSystem], evaluator: Evaluator, allow_shared_text_model: bool
+    systems: Sequence[CheckpointSystem], evaluator_text_model: str, allow_shared_text_model: bool
 ) -> None:
     """Refuse a checkpoint that conditions on the evaluator's own text model unless allowed, in
-    which case its row carries a loud warning."""
+    which case its row carries a loud warning. Runs before any evaluator is trained."""
     for system in systems:
-        if system.text_model_id != evaluator.text_model_id:
+        if system.text_model_id != evaluator_text_model:
             continue
         problem = (
             f"{system.path} conditions on {system.text_model_id}, the evaluator's own text "
@@ -186,6 +202,10 @@ def evaluate_checkpoints(
             CheckpointSystem(path, test, generator_text_model, guidance, device)
             for path in checkpoints
         ]
+        if isinstance(evaluator, str | Path):
+            evaluator = Evaluator.load(evaluator)
+        shared = evaluator_text_model_id(evaluator, evaluator_text_model)
+        _check_text_models(trained, shared, allow_shared_text_model)  # before any training
         scorer = obtain_evaluator(
             dataset,
             evaluator,
@@ -196,7 +216,8 @@ def evaluate_checkpoints(
             progress=progress,
             should_stop=should_stop,
         )
-        _check_text_models(trained, scorer, allow_shared_text_model)
+        if scorer.text_model_id != shared:  # a cached evaluator of another text model
+            _check_text_models(trained, scorer.text_model_id, allow_shared_text_model)
         text = description_embeddings(
             dataset, np.asarray(dataset.description_index)[test.indices], scorer.embedder
         )

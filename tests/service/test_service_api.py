@@ -186,7 +186,10 @@ def test_animation_names_the_configured_text_model_of_a_checkpoint(
             assert client.post("/v1/animate", json=body).status_code == 200
     assert [call["text_model"] for call in calls] == [text_model_path.resolve(), None]
     assert settings.text_model_dir(None) is None
-    assert Settings().text_model_dir(local_model_id(text_model_path)) is None  # a hub name
+    production = Settings(embedding_model="BAAI/bge-large-en-v1.5")
+    assert production.text_model_dir(local_model_id(text_model_path)) is None  # a hub name
+    # the default is the bundled model, found where the package installed it
+    assert Settings().text_model_dir(local_model_id(text_model_path)) == text_model_path.resolve()
 
 
 def test_api_key_guards_everything_but_health(tmp_path: Path) -> None:

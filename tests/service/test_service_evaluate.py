@@ -124,19 +124,33 @@ def _train_step_id(service: Service) -> str:
     return train["id"]
 
 
-def test_refused_evaluation_fails_the_job_and_keeps_the_stored_result(service: Service) -> None:
-    checkpoint_id = _trained(service)["checkpoint_id"]
+def test_refusals_come_before_any_work(service: Service) -> None:
+    """A shared text model, a pool larger than the test split: 422 at once, nothing queued."""
+    trained = _trained(service)
+    checkpoint_id = trained["checkpoint_id"]
     earlier = _evaluated(service)
-    params = {**SMALL_PROTOCOL, "checkpoint": checkpoint_id, "allow_shared_text_model": False}
-    job = service.wait(service.create("evaluate", params)["id"], timeout_s=120)
-    assert job["status"] == "failed"
-    assert "evaluator's own text model" in job["error"]
-    assert job["result"] is None
+    before = service.client.get("/v1/jobs", params={"kind": "evaluate"}).json()["total"]
+
+    def post(params: dict[str, Any]) -> httpx.Response:
+        return service.client.post("/v1/jobs", json={"kind": "evaluate", "params": params})
+
+    shared = {**SMALL_PROTOCOL, "checkpoint": checkpoint_id, "allow_shared_text_model": False}
+    assert "evaluator's own text model" in _problem(post(shared), 422)["detail"]
+    prompts = (service.client.get(f"/v1/datasets/{trained['dataset_id']}").json())["manifest"]
+    too_big = {**SMALL_PROTOCOL, "checkpoint": checkpoint_id, "pool_size": 256}
+    detail = _problem(post(too_big), 422)["detail"]
+    assert "pool_size 256 exceeds the" in detail and "test prompts" in detail, prompts
+    after = service.client.get("/v1/jobs", params={"kind": "evaluate"}).json()["total"]
+    assert after == before  # nothing was queued
     stored = service.client.get(f"/v1/checkpoints/{checkpoint_id}").json()["evaluation"]
     assert stored["job_id"] == earlier["id"]
-    # the evaluator trained by the first job was cached and reused, not trained again
-    evaluators = list((service.settings.data_path / "cache" / "evaluators").glob("*.pt"))
-    assert len(evaluators) == 1, evaluators
+    # an id prefix of 8 characters names the checkpoint as well as its full id
+    same = post({**SMALL_PROTOCOL, "checkpoint": checkpoint_id[:8], "repeats": 1})
+    assert same.status_code == 202, same.text
+    assert same.json()["params"]["checkpoint"] == checkpoint_id
+    cancelled = service.client.post(f"/v1/jobs/{same.json()['id'][:8]}/cancel")
+    assert cancelled.status_code == 202 and cancelled.json()["id"] == same.json()["id"]
+    assert service.wait(same.json()["id"], timeout_s=120)["status"] in ("cancelled", "succeeded")
 
 
 def test_bad_evaluate_params_are_problems(service: Service) -> None:
