@@ -62,6 +62,24 @@ class Animation:
         report = self.scene.understanding
         return report is None or report.understood
 
+    def predicted(self, actor: int) -> list:
+        """The learned model's predicted actions of one actor as smoothed segments
+        (`stickgen.timeline`); empty for the procedural engine, which follows the plan."""
+        if self.engine != "model":
+            return []
+        from stickgen.timeline import action_segments
+
+        return action_segments(self.clips[actor].actions, self.fps)
+
+    def predicted_summary(self) -> str:
+        """One line per model-drawn scene: what the action head predicted, smoothed."""
+        from stickgen.timeline import describe
+
+        return " | ".join(
+            f"{a.name}: {describe(self.predicted(i), self.fps)}"
+            for i, a in enumerate(self.scene.actors)
+        )
+
     def understanding_summary(self) -> str:
         """One line: what the prompt's words became (recognised / guessed / ignored)."""
         report = self.scene.understanding
@@ -104,8 +122,12 @@ class Animation:
                     "actions": [names[int(i)] for i in clip.actions],
                     "physics": np.round(clip.physics.astype(np.float64), 4).tolist(),
                     "face": np.round(face.astype(np.float64), 4).tolist(),
+                    # the model's predicted actions, smoothed (model engine only)
+                    "predicted": [s.to_json(self.fps) for s in self.predicted(index)],
                 }
-                for actor, clip, face in zip(self.scene.actors, self.clips, self.faces, strict=True)
+                for index, (actor, clip, face) in enumerate(
+                    zip(self.scene.actors, self.clips, self.faces, strict=True)
+                )
             ],
         }
 

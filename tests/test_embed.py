@@ -444,3 +444,15 @@ def test_cli_reports_a_bad_model_path_without_a_traceback(
     err = " ".join(capsys.readouterr().err.split())
     assert "error: text model directory" in err and "does not exist" in err
     assert "Traceback" not in err
+
+
+def test_progress_moves_batch_by_batch_and_names_the_model_load(text_model_path: Path) -> None:
+    from stickgen.embed import embed_texts_with_stats
+
+    calls: list[tuple[int, int, str]] = []
+    fresh = Embedder(text_model_path, batch_size=2)  # not loaded yet
+    texts = [f"a person waves {'and jumps ' * (i % 4)}{i}" for i in range(12)]
+    embed_texts_with_stats(fresh, texts, progress=lambda *c: calls.append(c))
+    assert any(message.startswith("loading text model") for _, _, message in calls)
+    done = [d for d, total, message in calls if message.startswith("encoded")]
+    assert len(done) >= 4 and done == sorted(done) and done[-1] == 12  # within the one chunk

@@ -40,6 +40,16 @@ def manifest_summary(manifest: dict[str, Any]) -> dict[str, Any]:
     return {key: manifest[key] for key in MANIFEST_SUMMARY_KEYS if key in manifest}
 
 
+def test_prompts(files: Any) -> int:
+    """Original (not augmented) clips in the test split: the prompts an evaluation scores."""
+    import numpy as np
+
+    from stickgen.data.store import SPLITS
+
+    split = np.asarray(files.split) == SPLITS.index("test")
+    return int((split & (np.asarray(files.augmentation) == 0)).sum())
+
+
 def upsert_dataset(session: Session, path: Path, *, name: str, job_id: str | None) -> DatasetRow:
     """Create or refresh the row of the finished dataset directory at `path`."""
     from stickgen.data.store import Dataset
@@ -50,7 +60,11 @@ def upsert_dataset(session: Session, path: Path, *, name: str, job_id: str | Non
         row = DatasetRow(path=str(path), name=name, job_id=job_id)
         session.add(row)
     row.samples = len(files)
-    row.manifest = {**manifest_summary(files.manifest), "content_id": files.dataset_id}
+    row.manifest = {
+        **manifest_summary(files.manifest),
+        "content_id": files.dataset_id,
+        "test_prompts": test_prompts(files),
+    }
     row.embedding_model = files.embedding_model
     row.updated_at = utcnow()
     session.flush()

@@ -28,11 +28,20 @@ router = APIRouter(prefix="/v1", tags=["checkpoints"])
 def loss_curve(
     checkpoint_id: str, session: Annotated[Session, Depends(deps.session)]
 ) -> FileResponse:
-    """Loss per epoch of the run that wrote this checkpoint (train and validation)."""
-    from stickgen.train.curves import CURVE
+    """Loss per epoch of the run that wrote this checkpoint (train and validation), up to its
+    latest finished epoch: a run cancelled (or between two drawings of the curve) is drawn from
+    its per-epoch metrics."""
+    from stickgen.train.curves import CURVE, METRICS, plot_loss_curve, read_metrics
 
     row = checkpoint_or_404(session, checkpoint_id)
-    path = Path(row.path).parent / CURVE
+    folder = Path(row.path).parent
+    path, metrics = folder / CURVE, folder / METRICS
+    stale = metrics.is_file() and (
+        not path.is_file() or path.stat().st_mtime_ns < metrics.stat().st_mtime_ns
+    )
+    history = read_metrics(folder) if stale else []
+    if history:
+        plot_loss_curve(folder, history)
     if not path.is_file():
         raise ProblemError(
             404, "no-loss-curve", "No loss curve", f"checkpoint {checkpoint_id!r} has no loss curve"

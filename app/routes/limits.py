@@ -49,6 +49,7 @@ class Limits(BaseModel):
     evaluate_pool_size: Range = Field(
         description="R-precision pool; at most the dataset's test prompts"
     )
+    evaluate_epochs: Range = Field(description="Epochs of an evaluator trained for a dataset")
     presets: list[str]
     text_models: TextModels
     id_prefix_chars: int = Field(description="Shortest id prefix accepted in place of an id")
@@ -88,6 +89,7 @@ def limits(settings: Annotated[Settings, Depends(deps.settings)]) -> Limits:
         seed=Range(min=0, max=2**32 - 1, default=0),
         evaluate_repeats=_field(EvaluateParams, "repeats"),
         evaluate_pool_size=_field(EvaluateParams, "pool_size"),
+        evaluate_epochs=_field(EvaluateParams, "evaluator_epochs"),
         presets=list(PRESETS),
         text_models=TextModels(
             default=settings.embedding_model, allowed=settings.embedding_models()

@@ -90,7 +90,9 @@ def animate_command(
     with progress_bar("rendering") as progress:
         write_animation(animation, out, width=w, height=h, fmt=fmt, progress=progress)
     typer.echo(str(out))
-    typer.echo(animation.summary())
+    typer.echo(f"plan: {animation.summary()}")
+    if animation.engine == "model":
+        typer.echo(f"model predicted: {animation.predicted_summary()}")
     report = animation.scene.understanding
     if animation.understood:
         typer.echo(f"understood: {animation.understanding_summary()}")

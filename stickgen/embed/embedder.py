@@ -275,9 +275,18 @@ class Embedder:
             require_hub_model(str(self.source))
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
-            with torch_threads(self.threads):
-                model = SentenceTransformer(str(self.local_dir or self.source), device=self.device)
+            shown = hf_logging.is_progress_bar_enabled()
+            hf_logging.disable_progress_bar()  # callers report progress their own way
+            try:
+                with torch_threads(self.threads):
+                    model = SentenceTransformer(
+                        str(self.local_dir or self.source), device=self.device
+                    )
+            finally:
+                if shown:
+                    hf_logging.enable_progress_bar()
         except StickGenError:
             raise
         except Exception as exc:  # hub, file-format and device errors alike
@@ -310,12 +319,14 @@ class Embedder:
         """
         texts = list(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
+        done = 0
         with torch_threads(self.threads):
             for lo in range(0, len(texts), ENCODE_WINDOW):
                 window = texts[lo : lo + ENCODE_WINDOW]
                 for rows, vectors in self._encode_window(window):
                     out[rows + lo] = vectors
-                progress(lo + len(window), len(texts), "encoding")
+                    done += len(rows)
+                    progress(done, len(texts), "encoding")  # batch by batch
         return out
 
     def _encode_window(self, texts: list[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:

@@ -27,6 +27,16 @@ class EmbedResult:
     cache_hits: int
 
 
+def _within(progress: Progress, done: int, total: int, hits: int) -> Progress:
+    """A chunk's own (done, total) as the whole job's progress, batch by batch."""
+
+    def report(chunk_done: int, chunk_total: int, message: str) -> None:
+        now = done + chunk_done
+        progress(now, total, f"encoded {now - hits}, cached {hits}")
+
+    return report
+
+
 def embed_texts_with_stats(
     embedder: Embedder,
     texts: Sequence[str],
@@ -47,6 +57,8 @@ def embed_texts_with_stats(
     hits = int(found.sum())
     # similar lengths share a chunk, so its equal-token-count batches come out fuller
     missing = sorted(np.flatnonzero(~found).tolist(), key=lambda i: len(unique[i]))
+    if missing and not embedder.loaded:
+        progress(hits, total, f"loading text model {embedder.model_id}")
     if missing and cache is not None:
         cache.register_model(embedder.model_id, embedder.dim, embedder.pooling)
     if table is None:
@@ -56,7 +68,7 @@ def embed_texts_with_stats(
     for lo in range(0, len(missing), step):
         rows = missing[lo : lo + step]
         batch = [unique[i] for i in rows]
-        vectors = embedder.encode(batch)
+        vectors = embedder.encode(batch, progress=_within(progress, done, total, hits))
         table[rows] = vectors
         if cache is not None:
             cache.put(embedder.model_id, batch, vectors)

@@ -1,0 +1,31 @@
+"""`stickgen.timeline`: a flickering per-frame action track becomes a few segments."""
+
+from __future__ import annotations
+
+from stickgen.schema import ActionType
+from stickgen.timeline import action_segments, describe
+
+WALK, WAVE, JUMP = (int(ActionType[name]) for name in ("WALK", "WAVE", "JUMP"))
+
+
+def test_short_runs_fold_into_their_neighbours() -> None:
+    track = [WALK] * 20 + [WAVE] * 3 + [WALK] * 10 + [JUMP] * 40 + [WAVE] * 2 + [WALK] * 25
+    segments = action_segments(track, fps=25)  # runs under 0.4 s = 10 frames go
+    assert [(s.action, s.start, s.end) for s in segments] == [
+        ("walk", 0, 33),
+        ("jump", 33, 75),
+        ("walk", 75, 100),
+    ]
+    assert describe(segments, 25) == "walk 0.0-1.3s, jump 1.3-3.0s, walk 3.0-4.0s"
+    assert segments[1].to_json(25) == {
+        "action": "jump", "start_frame": 33, "end_frame": 75, "start": 1.32, "end": 3.0,
+    }  # fmt: skip
+
+
+def test_a_barcode_becomes_one_segment_and_steady_tracks_stay() -> None:
+    barcode = [WALK, WAVE] * 30
+    (only,) = action_segments(barcode, fps=25)
+    assert (only.start, only.end) == (0, 60)
+    steady = [WALK] * 30 + [JUMP] * 30
+    assert [s.action for s in action_segments(steady, fps=25)] == ["walk", "jump"]
+    assert action_segments([], fps=25) == []
