@@ -311,8 +311,13 @@ def test_story_check_scores_a_suite(tmp_path, capsys):
     result = check_suite(load_suite(suite))
     assert [v.passed for v in result.verdicts] == [True, True, True, True, False]
     assert result.share == pytest.approx(0.8) and result.nonsense() == (1, 1)
-    code, out = run_cli(["story", "check", str(suite)], capsys)
-    assert code == 0
+    from typer.testing import CliRunner
+
+    from stickgen.cli.story import story_app
+
+    done = CliRunner().invoke(story_app, ["check", str(suite)])
+    code, out = done.exit_code, done.output
+    assert code == 0, out
     assert "FAIL 5: He sits -> sit" in out and "4/5 prompts give the expected plan" in out
 
 
@@ -323,7 +328,8 @@ def run_cli(args: list[str], capsys) -> tuple[int, str]:
     with pytest.raises(SystemExit) as stop:
         main(args)
     code = stop.value.code
-    return (0 if code is None else int(code)), capsys.readouterr().out
+    captured = capsys.readouterr()
+    return (0 if code is None else int(code)), captured.out + captured.err
 
 
 def test_animate_prints_what_it_understood_and_a_notice_when_nothing(tmp_path, capsys):
