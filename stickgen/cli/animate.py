@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from stickgen.cli.app import app, progress_bar
+from stickgen.cli.app import app, console, progress_bar
 from stickgen.errors import StickGenError
 
 _SIZE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
@@ -51,23 +51,40 @@ def animate_command(
     duration: Annotated[
         float | None, typer.Option(help="Seconds, 0.5 to 60 [default: from the prompt].")
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed for repeatable motion.")] = None,
-    size: Annotated[str | None, typer.Option(help="Frame size WIDTHxHEIGHT.")] = None,
-    width: Annotated[int | None, typer.Option(help="Frame width in pixels.")] = None,
-    height: Annotated[int | None, typer.Option(help="Frame height in pixels.")] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Random seed for repeatable motion "
+            "[default: the typical clip, the same every run]."
+        ),
+    ] = None,
+    size: Annotated[
+        str | None,
+        typer.Option(
+            help="Frame size WIDTHxHEIGHT, each 64 to 1920 (multiples of 16 encode best) "
+            "[default: 512x512]."
+        ),
+    ] = None,
+    width: Annotated[
+        int | None, typer.Option(help="Frame width in pixels, instead of --size [default: 512].")
+    ] = None,
+    height: Annotated[
+        int | None, typer.Option(help="Frame height in pixels, instead of --size [default: 512].")
+    ] = None,
     fmt: Annotated[
         str | None,
         typer.Option("--format", "-f", help="mp4, gif or json [default: from the output name]."),
     ] = None,
     checkpoint: Annotated[
-        Path | None, typer.Option(help="Trained model checkpoint; without it: procedural motion.")
+        Path | None,
+        typer.Option(help="Trained model checkpoint (.pt) [default: none, the procedural engine]."),
     ] = None,
     text_model: Annotated[
         str | None,
         typer.Option(
             envvar="STICKGEN_TEXT_MODEL",
             help="The checkpoint's text model (hub name or directory), when it does not record "
-            "where it lives.",
+            "where it lives [default: the one it records].",
         ),
     ] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
@@ -79,14 +96,20 @@ def animate_command(
     fmt = resolve_format(fmt, output)
     out = output if output is not None else Path(f"animation.{fmt}")
     check_output_options(out, duration, w, h, fmt)
-    animation = plan_animation(
-        prompt,
-        duration=duration,
-        seed=seed,
-        checkpoint=checkpoint,
-        text_model=text_model,
-        device=device,
+    doing = (
+        "loading the checkpoint and its text model, then sampling"
+        if checkpoint is not None
+        else "planning the motion"
     )
+    with console.status(f"[bold]{doing}...[/]"):  # a spinner while nothing else moves
+        animation = plan_animation(
+            prompt,
+            duration=duration,
+            seed=seed,
+            checkpoint=checkpoint,
+            text_model=text_model,
+            device=device,
+        )
     with progress_bar("rendering") as progress:
         write_animation(animation, out, width=w, height=h, fmt=fmt, progress=progress)
     typer.echo(str(out))

@@ -67,15 +67,22 @@ def generate(
         int | None, typer.Option(help="Worker processes (default: all cores).")
     ] = None,
     shard: Annotated[
-        str | None, typer.Option(help="Generate only shard INDEX/COUNT (e.g. 0/4), for merging.")
+        str | None,
+        typer.Option(
+            help="Generate only shard INDEX/COUNT (e.g. 0/4), for merging [default: all]."
+        ),
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing dataset.")] = False,
     mocap: Annotated[
         list[Path] | None,
-        typer.Option(help="Motion capture to merge in (BVH/.npz/.npy file or folder; repeat)."),
+        typer.Option(
+            help="Motion capture to merge in (BVH/.npz/.npy file or folder; repeat) "
+            "[default: none]."
+        ),
     ] = None,
     body_model: Annotated[
-        Path | None, typer.Option(help="SMPL-H body-model .npz for AMASS .npz motions.")
+        Path | None,
+        typer.Option(help="SMPL-H body-model .npz for AMASS .npz motions [default: none]."),
     ] = None,
 ) -> None:
     """Generate the synthetic training dataset (phase 1), optionally with motion capture."""
@@ -146,7 +153,9 @@ def export(
     dataset: Annotated[Path, typer.Argument(help="Dataset directory to export.")],
     out: Annotated[Path, typer.Option(help="File to write, e.g. data/train_data.pt.")],
     format: Annotated[str, typer.Option(help="Output format (only 'pt').")] = "pt",
-    limit: Annotated[int | None, typer.Option(help="Export only the first N samples.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="Export only the first N samples [default: all].")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Allow more than 20,000 samples.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
 ) -> None:
@@ -169,7 +178,10 @@ def merge(
     out: Annotated[Path, typer.Option(help="Merged dataset directory to create.")],
     tag: Annotated[
         list[str] | None,
-        typer.Option(help="Source tag per input (repeat once per dataset), e.g. synthetic, amass."),
+        typer.Option(
+            help="Source tag per input (repeat once per dataset), e.g. synthetic, amass "
+            "[default: each input's own].",
+        ),
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing dataset.")] = False,
 ) -> None:

@@ -13,9 +13,14 @@ from stickgen.errors import Cancelled
 
 @app.command("evaluate")
 def evaluate_command(
-    dataset: Annotated[Path, typer.Option(help="Dataset directory (its test split is scored).")],
+    dataset: Annotated[
+        Path, typer.Option(help="Dataset directory (its test split is scored).")
+    ],
     checkpoint: Annotated[
-        list[Path] | None, typer.Option(help="A checkpoint to score (repeat the option).")
+        list[Path] | None,
+        typer.Option(
+            help="A checkpoint to score (repeat the option) [default: none, baselines only]."
+        ),
     ] = None,
     evaluator: Annotated[
         Path | None,
@@ -25,7 +30,7 @@ def evaluate_command(
         "evaluation"
     ),
     repeats: Annotated[int, typer.Option(min=1, help="Repeats for mean and 95% CI.")] = 20,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of every draw (pools, noise, subsets).")] = 0,
     mm_prompts: Annotated[int, typer.Option(min=1, help="Multimodality prompts.")] = 100,
     mm_generations: Annotated[int, typer.Option(min=2, help="Generations per prompt.")] = 30,
     mm_repeats: Annotated[
@@ -39,9 +44,14 @@ def evaluate_command(
         typer.Option(help="Score a checkpoint that uses the evaluator's text model (warns)."),
     ] = False,
     text_model: Annotated[
-        str | None, typer.Option(help="Where the checkpoints' text model lives, if not recorded.")
+        str | None,
+        typer.Option(
+            help="Where the checkpoints' text model lives [default: the one each records]."
+        ),
     ] = None,
-    threads: Annotated[int | None, typer.Option(min=1, help="torch CPU threads.")] = None,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="torch CPU threads [default: every usable core].")
+    ] = None,
     guidance: Annotated[
         str | None,
         typer.Option(

@@ -19,14 +19,19 @@ def import_mocap_command(
     out: Annotated[Path, typer.Option(help="Dataset directory to create.")],
     body_model: Annotated[
         Path | None,
-        typer.Option(help="SMPL-H body-model .npz (needed for AMASS .npz motions)."),
+        typer.Option(
+            help="SMPL-H body-model .npz (needed for AMASS .npz motions) [default: none]."
+        ),
     ] = None,
     fps_in: Annotated[
-        float | None, typer.Option(help="Override the source frame rate (frames per second).")
+        float | None,
+        typer.Option(
+            help="Override the source frame rate, frames per second [default: from the file]."
+        ),
     ] = None,
     clip_seconds: Annotated[float, typer.Option(help="Length of each clip.")] = 10.0,
     classifier: Annotated[
-        Path | None, typer.Option(help="Saved action classifier (.npz) instead of training one.")
+        Path | None, typer.Option(help="Saved action classifier (.npz) [default: train one].")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (splits, caption choice).")] = 0,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing dataset.")] = False,

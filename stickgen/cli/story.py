@@ -48,7 +48,8 @@ def check_command(
         bool, typer.Option(help="Score the suite at several similarity thresholds.")
     ] = False,
     min_share: Annotated[
-        float | None, typer.Option(help="Exit 1 when less than this share passes (0-1).")
+        float | None,
+        typer.Option(help="Exit 1 when less than this share passes, 0 to 1 [default: never]."),
     ] = None,
 ) -> None:
     """Score the story engine on SUITE: per-prompt pass/fail and the share that passed."""

@@ -89,7 +89,10 @@ def train_command(
     ] = None,
     text_model: Annotated[
         str | None,
-        typer.Option(help="Where the dataset's text model lives (recorded for inference)."),
+        typer.Option(
+            help="Where the dataset's text model lives, recorded for inference "
+            "[default: the source its manifest records]."
+        ),
     ] = None,
     spectrum_weight: Annotated[
         float,
@@ -225,8 +228,12 @@ def score_command(
     checkpoint: Annotated[Path, typer.Argument(help="A checkpoint file (best.pt, last.pt, ...).")],
     dataset: Annotated[Path, typer.Argument(help="The embedded dataset it was trained on.")],
     split: Annotated[str, typer.Option(help="train, val or test.")] = "test",
-    max_samples: Annotated[int | None, typer.Option(min=1)] = None,
-    threads: Annotated[int | None, typer.Option(min=1, help="torch CPU threads.")] = None,
+    max_samples: Annotated[
+        int | None, typer.Option(min=1, help="Score at most this many samples [default: all].")
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="torch CPU threads [default: every usable core].")
+    ] = None,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
 ) -> None:
     """Score CHECKPOINT on a held-out split: generation loss, smoothness, position error and the
