@@ -81,25 +81,22 @@ def start_pipeline(driver, augment: bool = True, **fields: str) -> None:
 def test_pipeline_started_from_the_page_reaches_succeeded(
     browser, web_app: WebApp, screenshot_dir: Path
 ) -> None:
+    """The form as it comes (no field changed): a pipeline whose checkpoint can be evaluated."""
     open_view(browser, web_app.url, API_KEY, "jobs")
-    start_pipeline(
-        browser,
-        augment=False,
-        num_base="16",
-        epochs="1",
-        train_samples="12",
-        val_samples="4",
-        batch_size="6",
-    )
+    wait_for(browser, lambda d: find(d, "#pipeline-form").get_attribute("data-limits") == "shown")
+    assert "(1–2,000)" in find(browser, "label:has(#pipe-num-base)").text  # the server's limit
+    find(browser, "#pipeline-button").click()
+    wait_for(browser, lambda d: "Started pipeline" in find(d, "#pipeline-status").text)
     job = newest_pipeline(web_app)
     assert find(browser, "#pipeline-status").text == f"Started pipeline {job['id'][:8]}"
     params = job["params"]
-    assert params["generate"] == {"num_base": 16, "augment": False, "seed": 0, "shards": 1}
-    assert params["train"]["epochs"] == 1 and params["train"]["batch_size"] == 6
+    assert params["generate"] == {"num_base": 100, "augment": True, "seed": 0, "shards": 1}
+    assert params["train"]["epochs"] == 2 and params["train"]["batch_size"] == 16
     assert params["train"]["preset"] == "tiny"
+    assert params["embed"]["model"] == web_app.settings.embedding_model
 
     seen: set[tuple[str | None, str | None]] = set()
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 180
     while row_status(browser, job["id"]) != "succeeded":
         assert row_status(browser, job["id"]) not in ("failed", "cancelled"), row(
             browser, job["id"]
@@ -167,6 +164,40 @@ def test_failed_job_shows_its_error(browser, web_app: WebApp) -> None:
     message = row(browser, job_id).find_element(By.CSS_SELECTOR, ".message")
     assert message.text == error
     assert "error-text" in message.get_attribute("class")
+
+
+def test_form_errors_stay_until_the_input_changes(browser, web_app: WebApp) -> None:
+    """Base scenes 0 is caught before sending; a value only the server refuses shows the
+    server's words; either stays while the jobs list refreshes, and goes once the input changes."""
+    open_view(browser, web_app.url, API_KEY, "jobs")
+    wait_for(browser, lambda d: find(d, "#pipeline-form").get_attribute("data-limits") == "shown")
+    before = web_app.api.get("/v1/jobs", params={"kind": "pipeline"}).json()["total"]
+    fill(browser, "#pipe-num-base", "0")
+    find(browser, "#pipeline-button").click()
+    shown = visible_text(browser, "#pipeline-error")
+    assert "Base scenes: 0 is below the minimum of 1" in shown
+    assert find(browser, "#pipe-num-base").get_attribute("aria-invalid") is not None
+    time.sleep(2.5)  # a few refreshes of the jobs list
+    assert find(browser, "#pipeline-error").is_displayed()
+    assert find(browser, "#pipeline-error").text == shown
+    fill(browser, "#pipe-num-base", "20000")
+    wait_for(browser, lambda d: not find(d, "#pipeline-error").is_displayed())
+    find(browser, "#pipeline-button").click()
+    assert "above the limit of 2,000" in visible_text(browser, "#pipeline-error")
+
+    # what only the server knows: a learning rate of 0 (the page allows 0..1)
+    fill(browser, "#pipe-num-base", "100")
+    if not find(browser, "#pipe-lr").is_displayed():
+        find(browser, ".advanced summary").click()
+    fill(browser, "#pipe-lr", "0")
+    find(browser, "#pipeline-button").click()
+    shown = visible_text(browser, "#pipeline-error")
+    assert shown.startswith("Invalid request: pipeline.params.train.lr"), shown
+    time.sleep(2.5)
+    assert find(browser, "#pipeline-error").text == shown
+    fill(browser, "#pipe-lr", "0.0003")
+    wait_for(browser, lambda d: not find(d, "#pipeline-error").is_displayed())
+    assert web_app.api.get("/v1/jobs", params={"kind": "pipeline"}).json()["total"] == before
 
 
 def set_evaluation(web_app: WebApp, checkpoint_id: str, evaluation: object) -> None:
@@ -270,3 +301,89 @@ def test_checkpoint_view_shows_metrics_curve_and_evaluation(
     assert duration == pytest.approx(2.0, abs=0.05)
     assert visible_text(browser, ".engine") == "Learned model"
     assert script_errors(browser) == []
+
+
+def test_evaluate_from_the_button_then_animate_with_it(
+    browser, web_app: WebApp, screenshot_dir: Path
+) -> None:
+    """The default pipeline's checkpoint: Evaluate with settings fitted to its test split, see
+    the table (scrolling inside its card), then animate with it and read the notices."""
+    if "best" not in STATE:
+        pytest.skip("needs the pipeline of test_pipeline_started_from_the_page_reaches_succeeded")
+    checkpoint_id = STATE["best"]
+    open_view(browser, web_app.url, API_KEY, "checkpoints")
+    browser.execute_script("location.hash = arguments[0]", f"#checkpoints/{checkpoint_id[:8]}")
+    wait_for(browser, lambda d: find_all(d, "#evaluate-form[data-test-prompts]"))
+    prompts = int(find(browser, "#evaluate-form").get_attribute("data-test-prompts"))
+    assert prompts >= 2
+    assert int(find(browser, "#eval-pool-size").get_attribute("value")) == min(32, prompts)
+    assert find(browser, "#eval-shared").is_selected()  # MiniLM: the evaluator's own model
+    find(browser, "#evaluate-button").click()
+    wait_for(browser, lambda d: "Evaluating" in find(d, "#evaluate-status").text)
+    done = "return document.getElementById('evaluate-status')?.textContent ?? ''"
+    wait_for(browser, lambda d: d.execute_script(done).endswith("done"), timeout_s=240)
+    columns, rows = evaluation_table(browser)
+    assert "R@1 ↑" in columns and "ground truth" in rows
+    assert any(name.endswith("⚠") for name in rows)  # the shared text model's warning
+    assert "null" not in find(browser, "#checkpoint-detail").text
+    # the 15-column table scrolls inside its card; the page itself never gets wider
+    assert browser.execute_script(
+        "return document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+    evaluation = web_app.api.get(f"/v1/checkpoints/{checkpoint_id[:8]}").json()["evaluation"]
+    assert evaluation["protocol"]["pool_size"] == min(32, prompts)
+    save_screenshot(browser, screenshot_dir, "checkpoint-evaluated")
+
+    find(browser, "#use-checkpoint").click()
+    wait_for(browser, lambda d: find(d, "#checkpoint").get_attribute("value") == checkpoint_id)
+    fill(browser, "#prompt", "a man does a cartwheel")
+    fill(browser, "#duration", "3")
+    find(browser, "#size option[value='256x256']").click()
+    find(browser, "#animate-button").click()
+    wait_for(browser, lambda d: find_all(d, ".segment[data-kind='predicted']"), timeout_s=60)
+    assert visible_text(browser, ".engine") == "Learned model"
+    body = {"prompt": "a man does a cartwheel", "duration": 3, "seed": 0, "width": 256,
+            "height": 256, "checkpoint": checkpoint_id, "format": "json"}  # fmt: skip
+    plan = web_app.api.post("/v1/animate", json=body).json()
+    report = plan["scene"]["understanding"]
+    action = next(r for r in report["recognised"] + report["guessed"] if r["kind"] == "action")
+    # the prompt's words under the text box, and what the cartwheel became
+    marks = {
+        m.text: m.get_attribute("data-status") for m in find_all(browser, ".understanding mark")
+    }
+    assert marks[action["text"]] in ("recognised", "guessed")
+    notice = visible_text(browser, "#understood-notice")
+    assert action["text"] in notice and action["meaning"].replace("_", " ") in notice
+    # the plan the model was given and, apart, what its action head predicted (smoothed)
+    labels = [e.text for e in find_all(browser, ".lane-label")]
+    assert "plan" in labels and "model predicted" in labels
+    shown = [
+        (s.get_attribute("data-name"), float(s.get_attribute("data-start")))
+        for s in find_all(browser, ".segment[data-kind='predicted']")
+    ]
+    expected = [(p["action"].replace("_", " "), p["start"]) for p in plan["actors"][0]["predicted"]]
+    assert [name for name, _ in shown] == [name for name, _ in expected]
+    assert [start for _, start in shown] == pytest.approx(
+        [start for _, start in expected], abs=1e-3
+    )
+    save_screenshot(browser, screenshot_dir, "playground-model")
+
+    fill(browser, "#prompt", "zorblax the quibbly frandle")
+    find(browser, "#animate-button").click()
+    wait_for(
+        browser, lambda d: find(d, "#understood-notice").get_attribute("data-kind") == "nothing"
+    )
+    notice = find(browser, "#understood-notice").text
+    assert notice.startswith("Nothing in this prompt was understood") and "zorblax" in notice
+    assert script_errors(browser) == []
+
+
+def test_docs_list_the_operations_offline(browser, web_app: WebApp, screenshot_dir: Path) -> None:
+    """Swagger UI and ReDoc come from this server (the browser reaches nothing else)."""
+    browser.get(f"{web_app.url}/docs")
+    wait_for(browser, lambda d: len(find_all(d, ".opblock")) >= 8, timeout_s=30)
+    paths = {e.text for e in find_all(browser, ".opblock-summary-path")}
+    assert {"/v1/jobs", "/v1/animate", "/v1/limits"} <= paths
+    save_screenshot(browser, screenshot_dir, "docs")
+    browser.get(f"{web_app.url}/redoc")
+    wait_for(browser, lambda d: "/v1/animate" in d.find_element(By.TAG_NAME, "body").text, 30)

@@ -99,25 +99,72 @@ def test_prompt_plays_video_of_requested_duration_with_timeline(
 
 
 @pytest.mark.parametrize(
-    ("prompt", "duration"),
-    [("", ""), ("   ", ""), ("walk " * 50, ""), ("a person waves", "99")],
+    ("prompt", "duration", "expected"),
+    [
+        ("", "", "Prompt: write a prompt"),
+        ("   ", "", "Prompt: write a prompt"),
+        ("walk " * 50, "", "Prompt: 249 characters, the limit is 200"),
+        ("a person waves", "99", "Duration (s): 99 is above the limit of 10"),
+    ],
     ids=["empty", "blank", "too-long", "bad-duration"],
 )
-def test_bad_input_shows_the_api_error(
-    browser, web_app: WebApp, prompt: str, duration: str
+def test_bad_input_is_caught_before_sending_and_stays(
+    browser, web_app: WebApp, prompt: str, duration: str, expected: str
 ) -> None:
     open_view(browser, web_app.url, API_KEY, "playground")
     wait_for(browser, lambda d: find(d, "#checkpoint").get_attribute("data-loaded"))
+    wait_for(browser, lambda d: find(d, "#animate-form").get_attribute("data-limits") == "shown")
     fill(browser, "#prompt", prompt)
     fill(browser, "#duration", duration)
     find(browser, "#animate-button").click()
-
+    shown = visible_text(browser, "#animate-error")
+    assert shown == f"Please fix: {expected}"
+    assert not find(browser, "#result").is_displayed()
+    # the server says the same in its own words
     body = {"prompt": prompt, "seed": 0, "width": 512, "height": 512}
     if duration:
         body["duration"] = float(duration)
-    answer = web_app.api.post("/v1/animate", json=body)
-    assert 400 <= answer.status_code < 500
-    problem = answer.json()
+    assert 400 <= web_app.api.post("/v1/animate", json=body).status_code < 500
+    find(browser, "#seed").send_keys("1")  # any change of the input clears it
+    wait_for(browser, lambda d: not find(d, "#animate-error").is_displayed())
+
+
+def test_an_error_only_the_server_finds_shows_its_words(browser, web_app: WebApp) -> None:
+    open_view(browser, web_app.url, API_KEY, "playground")
+    wait_for(browser, lambda d: find(d, "#checkpoint").get_attribute("data-loaded"))
+    browser.execute_script(
+        "const s = document.getElementById('checkpoint');"
+        "s.append(new Option('gone', 'ffffffff')); s.value = 'ffffffff';"
+    )
+    fill(browser, "#prompt", "a person waves")
+    find(browser, "#animate-button").click()
+    problem = web_app.api.post(
+        "/v1/animate", json={"prompt": "a person waves", "checkpoint": "ffffffff"}
+    ).json()
     shown = visible_text(browser, "#animate-error")
     assert shown == f"{problem['title']}: {problem['detail']}"
-    assert not find(browser, "#result").is_displayed()
+    assert find(browser, "#animate-error").is_displayed()
+
+
+def test_the_upper_body_layer_and_the_words_are_shown(
+    browser, web_app: WebApp, screenshot_dir: Path
+) -> None:
+    """ "waves and dances": the dance on the action lane, the wave on the upper-body lane; the
+    prompt's words marked under it, the left-out word named."""
+    open_view(browser, web_app.url, API_KEY, "playground")
+    wait_for(browser, lambda d: find(d, "#checkpoint").get_attribute("data-loaded"))
+    fill(browser, "#prompt", "a man waves and dances zorblax")
+    fill(browser, "#duration", "2")
+    choose(browser, "#size", "256x256")
+    find(browser, "#animate-button").click()
+    wait_for(browser, lambda d: find_all(d, ".segment[data-kind='upper']"))
+    assert [name for name, _, _ in segments(browser, "upper")] == ["wave"]
+    assert "dance" in [name for name, _, _ in segments(browser, "action")]
+    labels = [e.text for e in find_all(browser, ".lane-label")]
+    assert labels[:3] == ["time", "actions", "upper body"]
+    marks = {m.text: m.get_attribute("data-status") for m in find_all(browser, "mark")}
+    assert marks["waves"] == "recognised" and marks["dances"] == "recognised"
+    assert marks["zorblax"] == "ignored"
+    assert "zorblax was left out" in visible_text(browser, "#understood-notice")
+    save_screenshot(browser, screenshot_dir, "playground-upper")
+    assert script_errors(browser) == []

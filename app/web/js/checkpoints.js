@@ -1,10 +1,11 @@
 /** Checkpoints: the list with headline metrics; one checkpoint's metrics, loss curve (fetched
  * with the API key, shown from a blob) and evaluation table when its metadata has one. */
 
-import { getJson, request } from "./api.js";
+import { getJson, postJson, request } from "./api.js";
 import { byId, clearError, el, errorText, showError } from "./dom.js";
 import { display, evaluationView } from "./evaluation.js";
-import { ago, number, shortId } from "./format.js";
+import { ago, number, percent, shortId } from "./format.js";
+import { checkFields, showFormError, showLimits } from "./limits.js";
 import { useCheckpoint } from "./playground.js";
 
 const HIDDEN_METRICS = new Set(["history_entry", "evaluation"]);
@@ -96,12 +97,168 @@ function renderDetail(checkpoint) {
       el("div", {}, el("h3", {}, "Metrics"), keyValueTable(metricRows(metrics), "metrics-table")),
       el("div", {}, el("h3", {}, "Loss curve"), image, curveNote),
     ),
+    evaluatePanel(checkpoint),
     evaluation === undefined || evaluation === null
       ? null
       : el("div", { class: "evaluation" }, el("h3", {}, "Evaluation"), evaluationView(evaluation)),
   );
   detail.hidden = false;
   loadCurve(checkpoint.id, image, curveNote);
+  prepareEvaluate(checkpoint);
+}
+
+// -- evaluate from the page ----------------------------------------------------------------
+const EVALUATOR_TEXT_MODEL = "all-MiniLM-L6-v2@"; // the evaluator's own text model (its id)
+let evaluating = null; // the evaluate job being followed
+
+function numberField(label, id, value, limit) {
+  return el(
+    "label",
+    { class: "field" },
+    label,
+    el("input", { id, type: "number", step: "1", value: String(value), dataset: { limit } }),
+  );
+}
+
+function evaluatePanel(checkpoint) {
+  const shared = (checkpoint.embedding_model ?? "").startsWith(EVALUATOR_TEXT_MODEL);
+  return el(
+    "form",
+    { id: "evaluate-form", class: "evaluate", novalidate: true },
+    el("h3", {}, "Evaluate ", el("span", { class: "muted", id: "evaluate-split" }, "on its dataset's test split")),
+    el(
+      "div",
+      { class: "field-row" },
+      numberField("Repeats", "eval-repeats", 2, "evaluate_repeats"),
+      numberField("Pool size", "eval-pool-size", 32, "evaluate_pool_size"),
+      numberField("Evaluator epochs", "eval-epochs", 4, "evaluate_epochs"),
+    ),
+    el(
+      "label",
+      { class: "field check", hidden: !shared },
+      el("input", { id: "eval-shared", type: "checkbox", checked: shared }),
+      " Score it although it uses the evaluator's own text model (the scores carry a warning)",
+    ),
+    el(
+      "div",
+      { class: "actions" },
+      el("button", { id: "evaluate-button", type: "submit" }, "Evaluate"),
+      el("span", { id: "evaluate-status", class: "muted", "aria-live": "polite" }),
+    ),
+    el("p", { id: "evaluate-error", class: "error", role: "alert", hidden: true }),
+  );
+}
+
+/** Fit the settings to the test split (the pool is at most its prompts), then wire the button. */
+async function prepareEvaluate(checkpoint) {
+  const form = byId("evaluate-form");
+  const button = byId("evaluate-button");
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    startEvaluation(checkpoint);
+  });
+  let prompts = null;
+  try {
+    await showLimits(form);
+    if (checkpoint.dataset_id) {
+      const dataset = await getJson(`v1/datasets/${encodeURIComponent(checkpoint.dataset_id)}`);
+      prompts = testPrompts(dataset.manifest || {});
+    }
+  } catch (error) {
+    showFormError(form, byId("evaluate-error"), errorText(error));
+    return;
+  }
+  if (prompts === null) {
+    byId("evaluate-split").textContent = "(its dataset is unknown)";
+    button.disabled = true;
+    return;
+  }
+  const pool = byId("eval-pool-size");
+  pool.value = String(Math.min(32, prompts));
+  pool.max = String(prompts);
+  pool.closest("label").querySelector(".limit").textContent = ` (2–${prompts})`;
+  byId("evaluate-split").textContent = `on ${prompts} test prompt(s) of dataset ${shortId(checkpoint.dataset_id)}`;
+  form.dataset.testPrompts = String(prompts);
+  if (prompts < 2) {
+    button.disabled = true;
+    byId("evaluate-status").textContent = "Too few test prompts: run a pipeline with more base scenes.";
+  }
+}
+
+function testPrompts(manifest) {
+  if (typeof manifest.test_prompts === "number") return manifest.test_prompts;
+  const test = manifest.splits?.test;
+  return typeof test === "number" ? Math.floor(test / 5) : null; // 4 augmented copies per scene
+}
+
+async function startEvaluation(checkpoint) {
+  const form = byId("evaluate-form");
+  const errorBox = byId("evaluate-error");
+  const status = byId("evaluate-status");
+  const button = byId("evaluate-button");
+  clearError(errorBox);
+  const problems = await checkFields(form);
+  const prompts = Number(form.dataset.testPrompts);
+  const pool = Number(byId("eval-pool-size").value);
+  if (pool > prompts) problems.push(`Pool size: ${pool} is more than the ${prompts} test prompts`);
+  if (problems.length) {
+    showFormError(form, errorBox, `Please fix: ${problems.join("; ")}`);
+    return;
+  }
+  button.disabled = true;
+  const params = {
+    checkpoint: checkpoint.id,
+    repeats: Number(byId("eval-repeats").value),
+    pool_size: pool,
+    evaluator_epochs: Number(byId("eval-epochs").value),
+    diversity_pairs: Math.max(1, Math.min(300, prompts * 4)),
+    mm_prompts: Math.min(10, prompts),
+    mm_generations: 3,
+    mm_pairs: 2,
+    allow_shared_text_model: byId("eval-shared").checked,
+  };
+  let job;
+  try {
+    job = await postJson("v1/jobs", { kind: "evaluate", params });
+  } catch (error) {
+    button.disabled = false;
+    showFormError(form, errorBox, errorText(error));
+    return;
+  }
+  evaluating = job.id;
+  status.textContent = `Evaluation ${shortId(job.id)} queued…`;
+  followEvaluation(job.id, checkpoint.id);
+}
+
+async function followEvaluation(jobId, checkpointId) {
+  while (evaluating === jobId) {
+    let job;
+    try {
+      job = await getJson(`v1/jobs/${jobId}`);
+    } catch (error) {
+      byId("evaluate-status").textContent = errorText(error);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      continue;
+    }
+    const status = byId("evaluate-status");
+    if (!status || evaluating !== jobId) return;
+    if (job.status === "succeeded") {
+      evaluating = null;
+      await showCheckpoints(checkpointId);
+      const after = byId("evaluate-status");
+      if (after) after.textContent = `Evaluation ${shortId(jobId)} done`;
+      return;
+    }
+    if (job.status === "failed" || job.status === "cancelled") {
+      evaluating = null;
+      byId("evaluate-button").disabled = false;
+      status.textContent = "";
+      showFormError(byId("evaluate-form"), byId("evaluate-error"), `Evaluation ${job.status}: ${job.error ?? job.message}`);
+      return;
+    }
+    status.textContent = `Evaluating ${shortId(jobId)}… ${percent(job.progress)} ${job.message}`;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }
 
 async function loadCurve(checkpointId, image, note) {
@@ -116,7 +273,7 @@ async function loadCurve(checkpointId, image, note) {
     image.hidden = false;
     note.remove();
   } catch (error) {
-    note.textContent = error.status === 404 ? "No loss curve for this run yet." : errorText(error);
+    note.textContent = error.status === 404 ? "No loss curve yet: the run has not finished an epoch." : errorText(error);
   }
 }
 

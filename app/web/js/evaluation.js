@@ -103,10 +103,16 @@ function flatten(object, prefix = "") {
   );
 }
 
+/** A value as text: numbers formatted, missing values as "–" (never a literal null), lists
+ * and objects as their entries. */
 export function display(value) {
   if (typeof value === "number") return number(value);
   if (value === null || value === undefined) return "–";
-  if (typeof value === "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return value.length ? value.map(display).join(", ") : "–";
+  if (typeof value === "object") {
+    const entries = Object.entries(value);
+    return entries.length ? entries.map(([key, item]) => `${key}: ${display(item)}`).join(", ") : "–";
+  }
   return String(value);
 }
 

@@ -2,8 +2,9 @@
  * and each job's message or error. Rows are updated in place so clicks are never lost. */
 
 import { getJson, postJson } from "./api.js";
-import { byId, clearError, el, showError } from "./dom.js";
+import { byId, clearError, el, errorText, showError } from "./dom.js";
 import { ago, elapsed, percent, shortId } from "./format.js";
+import { checkFields, loadLimits, showFormError, showLimits } from "./limits.js";
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 const ACTIVE_POLL_MS = 1000;
@@ -17,6 +18,21 @@ export function initJobs() {
     event.preventDefault();
     startPipeline();
   });
+}
+
+/** The form's limits and text models, from the server (once per page load). */
+export async function prepareJobsForm() {
+  const form = byId("pipeline-form");
+  if (form.dataset.limits === "shown") return;
+  try {
+    const limits = await showLimits(form);
+    const select = byId("pipe-text-model");
+    const { default: chosen, allowed } = limits.text_models;
+    select.replaceChildren(...allowed.map((name) => el("option", { value: name }, name === chosen ? `${name} (default)` : name)));
+    select.value = chosen;
+  } catch (error) {
+    showFormError(form, byId("pipeline-error"), `Cannot read the server's limits: ${errorText(error)}`);
+  }
 }
 
 export function startJobsPolling() {
@@ -65,7 +81,7 @@ export function pipelineBody() {
     kind: "pipeline",
     params: {
       generate: { num_base: optionalInt("pipe-num-base"), augment: byId("pipe-augment").checked, seed },
-      embed: {},
+      embed: textModel(),
       train: {
         preset: byId("pipe-preset").value,
         epochs: optionalInt("pipe-epochs"),
@@ -80,21 +96,35 @@ export function pipelineBody() {
   };
 }
 
+function textModel() {
+  const select = byId("pipe-text-model");
+  return select.value ? { model: select.value } : {};
+}
+
+/** Check the fields against the server's limits, then start; any error stays on the form
+ * until the user changes an input (the jobs list refreshing does not clear it). */
 async function startPipeline() {
+  const form = byId("pipeline-form");
   const button = byId("pipeline-button");
   const status = byId("pipeline-status");
-  const errorBox = byId("jobs-error");
+  const errorBox = byId("pipeline-error");
   button.disabled = true;
   clearError(errorBox);
+  status.textContent = "";
   try {
+    await loadLimits();
+    const problems = await checkFields(form);
+    if (problems.length) {
+      showFormError(form, errorBox, `Please fix: ${problems.join("; ")}`);
+      return;
+    }
     const job = await postJson("v1/jobs", pipelineBody());
     status.textContent = `Started pipeline ${shortId(job.id)}`;
     rows.delete(job.id);
     await refresh();
     rows.get(job.id)?.classList.add("fresh");
   } catch (error) {
-    status.textContent = "";
-    showError(errorBox, error);
+    showFormError(form, errorBox, errorText(error));
   } finally {
     button.disabled = false;
   }
@@ -185,7 +215,7 @@ function updateRow(row, job, depth) {
   message.classList.toggle("error-text", job.status === "failed");
   messageCell.querySelector(".links").replaceChildren(...resultLinks(job));
   messageCell.querySelector("pre").textContent = JSON.stringify(
-    { params: job.params, result: job.result, error: job.error, attempts: job.attempts },
+    { params: job.params, result: job.result, error: job.error, details: job.details, attempts: job.attempts },
     null,
     2,
   );

@@ -3,8 +3,8 @@
 import { askForKey } from "./auth.js";
 import { showCheckpoints } from "./checkpoints.js";
 import { byId, clearError, showError } from "./dom.js";
-import { initJobs, startJobsPolling, stopJobsPolling } from "./jobs.js";
-import { initPlayground, loadCheckpointChoices } from "./playground.js";
+import { initJobs, prepareJobsForm, startJobsPolling, stopJobsPolling } from "./jobs.js";
+import { initPlayground, loadCheckpointChoices, preparePlaygroundForm } from "./playground.js";
 
 const VIEWS = ["playground", "jobs", "checkpoints"];
 
@@ -23,7 +23,9 @@ function route() {
   document.body.dataset.view = view;
   if (view === "jobs" && !document.hidden) startJobsPolling();
   else stopJobsPolling();
+  if (view === "jobs") prepareJobsForm();
   if (view === "playground") {
+    preparePlaygroundForm();
     loadCheckpointChoices().catch((error) => showError(byId("animate-error"), error));
   }
   if (view === "checkpoints") showCheckpoints(argument);

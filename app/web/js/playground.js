@@ -1,12 +1,16 @@
 /** Playground: prompt -> `POST /v1/animate` twice with the same inputs (MP4 for the player,
- * `format=json` for the action/expression timeline), checkpoint picker, downloads. */
+ * `format=json` for the action/expression timeline), checkpoint picker, downloads, and what
+ * the prompt was understood as (the `X-StickGen-Understood` header), word by word. */
 
 import { getJson, request } from "./api.js";
-import { byId, clearError, el, errorText, showError } from "./dom.js";
+import { byId, clearError, el, errorText } from "./dom.js";
 import { number, shortId, slug } from "./format.js";
+import { checkFields, showFormError, showLimits } from "./limits.js";
 import { renderTimeline } from "./timeline.js";
+import { renderUnderstanding } from "./understanding.js";
 
 const ENGINE_HEADER = "X-StickGen-Engine";
+const UNDERSTOOD_HEADER = "X-StickGen-Understood";
 const urls = { mp4: null, json: null };
 let busy = false;
 let latest = 0; // number of the newest request: older plans must not replace its timeline
@@ -16,6 +20,12 @@ export function initPlayground() {
     event.preventDefault();
     animate();
   });
+}
+
+/** Show the server's limits beside the prompt and duration (once per page load). */
+export function preparePlaygroundForm() {
+  const form = byId("animate-form");
+  if (form.dataset.limits !== "shown") showLimits(form).catch(() => {}); // checked again on submit
 }
 
 /** Fill the engine picker with the procedural engine and every checkpoint. */
@@ -62,8 +72,23 @@ async function animate() {
   const button = byId("animate-button");
   const status = byId("animate-status");
   const errorBox = byId("animate-error");
+  const form = byId("animate-form");
   button.disabled = true;
   clearError(errorBox);
+  status.textContent = "";
+  let problems = [];
+  try {
+    problems = await checkFields(form);
+  } catch {
+    // the limits are unknown: the server checks the request anyway
+  }
+  if (problems.length) {
+    showFormError(form, errorBox, `Please fix: ${problems.join("; ")}`);
+    byId("result").hidden = true;
+    busy = false;
+    button.disabled = false;
+    return;
+  }
   status.textContent = "Rendering…";
   const body = readForm();
   const ticket = ++latest;
@@ -74,11 +99,12 @@ async function animate() {
   try {
     const response = await video;
     showVideo(await response.blob(), response.headers.get(ENGINE_HEADER), body);
+    showUnderstanding(response.headers.get(UNDERSTOOD_HEADER), body.prompt);
     status.textContent = `Rendered in ${((performance.now() - started) / 1000).toFixed(1)} s`;
   } catch (error) {
     status.textContent = "";
     byId("result").hidden = true;
-    showError(errorBox, error);
+    showFormError(form, errorBox, errorText(error));
     busy = false;
     button.disabled = false;
     return;
@@ -111,6 +137,17 @@ function showVideo(blob, engine, body) {
     ` ${body.width} × ${body.height}`,
   );
   byId("result").hidden = false;
+}
+
+/** The parse report under the prompt, and a notice when nothing was understood. */
+function showUnderstanding(header, prompt) {
+  let report = null;
+  try {
+    report = header ? JSON.parse(decodeURIComponent(header)) : null;
+  } catch {
+    report = null;
+  }
+  renderUnderstanding(byId("understanding"), byId("understood-notice"), report, prompt);
 }
 
 function showPlan(plan, body) {

@@ -1,6 +1,8 @@
-/** The animation's derived timeline under the video: per actor, one coloured lane of actions
- * (as the engine produced them, frame by frame), one of facial expressions and, when the story
- * has any, one of speech. A playhead follows the video; clicking a segment seeks to it. */
+/** The animation's derived timeline under the video, per actor: the actions (the procedural
+ * engine's, frame by frame; with a checkpoint, the plan the model was given and, in a lane of
+ * its own, what its action head predicted, smoothed into segments by the library), the
+ * upper-body layer of the plan when it has one ("waves" while walking), facial expressions
+ * and speech. A playhead follows the video; clicking a segment seeks to it. */
 
 import { el } from "./dom.js";
 import { humanize, number } from "./format.js";
@@ -41,19 +43,31 @@ export function renderTimeline(container, plan, video) {
     const repeated = names.filter((name) => name === actor.name).length > 1;
     const who = names.length > 1 ? `${actor.name}${repeated ? ` ${index + 1}` : ""} · ` : "";
     if (index > 0) firstLanes.add(lanes.length);
-    const actions = runs(actor.actions).map((run) => ({
-      ...run,
-      label: humanize(run.value),
-      colour: actionColour(run.value),
-    }));
+    const sceneActor = plan.scene.actors[index];
+    const byModel = plan.engine === "model";
+    const actions = byModel
+      ? planRuns(sceneActor, "action", fps)
+      : runs(actor.actions).map((run) => ({ ...run, label: humanize(run.value), colour: actionColour(run.value) }));
+    const upper = planRuns(sceneActor, "upper", fps);
     const expressions = runs(actor.face.map((row) => Math.round(row[0]))).map((run) => ({
       ...run,
       label: expressionName(run.value),
       colour: EXPRESSION_COLOURS[expressionName(run.value)] ?? "#ddd",
     }));
-    lanes.push([`${who}actions`, lane("action", actions, frames, fps, video)]);
+    lanes.push([`${who}${byModel ? "plan" : "actions"}`, lane("action", actions, frames, fps, video)]);
+    if (upper.length) lanes.push([`${who}upper body`, lane("upper", upper, frames, fps, video)]);
+    if (byModel) {
+      const predicted = (actor.predicted ?? []).map((segment) => ({
+        value: segment.action,
+        start: segment.start_frame,
+        end: segment.end_frame,
+        label: humanize(segment.action),
+        colour: actionColour(segment.action),
+      }));
+      lanes.push([`${who}model predicted`, lane("predicted", predicted, frames, fps, video)]);
+    }
     lanes.push([`${who}expression`, lane("expression", expressions, frames, fps, video)]);
-    const speech = speechRuns(plan.scene.actors[index], fps);
+    const speech = speechRuns(sceneActor, fps);
     if (speech.length) lanes.push([`${who}speech`, lane("speech", speech, frames, fps, video)]);
   });
 
@@ -99,6 +113,20 @@ function lane(kind, segments, frames, fps, video) {
       );
     }),
   );
+}
+
+/** The plan's segments of one field ("action" or "upper") as frame runs. */
+function planRuns(sceneActor, field, fps) {
+  if (!sceneActor) return [];
+  return sceneActor.segments
+    .filter((segment) => segment[field])
+    .map((segment) => ({
+      value: segment[field],
+      start: Math.round(segment.start * fps),
+      end: Math.round(segment.end * fps),
+      label: humanize(segment[field]),
+      colour: actionColour(segment[field]),
+    }));
 }
 
 function speechRuns(sceneActor, fps) {
