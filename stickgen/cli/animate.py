@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from stickgen.cli.app import app, console, progress_bar
+from stickgen.cli.app import app, progress_bar
 from stickgen.errors import StickGenError
 
 _SIZE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
@@ -96,12 +96,15 @@ def animate_command(
     fmt = resolve_format(fmt, output)
     out = output if output is not None else Path(f"animation.{fmt}")
     check_output_options(out, duration, w, h, fmt)
-    doing = (
-        "loading the checkpoint and its text model, then sampling"
-        if checkpoint is not None
-        else "planning the motion"
-    )
-    with console.status(f"[bold]{doing}...[/]"):  # a spinner while nothing else moves
+    with progress_bar("preparing", transient=True) as progress:
+        if checkpoint is not None and Path(checkpoint).is_file():
+            from stickgen.infer import load_generator
+
+            progress(0, 2, "loading the checkpoint and its text model")
+            load_generator(checkpoint, text_model, device)  # kept for plan_animation
+            progress(1, 2, "planning and sampling")
+        else:
+            progress(0, 1, "planning the motion")
         animation = plan_animation(
             prompt,
             duration=duration,
@@ -110,6 +113,7 @@ def animate_command(
             text_model=text_model,
             device=device,
         )
+        progress(1, 1, "done")
     with progress_bar("rendering") as progress:
         write_animation(animation, out, width=w, height=h, fmt=fmt, progress=progress)
     typer.echo(str(out))

@@ -41,8 +41,9 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 @contextmanager
-def progress_bar(description: str) -> Iterator[ProgressCallback]:
-    """A rich progress bar on stderr exposed as a library progress callback."""
+def progress_bar(description: str, transient: bool = False) -> Iterator[ProgressCallback]:
+    """A rich progress bar on stderr exposed as a library progress callback (`transient`: it
+    is removed when it ends, so an error after it stays the only line)."""
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -51,7 +52,7 @@ def progress_bar(description: str) -> Iterator[ProgressCallback]:
         TimeRemainingColumn(),
         TextColumn("{task.fields[message]}"),
     )
-    with Progress(*columns, console=console, transient=False) as bar:
+    with Progress(*columns, console=console, transient=transient) as bar:
         task = bar.add_task(description, total=None, message="")
 
         def update(done: int, total: int, message: str) -> None:
