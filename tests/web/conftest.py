@@ -24,14 +24,15 @@ from service_harness import FAST_JOB_SETTINGS, WorkerProcess, settings_env
 
 
 @pytest.fixture(scope="package")
-def web_app(tmp_path_factory: pytest.TempPathFactory, text_model_path: Path) -> Iterator[WebApp]:
-    """API (with an API key) + worker on SQLite and the filesystem broker."""
+def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
+    """API (with an API key) + worker on SQLite and the filesystem broker, with the default
+    text model and no hub (HF_HUB_OFFLINE)."""
     if isinstance(browser_paths(), str):
         pytest.skip(str(browser_paths()))
     values: dict[str, Any] = {
         **FAST_JOB_SETTINGS,
         "data_dir": tmp_path_factory.mktemp("web") / "data",
-        "embedding_model": str(text_model_path),
+        # no text model named: the default (the bundled one) must work offline as it comes
         "worker_concurrency": 2,
         "api_key": API_KEY,
         "max_prompt_chars": 200,

@@ -23,6 +23,7 @@ from web_helpers import (
 
 from jobcore.db import session_scope
 from jobcore.models import CheckpointRow, Job
+from stickgen.textmodels import BUNDLED_MODEL
 
 STATE: dict[str, str] = {}  # checkpoint ids of the pipeline's train step, by kind
 # an evaluation in the shape `stickgen.evaluate` writes: metric columns, one row per system
@@ -93,7 +94,7 @@ def test_pipeline_started_from_the_page_reaches_succeeded(
     assert params["generate"] == {"num_base": 100, "augment": True, "seed": 0, "shards": 1}
     assert params["train"]["epochs"] == 2 and params["train"]["batch_size"] == 16
     assert params["train"]["preset"] == "tiny"
-    assert params["embed"]["model"] == web_app.settings.embedding_model
+    assert params["embed"]["model"] == web_app.settings.embedding_model == BUNDLED_MODEL
 
     seen: set[tuple[str | None, str | None]] = set()
     deadline = time.monotonic() + 180

@@ -112,3 +112,21 @@ def test_loss_curve_route_is_documented(client: TestClient) -> None:
     operation = schema["paths"]["/v1/checkpoints/{checkpoint_id}/loss-curve.png"]["get"]
     assert "image/png" in operation["responses"]["200"]["content"]
     assert "/" not in schema["paths"]  # the page is not part of the API
+
+
+def test_a_run_stopped_between_two_drawings_still_has_its_curve(
+    client: TestClient, settings: Settings
+) -> None:
+    """A cancelled run (or one between curve drawings) keeps per-epoch metrics: the curve is
+    drawn from them, up to the latest epoch, when asked."""
+    from stickgen.train.curves import CURVE, write_metrics
+
+    run = settings.checkpoints_dir / "cancelled-run"
+    checkpoint_id = add_checkpoint(settings, run)
+    history = [{"epoch": e, "train_loss": 2.0 / e, "val_loss": 2.5 / e} for e in (1, 2, 3)]
+    write_metrics(run, history)
+    assert not (run / CURVE).exists()
+    url = f"/v1/checkpoints/{checkpoint_id[:8]}/loss-curve.png"
+    response = client.get(url, headers={"X-API-Key": KEY})
+    assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
+    assert (run / CURVE).read_bytes() == response.content
