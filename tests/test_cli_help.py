@@ -3,6 +3,8 @@ it is required), and help text is plain (a "[default: ...]" inside it is shown, 
 
 from __future__ import annotations
 
+import contextlib
+
 import typer
 
 from stickgen.cli import _register_commands, main
@@ -38,10 +40,8 @@ def test_every_option_describes_itself_and_its_default() -> None:
 
 def test_help_shows_defaults_written_in_the_text(capsys) -> None:
     for argv in (["animate", "--help"], ["pipeline", "--help"]):
-        try:
+        with contextlib.suppress(SystemExit):
             main(argv)
-        except SystemExit:
-            pass
     out = " ".join(capsys.readouterr().out.split())
     assert "Output file [default: animation.FORMAT]." in out
     assert "Seconds, 0.5 to 60 [default: from the prompt]." in out

@@ -13,9 +13,7 @@ from stickgen.errors import Cancelled
 
 @app.command("evaluate")
 def evaluate_command(
-    dataset: Annotated[
-        Path, typer.Option(help="Dataset directory (its test split is scored).")
-    ],
+    dataset: Annotated[Path, typer.Option(help="Dataset directory (its test split is scored).")],
     checkpoint: Annotated[
         list[Path] | None,
         typer.Option(
