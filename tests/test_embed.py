@@ -446,6 +446,18 @@ def test_cli_reports_a_bad_model_path_without_a_traceback(
     assert "Traceback" not in err
 
 
+def test_cli_names_the_flag_when_the_default_hub_model_is_out_of_reach(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = make_dataset(tmp_path / "cli-ds", DESCRIPTIONS)
+    with pytest.raises(SystemExit) as done:
+        main(["data", "embed", str(path)])  # the plan's bge-large, never downloaded here
+    assert done.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith("error: text model 'BAAI/bge-large-en-v1.5' is not on this machine")
+    assert "--model" in err and "bundled:all-MiniLM-L6-v2" in err
+
+
 def test_progress_moves_batch_by_batch_and_names_the_model_load(text_model_path: Path) -> None:
     from stickgen.embed import embed_texts_with_stats
 

@@ -9,6 +9,7 @@ import typer
 
 from stickgen.cli.app import console, data_app, progress_bar
 from stickgen.embed import DEFAULT_MODEL, Embedder, embed_dataset
+from stickgen.embed.embedder import require_hub_model
 from stickgen.textmodels import BUNDLED_MODEL
 
 
@@ -41,6 +42,8 @@ def embed(
     embedder = Embedder(
         model, device=device, batch_size=batch_size, threads=threads
     )  # a bad path fails here
+    if embedder.local_dir is None:
+        require_hub_model(str(model))  # a hub model out of reach fails here, in one line
     with progress_bar("embedding") as progress:
         summary = embed_dataset(
             dataset,
