@@ -14,6 +14,7 @@ from app.main import create_app
 from jobcore.db import session_scope, upgrade_to_head
 from jobcore.models import CheckpointRow, DatasetRow, Job
 from jobcore.settings import Settings
+from stickgen.pipeline import PHASES
 
 GENERATE = {"kind": "generate", "params": {"num_base": 10}}
 HEX = "0123456789abcdef" * 2
@@ -243,14 +244,13 @@ def test_listing_filters_and_pages(client: TestClient) -> None:
         json={"kind": "pipeline", "params": {"generate": {"num_base": 4},
                                               "train": {"preset": "tiny", "epochs": 1}}},
     ).json()  # fmt: skip
+    phases = [phase.kind for phase in PHASES]  # the library's pipeline, one step per phase
     everything = client.get("/v1/jobs").json()
-    assert everything["total"] == 7  # 3 generate + pipeline + its 3 steps
+    assert everything["total"] == 3 + 1 + len(phases)  # 3 generate + pipeline + its steps
     generate = client.get("/v1/jobs", params={"kind": "generate"}).json()
     assert generate["total"] == 4
     steps = client.get("/v1/jobs", params={"parent_id": pipeline["id"]}).json()
-    assert [s["kind"] for s in sorted(steps["items"], key=lambda s: s["step"])] == [
-        "generate", "embed", "train"
-    ]  # fmt: skip
+    assert [s["kind"] for s in sorted(steps["items"], key=lambda s: s["step"])] == phases
     assert all(s["parent_id"] == pipeline["id"] for s in steps["items"])
     first = client.get("/v1/jobs", params={"kind": "generate", "limit": 3}).json()
     rest = client.get("/v1/jobs", params={"kind": "generate", "limit": 3, "offset": 3}).json()

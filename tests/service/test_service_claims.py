@@ -12,6 +12,7 @@ from jobcore import jobs
 from jobcore.db import session_scope, upgrade_to_head
 from jobcore.flow import create_job
 from jobcore.models import Job, JobKind, JobStatus
+from stickgen.pipeline import PHASES
 
 
 @pytest.fixture
@@ -69,14 +70,13 @@ def test_cancel_ends_queued_work_and_flags_running_work(db_url: str) -> None:
         pipeline_id = pipeline.id
         steps = jobs.children(session, pipeline_id)
         shards = jobs.children(session, steps[0].id)
-    assert [s.kind for s in steps] == ["generate", "embed", "train"]
+    assert [s.kind for s in steps] == [phase.kind for phase in PHASES]
     assert [s.step for s in shards] == [0, 1] and all(s.kind == "generate_shard" for s in shards)
     assert _claim(db_url, shards[0].id, "worker")
 
     with session_scope(db_url) as session:
         revoked = jobs.request_cancel(session, pipeline_id)
-    assert {j.id for j in revoked} == {pipeline_id, steps[0].id, steps[1].id, steps[2].id,
-                                       shards[1].id}  # fmt: skip
+    assert {j.id for j in revoked} == {pipeline_id, *(s.id for s in steps), shards[1].id}
     running = _row(db_url, shards[0].id)
     assert running.status == "running" and running.cancel_requested
     with session_scope(db_url) as session:
