@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from stickgen.schema import MAX_DURATION, MIN_DURATION
 from stickgen.story.parse import MAX_PROMPT_CHARS
 from stickgen.textmodels import BUNDLED_MODEL, PRODUCTION_MODEL, local_dir
 
@@ -66,8 +67,10 @@ class Settings(BaseSettings):
         le=MAX_PROMPT_CHARS,
         description="Longest prompt; at most the story engine's own limit (the CLI's)",
     )
-    min_duration_s: float = Field(0.5, gt=0)
-    max_duration_s: float = Field(60.0, gt=0)
+    min_duration_s: float = Field(MIN_DURATION, ge=MIN_DURATION)
+    max_duration_s: float = Field(
+        MAX_DURATION, gt=0, le=MAX_DURATION, description="At most the library's own limit"
+    )
     min_frame_size: int = Field(64, gt=0)
     max_frame_size: int = Field(1920, gt=0)
     max_base_samples: int = Field(200_000, gt=0)

@@ -13,8 +13,6 @@ model's *predicted* actions.
 from __future__ import annotations
 
 import json
-import math
-import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +24,8 @@ from stickgen.face import face_track
 from stickgen.progress import Progress, no_progress
 from stickgen.render import FORMATS as VIDEO_FORMATS
 from stickgen.render import check_size, write_video
-from stickgen.schema import FPS, ActionType, MotionClip, Scene
+from stickgen.schema import FPS, ActionType, MotionClip, Scene, checked_duration
 
-MIN_DURATION, MAX_DURATION = 0.5, 60.0
 FORMATS = (*VIDEO_FORMATS, "json")
 ENGINES = ("procedural", "model")
 JSON_VERSION = 2  # 2: the scene's understanding, interactions, and each segment's seat
@@ -207,16 +204,9 @@ def _stack(tracks: list[np.ndarray], frames: int) -> np.ndarray:
 
 
 def check_duration(duration: float | None) -> None:
-    """Raise StickGenError unless `duration` is None or within MIN..MAX_DURATION seconds."""
-    if duration is None:
-        return
-    if isinstance(duration, bool) or not isinstance(duration, numbers.Real):
-        raise StickGenError(f"duration must be a number of seconds, got {duration!r}")
-    if not math.isfinite(duration) or not MIN_DURATION <= duration <= MAX_DURATION:
-        raise StickGenError(
-            f"duration must be between {MIN_DURATION:g} and {MAX_DURATION:g} seconds, "
-            f"got {float(duration):g}"
-        )
+    """Raise StickGenError unless `duration` is None or a clip length the story engine takes."""
+    if duration is not None:
+        checked_duration(duration)
 
 
 def check_output(path: Path) -> None:

@@ -19,6 +19,7 @@ the same clip. `LearnedGenerator.generate_batch` serves inference and the evalua
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -27,16 +28,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from stickgen.compute import autocast, resolve_device, resolve_precision
+from stickgen.compute import autocast, resolve_device, resolve_precision, torch_threads
 from stickgen.diffusion import GUIDANCE, SAMPLE_STEPS, Guidance
 from stickgen.errors import NotFoundError, StickGenError
 from stickgen.model import TYPICAL_NOISE_SEED, MotionStats, StickGenModel, predicted_motion
 from stickgen.physics import physics_from_motion
-from stickgen.schema import FPS, MotionClip, Scene
+from stickgen.schema import FPS, MotionClip, Scene, checked_duration
 from stickgen.skeleton import segment_lengths
 from stickgen.train.checkpoint import load_checkpoint, model_from_checkpoint
 
-MAX_SECONDS = 300.0
+# One clip (the CLI, /v1/animate) samples on one CPU thread: intra-op threads cost more than they
+# give for batch-1 sampling on a small machine shared with other work (measured on the 2-core
+# development machine under load: `base`, 250 frames, 0.95 s on 1 thread against 10-25 s on 2;
+# `small` 0.29 s against 2.8-3.4 s). Batches (the evaluation) keep the caller's threads.
+CLIP_THREADS = 1
 
 
 def constant_segment_lengths(motion: np.ndarray) -> np.ndarray:
@@ -70,7 +75,7 @@ def constant_segment_lengths(motion: np.ndarray) -> np.ndarray:
 def _embedder(source: str, device: str) -> Any:
     from stickgen.embed import Embedder
 
-    return Embedder(source, device=device)
+    return Embedder(source, device=device, threads=CLIP_THREADS)  # prompts come one at a time
 
 
 def _usable(source: str | None) -> bool:
@@ -160,15 +165,16 @@ class LearnedGenerator:
         """Actor 0 of `scene` as a `MotionClip` (see the module docstring)."""
         if not scene.description.strip():
             raise StickGenError("the scene has no description to generate from")
-        if not 0 < scene.duration <= MAX_SECONDS:
-            raise StickGenError(f"duration must be within (0, {MAX_SECONDS:g}] seconds")
+        checked_duration(scene.duration)
         frames = scene.num_frames(self.fps)
         if frames < 1:
             raise StickGenError(f"a {scene.duration} s scene has no frames at {self.fps} fps")
         plan = torch.from_numpy(scene.action_track(0, self.fps))[None] if scene.actors else None
-        motion, actions = self.generate_batch(
-            self.embed([scene.description]), plan, [seed], frames=frames
-        )
+        threads = torch_threads(CLIP_THREADS) if self.device.type == "cpu" else nullcontext()
+        with threads:
+            motion, actions = self.generate_batch(
+                self.embed([scene.description]), plan, [seed], frames=frames
+            )
         return MotionClip(
             motion=motion[0],
             actions=actions[0],

@@ -7,17 +7,38 @@ at the end; never reorder.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
 from enum import IntEnum
 
 import numpy as np
 
+from stickgen.errors import StickGenError
+
 FPS = 25
 CLIP_SECONDS = 10.0
 CLIP_FRAMES = 250
+MIN_DURATION = 0.5  # seconds: the shortest and longest clip anything makes (library, CLI, API)
+MAX_DURATION = 60.0
 MOTION_DIM = 20  # 5 segments x (x1, y1, x2, y2)
 PHYSICS_DIM = 6  # vx, vy, ax, ay, px, py of the centre of mass
 FACE_DIM = 7  # see FaceFeatures.to_vector
+
+
+def checked_duration(duration: object) -> float:
+    """`duration` in seconds, or a StickGenError unless it is a number in MIN..MAX_DURATION."""
+    if isinstance(duration, bool) or not isinstance(duration, numbers.Real | str):
+        raise StickGenError(f"duration must be a number of seconds, not {duration!r}")
+    try:
+        value = float(duration)
+    except ValueError:
+        raise StickGenError(f"duration must be a number of seconds, not {duration!r}") from None
+    if not math.isfinite(value) or not MIN_DURATION <= value <= MAX_DURATION:
+        raise StickGenError(
+            f"duration must be between {MIN_DURATION:g} and {MAX_DURATION:g} seconds, not {value:g}"
+        )
+    return value
 
 
 class ActionType(IntEnum):

@@ -12,7 +12,7 @@ from tiny_motion_data import ACTIONS, SEQUENCES, embed_tiny_dataset, write_tiny_
 from stickgen.errors import StickGenError
 from stickgen.infer import constant_segment_lengths, load_generator
 from stickgen.physics import physics_from_motion
-from stickgen.schema import NUM_ACTIONS, ActionSegment, ActionType, Actor, Scene
+from stickgen.schema import MIN_DURATION, NUM_ACTIONS, ActionSegment, ActionType, Actor, Scene
 from stickgen.skeleton import segment_lengths
 from stickgen.train import TrainConfig, load_checkpoint, train
 from stickgen.train.checkpoint import save_checkpoint
@@ -85,7 +85,7 @@ def test_the_action_plan_says_when_actions_change(checkpoint):
         assert np.mean(clip.actions == scene.action_track()) > 0.9
 
 
-@pytest.mark.parametrize("duration", [0.4, 4.0, 7.3])
+@pytest.mark.parametrize("duration", [MIN_DURATION, 4.0, 7.3])
 def test_output_contract_for_any_duration(checkpoint, duration):
     scene = _walk_then_wave(duration / 2, duration)
     clip = load_generator(checkpoint).generate(scene, seed=1)
@@ -169,5 +169,6 @@ def test_refusals(checkpoint, tmp_path, text_model_path):
     generator = load_generator(checkpoint)
     with pytest.raises(StickGenError):
         generator.generate(_text_only("   "))
-    with pytest.raises(StickGenError):
-        generator.generate(_text_only("a person walking", duration=0.0))
+    for duration in (0.0, MIN_DURATION / 2, 61.0):  # the library's one duration limit
+        with pytest.raises(StickGenError, match=r"duration must be between 0\.5 and 60"):
+            generator.generate(_text_only("a person walking", duration=duration))

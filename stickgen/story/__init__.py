@@ -4,10 +4,11 @@
 theme=None) -> Scene` invents a scene and its description; `THEMES` names the sampler's themes.
 """
 
+from stickgen.schema import MAX_DURATION
 from stickgen.story.parse import MAX_PROMPT_CHARS, parse_prompt
 from stickgen.story.sampler import sample_scene
 from stickgen.story.themes import THEMES
-from stickgen.story.timing import DEFAULT_DURATION, MAX_DURATION
+from stickgen.story.timing import DEFAULT_DURATION
 
 VERSION = "2"  # bump when sampled scenes or parses change for the same input
 

@@ -44,7 +44,6 @@ How a prompt is read:
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -58,6 +57,7 @@ from stickgen.schema import (
     Interaction,
     Layer,
     Scene,
+    checked_duration,
 )
 from stickgen.story.attach import attach
 from stickgen.story.cast import Cast
@@ -68,8 +68,6 @@ from stickgen.story.pairs import distance, pair_up
 from stickgen.story.report import understanding
 from stickgen.story.spelling import correct_spelling
 from stickgen.story.timing import (
-    MAX_DURATION,
-    MIN_DURATION,
     Need,
     allocate,
     clip_duration,
@@ -120,7 +118,7 @@ def parse_prompt(
     """
     text = _checked_prompt(prompt)
     if duration is not None:
-        duration = _checked_duration(duration)
+        duration = checked_duration(duration)
     tokens, guesses = correct_spelling(tokenize(text)) if meaning else (tokenize(text), [])
     reading = read_tokens(tokens)
     if meaning:
@@ -180,18 +178,6 @@ def _checked_prompt(prompt: object) -> str:
             "the prompt is empty: describe what happens, e.g. 'a man walks then waves'"
         )
     return text
-
-
-def _checked_duration(duration: object) -> float:
-    try:
-        value = float(duration)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise StickGenError(f"duration must be a number of seconds, not {duration!r}") from None
-    if not math.isfinite(value) or not MIN_DURATION <= value <= MAX_DURATION:
-        raise StickGenError(
-            f"duration must be between {MIN_DURATION:g} and {MAX_DURATION:g} seconds, not {value:g}"
-        )
-    return value
 
 
 # --- segments ----------------------------------------------------------------------------------

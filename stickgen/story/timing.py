@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from stickgen.schema import MAX_DURATION
 from stickgen.story.lexer import Token
 from stickgen.story.vocabulary import (
     NUMBER_WORDS,
@@ -21,8 +22,6 @@ from stickgen.story.vocabulary import (
 )
 
 DEFAULT_DURATION = 10.0
-MAX_DURATION = 60.0
-MIN_DURATION = 0.5
 MIN_SEGMENT = 0.4  # the least an untimed segment gets when hints crowd the clip
 OPEN_SHARE = 0.5  # open-ended actions get at least this share of their typical time, or all scale
 BRIEFLY = 1.0
