@@ -12,7 +12,7 @@ from pathlib import Path
 
 import cv2
 
-from stickgen.animate import plan_animation
+from stickgen.animate import make_animation
 from stickgen.render_panels import Panel, panel_stills
 from stickgen.schema import FPS
 
@@ -36,7 +36,7 @@ SEATS = [
 def sheet(rows: list[tuple[str, tuple[float, ...]]], path: Path, size: int = 224) -> Path:
     strips = []
     for prompt, times in rows:
-        animation = plan_animation(prompt)
+        animation = make_animation(prompt)
         panel = Panel(
             animation.motion(),
             prompt,

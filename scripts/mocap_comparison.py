@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stickgen.animate import plan_animation
+from stickgen.animate import make_animation
 from stickgen.data.mocap import import_mocap
 from stickgen.data.store import Dataset
 from stickgen.render_panels import Panel, panel_stills, write_panels_video
@@ -58,7 +58,7 @@ def real_walk(bvh: Path, scratch: Path, seed: int) -> Panel:
 
 
 def procedural_walk(seconds: float, seed: int) -> Panel:
-    animation = plan_animation("A person walks", duration=seconds, seed=seed)
+    animation = make_animation("A person walks", duration=seconds, seed=seed)
     clip = animation.clips[0]
     return Panel(clip.motion, "procedural: A person walks", face=animation.faces[0])
 

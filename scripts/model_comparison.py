@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stickgen.animate import Animation, plan_animation
+from stickgen.animate import Animation, make_animation
 from stickgen.data.store import Dataset
 from stickgen.render_panels import Panel, panel_stills, write_panels_video
 from stickgen.schema import FPS
@@ -78,11 +78,11 @@ def main() -> None:
     prompts = test_prompts(args.dataset, args.prompts, args.seed)
     panels, rows = [], []
     for prompt in prompts:
-        engine = plan_animation(prompt, seed=args.seed)
+        engine = make_animation(prompt, seed=args.seed)
         panels.append(panel(engine, "procedural"))
         figures, agreement = [movement(engine)], []
         for label, checkpoint in args.checkpoint:
-            model = plan_animation(prompt, seed=args.seed, checkpoint=checkpoint)
+            model = make_animation(prompt, seed=args.seed, checkpoint=checkpoint)
             panels.append(panel(model, label))
             figures.append(movement(model))
             agreement.append(float((model.clips[0].actions == engine.clips[0].actions).mean()))

@@ -270,7 +270,7 @@ def _model_clips(
     return _together(scene, clips)
 
 
-def plan_animation(
+def make_animation(
     prompt: str,
     duration: float | None = None,
     seed: int | None = None,
@@ -386,7 +386,7 @@ def animate(
     Arguments are checked before any work starts; user errors raise StickGenError.
     """
     check_output_options(output, duration, width, height, fmt)
-    animation = plan_animation(
+    animation = make_animation(
         prompt,
         duration=duration,
         seed=seed,

@@ -12,7 +12,7 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
-from stickgen.animate import Animation, animate, plan_animation
+from stickgen.animate import Animation, animate, make_animation
 from stickgen.cli import main
 from stickgen.errors import StickGenError
 from stickgen.face import face_track
@@ -102,7 +102,7 @@ def test_json_export_holds_motion_actions_faces_and_plan(tmp_path, capsys) -> No
     assert segments and {"action", "start", "end", "upper", "expression"} <= set(segments[0])
     # The face rows are the face track of the actions in the same file.
     labels = np.array([action_vocabulary().index(a) for a in actor["actions"]])
-    plan = plan_animation(BIG_PROMPT, duration=2.0)
+    plan = make_animation(BIG_PROMPT, duration=2.0)
     expected = face_track(
         labels, upper=plan.scene.upper_track(0), expression=plan.scene.expression_track(0)
     )
@@ -110,8 +110,8 @@ def test_json_export_holds_motion_actions_faces_and_plan(tmp_path, capsys) -> No
 
 
 def test_same_seed_same_motion(tmp_path) -> None:
-    first = plan_animation(BIG_PROMPT, duration=1.0, seed=11)
-    second = plan_animation(BIG_PROMPT, duration=1.0, seed=11)
+    first = make_animation(BIG_PROMPT, duration=1.0, seed=11)
+    second = make_animation(BIG_PROMPT, duration=1.0, seed=11)
     assert isinstance(first, Animation) and first.engine == "procedural"
     for a, b in zip(first.clips, second.clips, strict=True):
         np.testing.assert_array_equal(a.motion, b.motion)
@@ -189,7 +189,7 @@ def test_subprocess_error_has_no_traceback(tmp_path) -> None:
 
 def test_library_rejects_bad_arguments(tmp_path) -> None:
     with pytest.raises(StickGenError):
-        plan_animation("A person waving", duration=0.1)
+        make_animation("A person waving", duration=0.1)
     with pytest.raises(StickGenError):
         animate("A person waving", tmp_path / "x.mp4", width=32)
     with pytest.raises(StickGenError):
@@ -239,7 +239,7 @@ def test_checkpoint_path_draws_what_the_model_predicts(
     assert "model engine" in stdout
     data = json.loads(out.read_text())
     assert data["engine"] == "model"
-    plan = plan_animation(BIG_PROMPT, duration=2.0)
+    plan = make_animation(BIG_PROMPT, duration=2.0)
     predicted = load_generator(checkpoint, text_model_path).generate(plan.scene)
     np.testing.assert_allclose(data["actors"][0]["motion"], predicted.motion, atol=1e-3)
     names = action_vocabulary()

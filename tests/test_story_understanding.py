@@ -231,7 +231,7 @@ def test_seats_and_beds_raise_the_figure(prompt, raised):
     ],
 )
 def test_two_people_face_each_other_at_a_sensible_distance(prompt, expected, distance):
-    from stickgen.animate import plan_animation
+    from stickgen.animate import make_animation
 
     scene = parse_prompt(prompt)
     assert plan(prompt) == expected
@@ -239,7 +239,7 @@ def test_two_people_face_each_other_at_a_sensible_distance(prompt, expected, dis
     assert first.distance == distance
     left, right = sorted(scene.actors, key=lambda a: a.start_x)
     assert (left.facing, right.facing) == (1, -1)
-    animation = plan_animation(prompt, seed=3)  # a random style still meets at the distance
+    animation = make_animation(prompt, seed=3)  # a random style still meets at the distance
     frame = round((first.start + 0.6) * FPS)
     hips = [float(c.motion[frame, 2]) for c in animation.clips]
     assert abs(hips[0] - hips[1]) == pytest.approx(distance, abs=0.15)

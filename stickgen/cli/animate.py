@@ -90,7 +90,7 @@ def animate_command(
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
 ) -> None:
     """Turn PROMPT into an animated stick figure; prints the file and the plan."""
-    from stickgen.animate import check_output_options, plan_animation, write_animation
+    from stickgen.animate import check_output_options, make_animation, write_animation
 
     w, h = resolve_frame_size(size, width, height)
     fmt = resolve_format(fmt, output)
@@ -101,11 +101,11 @@ def animate_command(
             from stickgen.infer import load_generator
 
             progress(0, 2, "loading the checkpoint and its text model")
-            load_generator(checkpoint, text_model, device)  # kept for plan_animation
+            load_generator(checkpoint, text_model, device)  # kept for make_animation
             progress(1, 2, "planning and sampling")
         else:
             progress(0, 1, "planning the motion")
-        animation = plan_animation(
+        animation = make_animation(
             prompt,
             duration=duration,
             seed=seed,
