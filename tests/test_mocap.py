@@ -179,6 +179,14 @@ def test_bvh_rotation_order_follows_channel_order():
     np.testing.assert_allclose(a, expected_zyx, atol=1e-9)
 
 
+def test_bvh_joints_named_like_a_section_are_joints():
+    """A joint called RootMotion (or HeadMotion) is a joint, not the start of the MOTION part."""
+    text = SIMPLE_BVH.replace("JOINT Arm", "JOINT RootMotion")
+    data = bvh.parse_bvh(text)
+    assert data.names == ["Hips", "RootMotion", "RootMotion_End"]
+    np.testing.assert_allclose(data.world_positions(), bvh.parse_bvh(SIMPLE_BVH).world_positions())
+
+
 def test_bvh_errors_are_user_errors():
     with pytest.raises(StickGenError, match="HIERARCHY"):
         bvh.parse_bvh("nothing here")

@@ -8,6 +8,7 @@ them). End Sites become extra joints named ``<parent>_End`` so toe and head tips
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,13 +82,17 @@ def load_bvh(path: str | Path) -> Bvh:
     return parse_bvh(text, source=str(path))
 
 
+_SECTION = re.compile(r"^[ \t]*(HIERARCHY|MOTION)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+
+
 def _split_sections(text: str) -> tuple[str, str]:
-    upper = text.upper()
-    start = upper.find("HIERARCHY")
-    split = upper.find("MOTION")
-    if start < 0 or split < 0 or split < start:
+    """(hierarchy, motion): the text after the HIERARCHY and MOTION keywords, each alone on its
+    line (so a joint named `RootMotion` or `HeadMotion` does not end the hierarchy)."""
+    found = {m.group(1).upper(): m for m in reversed(list(_SECTION.finditer(text)))}
+    start, split = found.get("HIERARCHY"), found.get("MOTION")
+    if start is None or split is None or split.start() < start.end():
         raise StickGenError("not a BVH file (needs HIERARCHY and MOTION sections)")
-    return text[start + len("HIERARCHY") : split], text[split + len("MOTION") :]
+    return text[start.end() : split.start()], text[split.end() :]
 
 
 def _parse_hierarchy(tokens: list[str]) -> tuple[list[BvhJoint], int]:
