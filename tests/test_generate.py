@@ -170,10 +170,10 @@ def test_cancel_with_workers_keeps_the_old_dataset(dataset, tmp_path):
 def test_failure_mid_way_leaves_no_dataset(tmp_path, monkeypatch):
     real = generate_module.generate_batch
 
-    def flaky(recipe, batch):
+    def flaky(recipe, batch, stage=None):
         if batch == 1:
             raise RuntimeError("engine crashed")
-        return real(recipe, batch)
+        return real(recipe, batch, stage)
 
     monkeypatch.setattr(generate_module, "generate_batch", flaky)
     out = tmp_path / "crashed"
@@ -371,3 +371,13 @@ def test_cli_generate_merge_and_bad_input(cli, tmp_path):
     assert json.loads((merged / "manifest.json").read_text())["sources"] == ["a", "b"]
     result = cli.invoke(app, ["data", "merge", str(tmp_path / "nope"), "--out", str(merged)])
     assert result.exit_code == 2 and "no dataset" in _said(result)
+
+
+def test_progress_moves_within_a_batch(tmp_path) -> None:
+    """A small dataset is one batch: its progress still moves (scenes, motion, augmentation)."""
+    calls: list[tuple[int, int, str]] = []
+    generate_dataset(tmp_path / "ds", 20, workers=1, progress=lambda *c: calls.append(c))
+    total = calls[0][1]
+    inside = [done for done, _, message in calls if 0 < done < total]
+    assert len(inside) >= 3 and inside == sorted(inside)
+    assert any("batch 1/1: motion made" in message for _, _, message in calls)

@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -125,18 +126,25 @@ def _draw_splits(recipe: Recipe, count: int, rng: np.random.Generator) -> np.nda
     return np.where((u >= val) & (u < test), SPLIT_CODES["test"], split).astype(np.uint8)
 
 
-def generate_batch(recipe: Recipe, batch: int) -> BatchResult:
-    """Generate every sample of one batch; a pure function of (recipe, batch)."""
+def generate_batch(
+    recipe: Recipe, batch: int, stage: Callable[[float, str], None] | None = None
+) -> BatchResult:
+    """Generate every sample of one batch; a pure function of (recipe, batch). `stage(share,
+    name)` hears how far into the batch the work is (progress within a batch)."""
+    stage = stage or (lambda share, name: None)
     scene_seq, motion_seq, augment_seq, split_seq = np.random.SeedSequence(
         recipe.seed, spawn_key=(batch,)
     ).spawn(4)
     scene_ids = recipe.scenes_of(batch)
     scenes = _sample_scenes(recipe, len(scene_ids), np.random.default_rng(scene_seq))
+    stage(0.1, "scenes planned")
     base = _animate(recipe, scenes, np.random.default_rng(motion_seq))
+    stage(0.5, "motion made")
     variants = [base]
     if recipe.augment is not None:
         rng = np.random.default_rng(augment_seq)
         variants += [clips for _, clips in augment_batch(base, rng, recipe.augment, recipe.fps)]
+        stage(0.9, "augmented")
     copies = len(variants)
     codes = np.array([AUGMENTATIONS.index(k) for k in recipe.kinds], dtype=np.uint8)
     fields = {
@@ -178,15 +186,21 @@ def default_workers() -> int:
 
 
 def _run_batches(
-    recipe: Recipe, batches: range, workers: int, writer: DatasetWriter, first_scene: int
+    recipe: Recipe,
+    batches: range,
+    workers: int,
+    writer: DatasetWriter,
+    first_scene: int,
+    on_stage: Callable[[int, float, str], None] | None = None,
 ) -> Iterator[BatchResult]:
-    """Results of `batches` in order: computed in-process (rows returned), or by a pool of
-    worker processes that write rows into the files themselves, at most 2 batches per worker
-    in flight."""
+    """Results of `batches` in order: computed in-process (rows returned, `on_stage(batch,
+    share, name)` hearing progress within each), or by a pool of worker processes that write
+    rows into the files themselves, at most 2 batches per worker in flight."""
     if workers <= 1 or len(batches) <= 1 or multiprocessing.current_process().daemon:
         # Daemonic processes (e.g. a Celery prefork child) may not start children: run inline.
         for batch in batches:
-            yield generate_batch(recipe, batch)
+            stage = None if on_stage is None else partial(on_stage, batch)
+            yield generate_batch(recipe, batch, stage)
         return
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context)
@@ -321,7 +335,15 @@ def generate_dataset(
         if stop():
             raise Cancelled("dataset generation cancelled before it started")
         progress(0, total, "generating")
-        results = _run_batches(recipe, batches, workers or default_workers(), writer, first_scene)
+
+        def on_stage(batch: int, share: float, name: str) -> None:
+            own = recipe.scenes_of(batch)
+            done = (own.start - first_scene + share * len(own)) * per_scene
+            number = batch - batches.start + 1
+            progress(int(done), total, f"batch {number}/{len(batches)}: {name}")
+
+        workers = workers or default_workers()
+        results = _run_batches(recipe, batches, workers, writer, first_scene, on_stage)
         try:
             for done, result in enumerate(results, start=1):
                 start = (result.first_scene - first_scene) * per_scene
