@@ -104,12 +104,14 @@ function renderDetail(checkpoint) {
   );
   detail.hidden = false;
   loadCurve(checkpoint.id, image, curveNote);
+  if (evaluatingCheckpoint !== checkpoint.id) evaluating = null; // another checkpoint: stop following
   prepareEvaluate(checkpoint);
 }
 
 // -- evaluate from the page ----------------------------------------------------------------
 const EVALUATOR_TEXT_MODEL = "all-MiniLM-L6-v2@"; // the evaluator's own text model (its id)
 let evaluating = null; // the evaluate job being followed
+let evaluatingCheckpoint = null; // and the checkpoint it scores
 
 function numberField(label, id, value, limit) {
   return el(
@@ -226,6 +228,7 @@ async function startEvaluation(checkpoint) {
     return;
   }
   evaluating = job.id;
+  evaluatingCheckpoint = checkpoint.id;
   status.textContent = `Evaluation ${shortId(job.id)} queued…`;
   followEvaluation(job.id, checkpoint.id);
 }
