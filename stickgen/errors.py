@@ -1,5 +1,11 @@
 """User-facing errors: the CLI prints them without a traceback, the API maps them to 4xx."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import Any
+
 
 class StickGenError(ValueError):
     """Bad input or an unusable artefact, explained in words a user can act on."""
@@ -11,3 +17,10 @@ class NotFoundError(StickGenError):
 
 class Cancelled(Exception):
     """Raised inside long work when its caller asked it to stop."""
+
+
+def refuse_unknown_keys(data: Mapping[str, Any], cls: type, what: str) -> None:
+    """A StickGenError naming the keys of `data` that are not fields of the dataclass `cls`."""
+    unknown = set(data) - {f.name for f in fields(cls)}
+    if unknown:
+        raise StickGenError(f"unknown {what}: {sorted(unknown)}")

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -47,7 +47,7 @@ from torch.nn import functional as F
 
 from stickgen import diffusion
 from stickgen.diffusion import GUIDANCE, SAMPLE_STEPS, Guidance
-from stickgen.errors import StickGenError
+from stickgen.errors import StickGenError, refuse_unknown_keys
 from stickgen.schema import FPS, MOTION_DIM, NUM_ACTIONS, PHYSICS_DIM
 
 NO_PLAN = NUM_ACTIONS  # id of the learned "no plan" token for this Stick-Gen's actions
@@ -81,9 +81,7 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise StickGenError(f"unknown model config keys: {sorted(unknown)}")
+        refuse_unknown_keys(data, cls, "model config keys")
         return cls(**data)
 
 

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from stickgen.errors import StickGenError
+from stickgen.errors import refuse_unknown_keys
 from stickgen.evaluate.features import FRAME_FEATURES
 from stickgen.schema import NUM_ACTIONS
 
@@ -34,10 +34,7 @@ class EvaluatorConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EvaluatorConfig:
-        known = set(cls.__dataclass_fields__)
-        unknown = set(data) - known
-        if unknown:
-            raise StickGenError(f"unknown evaluator config keys: {sorted(unknown)}")
+        refuse_unknown_keys(data, cls, "evaluator config keys")
         data = dict(data)
         if "classifier_dilations" in data:
             data["classifier_dilations"] = tuple(int(d) for d in data["classifier_dilations"])

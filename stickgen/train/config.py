@@ -3,11 +3,11 @@ library, the command line, the API and the worker all build."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from stickgen.compute import PRECISIONS
-from stickgen.errors import StickGenError
+from stickgen.errors import StickGenError, refuse_unknown_keys
 from stickgen.model import PRESETS
 from stickgen.train.losses import PLAN_DROPOUT, LossWeights
 
@@ -92,9 +92,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """The config of `to_dict` output (or of a job's params); unknown keys are an error."""
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise StickGenError(f"unknown training settings: {sorted(unknown)}")
+        refuse_unknown_keys(data, cls, "training settings")
         values = dict(data)
         weights = values.get("loss_weights")
         if isinstance(weights, dict):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import Tensor
 from torch.nn import functional as F
 
 from stickgen import diffusion
-from stickgen.errors import StickGenError
+from stickgen.errors import refuse_unknown_keys
 from stickgen.model import (
     MOTION_FEATURES,
     MotionStats,
@@ -42,9 +42,7 @@ class LossWeights:
 
     @classmethod
     def from_dict(cls, data: dict[str, float]) -> LossWeights:
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise StickGenError(f"unknown loss weights: {sorted(unknown)}")
+        refuse_unknown_keys(data, cls, "loss weights")
         return cls(**{k: float(v) for k, v in data.items()})
 
 
