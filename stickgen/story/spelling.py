@@ -136,6 +136,24 @@ def _doubles(stem: str) -> bool:
     return conjugate(stem)[1] != stem + "ing"
 
 
+# Endings people commonly misspell, and their right form ("crieing" -> "crying", "cryed" ->
+# "cried", "danceing" -> "dancing" is caught by the edit distance already).
+_ENDINGS = (("ieing", "ying"), ("yed", "ied"), ("eing", "ing"))
+
+
+def _fix_ending(word: str) -> tuple[str, int] | None:
+    """A known word reached by fixing a commonly misspelt ending, then by one more edit."""
+    for wrong, right in _ENDINGS:
+        if word.endswith(wrong) and len(word) > len(wrong) + 1:
+            candidate = word[: -len(wrong)] + right
+            if candidate in _meanings():
+                return candidate, 1
+            fixed = _fix(candidate)
+            if fixed is not None:
+                return fixed[0], fixed[1] + 1
+    return None
+
+
 def correct_spelling(tokens: Sequence[Token]) -> tuple[list[Token], list[Guess]]:
     """Tokens with misspelt known words corrected, and a guess for each correction."""
     english = _english()
@@ -154,7 +172,7 @@ def correct_spelling(tokens: Sequence[Token]) -> tuple[list[Token], list[Guess]]
         ):
             out.append(token)
             continue
-        fixed = _fix(word)
+        fixed = _fix(word) or _fix_ending(word)
         if fixed is None:
             out.append(token)
             continue
