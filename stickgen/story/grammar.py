@@ -19,11 +19,13 @@ from stickgen.story.timing import Hint, match_hint
 from stickgen.story.vocabulary import (
     COMPOUND_HEADS,
     COUNT_WORDS,
+    DETAIL_PHRASES,
     DETERMINERS,
     EMOTION_WORDS,
     INTENSIFIERS,
     LIGHT_VERBS,
     LOOK_FORMS,
+    MANNER_ACTIONS,
     MANNER_WORDS,
     MAX_GROUP,
     NEGATORS,
@@ -35,6 +37,7 @@ from stickgen.story.vocabulary import (
     RECIPROCAL,
     SUBJECT_PRONOUNS,
     conjugate,
+    phrase_forms,
     words,
 )
 
@@ -90,7 +93,7 @@ _CONNECTORS: dict[tuple[str, ...], Link] = {
     ("in", "the", "meantime"): Link.SIMUL,
 }
 _STRONG_PUNCT = frozenset(".;!?")
-_BODY_PARTS = frozenset(
+BODY_PARTS = frozenset(
     words(
         "hand hands arm arms leg legs foot feet knee knees fist fists shoulder shoulders eye eyes "
         "head face hair mouth lips cheek cheeks brow finger fingers toe toes palm palms"
@@ -186,6 +189,20 @@ def _verbs() -> PhraseIndex[VerbMatch]:
 
 
 @cache
+def _details() -> PhraseIndex[bool]:
+    return PhraseIndex((form, True) for phrase in DETAIL_PHRASES for form in phrase_forms(phrase))
+
+
+@cache
+def _manners() -> PhraseIndex[ActionType]:
+    return PhraseIndex(
+        (tuple(w for w in phrase.split() if w not in DETERMINERS), action)
+        for action, phrases in MANNER_ACTIONS.items()
+        for phrase in phrases
+    )
+
+
+@cache
 def _connectors() -> PhraseIndex:
     return PhraseIndex(_CONNECTORS.items())
 
@@ -198,6 +215,7 @@ def read_tokens(tokens: list[Token]) -> Reading:
     """Classify every token of the prompt."""
     r = Reading(tokens, boundary=[False] * len(tokens), claimed=[False] * len(tokens))
     verbs, connectors = _verbs(), _connectors()
+    manners: list[tuple[int, ActionType, int]] = []
     i, n = 0, len(tokens)
     while i < n:
         token = tokens[i]
@@ -240,13 +258,41 @@ def read_tokens(tokens: list[Token]) -> Reading:
                 r.boundary[j] = r.claimed[j] = True
             i = end
             continue
+        manner = _manners().match(tokens, i)
+        if manner is not None:
+            manners.append((i, *manner))
+            for j in range(i, manner[1]):
+                r.quiet.append(j)
+                r.claimed[j] = True
+            i = manner[1]
+            continue
+        detail = _details().match(tokens, i)
+        if detail is not None:  # "crosses her legs": a detail no figure shows
+            for j in range(i, detail[1]):
+                r.quiet.append(j)
+                r.claimed[j] = True
+            i = detail[1]
+            continue
         verb = verbs.match(tokens, i)
         if verb is not None:
             i = _read_verb(r, tokens, i, *verb)
             continue
         i = _read_word(r, tokens, i)
+    _manner_events(r, manners)
     _read_names(r)
     return r
+
+
+def _manner_events(r: Reading, manners: list[tuple[int, ActionType, int]]) -> None:
+    """A manner of moving names the action of a clause that has none ("moves on all fours")."""
+    for start, action, end in manners:
+        lo, hi = _clause_of(r, start)
+        if any(lo <= e.start < hi for e in r.events):
+            continue
+        phrase = " ".join(t.text for t in r.tokens[start:end])
+        r.events.append(Event(action, start, end, phrase=phrase))
+        r.quiet = [j for j in r.quiet if not start <= j < end]
+    r.events.sort(key=lambda e: e.start)
 
 
 def finish_reading(r: Reading) -> None:
@@ -317,7 +363,7 @@ def _unknown_subjects(r: Reading) -> None:
             j -= 1
         if not words_ or j < 0 or tokens[j].text not in _SUBJECT_DETERMINERS or r.boundary[j]:
             continue  # "her shoulders bob": a body part or a belonging, not a new person
-        if tokens[words_[0]].text in _BODY_PARTS or tokens[words_[0]].text in _NOT_PEOPLE:
+        if tokens[words_[0]].text in BODY_PARTS or tokens[words_[0]].text in _NOT_PEOPLE:
             continue
         if j > 0 and not r.boundary[j - 1]:
             continue  # not at the start of its clause: an object ("dribbles past the guard")
@@ -613,7 +659,7 @@ def _read_word(r: Reading, tokens: list[Token], i: int) -> int:
 def _direction_context(r: Reading, tokens: list[Token], i: int) -> bool:
     if tokens[i].text.endswith(("ward", "wards")):
         return True
-    if _text(tokens, i + 1) in _BODY_PARTS:
+    if _text(tokens, i + 1) in BODY_PARTS:
         return False
     after_verb = bool(r.events) and r.events[-1].end == i
     return after_verb or _text(tokens, i - 1) in _DIRECTION_LEADS

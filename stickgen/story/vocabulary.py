@@ -863,12 +863,118 @@ _MORE_EMOTIONS: dict[FacialExpression, str] = {
         "unbothered placid placidly serious seriously focused thoughtful thoughtfully"
     ),
 }
+# Thesaurus families of the six faces: adjectives, participles and nouns of feeling, written as
+# general English synonym sets (not taken from any prompt); -ly adverbs of the adjectives are
+# derived below ("morose" -> "morosely").
+_FEELING_FAMILIES: dict[FacialExpression, str] = {
+    FacialExpression.HAPPY: (
+        "radiant glowing smiley beaming grinning chipper perky bubbly buoyant "
+        "carefree untroubled gratified satisfied thankful tickled charmed enchanted "
+        "heartened uplifted cheered contented lighthearted euphoric "
+        "rapturous blithe genial "
+        "jocular jocund mirthful sanguine optimistic pleasant pleased smug triumphant "
+        "victorious relieved loving affectionate adoring "
+        "merriment mirth cheerfulness gladness delight pleasure bliss "
+        "contentment elation glee gaiety jollity amusement laughter rapture felicity "
+        "satisfaction pride"
+    ),
+    FacialExpression.SAD: (
+        "crestfallen downhearted disheartened dispirited discouraged despondent woeful "
+        "woebegone doleful dolorous morose mournful rueful wistful pensive melancholic "
+        "downbeat brokenhearted inconsolable "
+        "disconsolate griefstricken distraught desolate bereft bereaved "
+        "devastated hurt wounded pained anguished tormented troubled "
+        "distressed sorry regretful remorseful contrite penitent apologetic sheepish "
+        "humiliated mortified weepy teary lachrymose sniffly dismal dreary "
+        "cheerless joyless sombre somber lonesome rejected unloved "
+        "homesick nostalgic sluggish lethargic listless "
+        "pooped bushed knackered jaded "
+        "heartache heartbreak sorrow grief woe misery melancholy gloom despair despondency "
+        "dejection anguish unhappiness sadness disappointment regret remorse loneliness "
+        "tiredness weariness exhaustion fatigue"
+    ),
+    FacialExpression.SURPRISED: (
+        "aghast appalled horrorstruck thunderstruck dumbstruck awestruck "
+        "staggered astounded startled stupefied stunned floored gobsmacked agog "
+        "incredulous disbelieving nonplussed mystified "
+        "befuddled bemused confounded flummoxed stumped disoriented dazed "
+        "dazzled overwhelmed flustered rattled unnerved unsettled disturbed distressed "
+        "apprehensive fretful fretting frightful frightened fearful timid skittish edgy "
+        "tense twitchy antsy restless agitated alarmed panicky "
+        "petrified scared shocked awed amazed wonderstruck "
+        "surprise astonishment amazement awe shock disbelief bewilderment "
+        "confusion fright terror dread anxiety worry nervousness unease dismay "
+        "trepidation suspense"
+    ),
+    FacialExpression.ANGRY: (
+        "incensed infuriated enraged irate furious fuming seething livid raging wrathful "
+        "irked peeved miffed nettled riled exasperated aggravated vexed galled affronted "
+        "offended insulted indignant resentful spiteful vindictive vengeful malicious "
+        "hateful bitter sullen surly sulky petulant cantankerous crabby crotchety "
+        "curmudgeonly testy tetchy touchy snappy snappish "
+        "hotheaded "
+        "belligerent combative pugnacious truculent confrontational quarrelsome "
+        "argumentative defiant rebellious stroppy ratty shirty huffy grumbling "
+        "disgruntled displeased disgusted grouchy grumpy mad "
+        "annoyed irritated frustrated impatient threatening murderous savage vicious "
+        "ferocious anger rage fury wrath ire outrage indignation resentment "
+        "annoyance irritation exasperation frustration hostility hatred spite "
+        "disgust contempt scorn huff"
+    ),
+    FacialExpression.EXCITED: (
+        "overjoyed elated exhilarated electrified enthused enthusiastic "
+        "hyper hyperactive raring "
+        "bouncy frisky lively spirited vivacious zestful zealous ardent "
+        "passionate fervent avid jubilant exultant triumphant "
+        "rapt breathless expectant anticipating impatient agog "
+        "thrilled stoked psyched pumped buzzing hyped giddy ecstatic delirious "
+        "excitement exhilaration enthusiasm eagerness anticipation expectation "
+        "exuberance elation euphoria jubilation exultation zeal zest thrill frenzy "
+        "fervour fervor passion"
+    ),
+    FacialExpression.NEUTRAL: (
+        "unruffled unflustered unperturbed untroubled unmoved unemotional unexcited "
+        "unimpressed undisturbed unworried "
+        "equable imperturbable phlegmatic easygoing "
+        "tranquil restful poised steadfast "
+        "stony businesslike aloof "
+        "disinterested uninterested apathetic listless "
+        "dispassionate neutral chilled sedate staid stolid nonplussed "
+        "tolerant "
+        "calmness composure serenity tranquility tranquillity poise equanimity "
+        "indifference boredom"
+    ),
+}
 EMOTION_WORDS: dict[str, FacialExpression] = {
     word: expression for expression, names in _EMOTIONS.items() for word in words(names)
 }
 for _expression, _names in _MORE_EMOTIONS.items():
     for _word in words(_names):
         EMOTION_WORDS.setdefault(_word, _expression)
+for _expression, _names in _FEELING_FAMILIES.items():
+    for _word in words(_names):
+        EMOTION_WORDS.setdefault(_word, _expression)
+
+
+def _adverb(adjective: str) -> str | None:
+    """'morose' -> 'morosely', 'testy' -> 'testily', 'incredulous' -> 'incredulously'."""
+    if "-" in adjective or len(adjective) < 4 or adjective.endswith(("ly", "ness", "ment")):
+        return None
+    if adjective.endswith("y") and adjective[-2] not in _VOWELS:
+        return adjective[:-1] + "ily"
+    if adjective.endswith("le") and adjective[-3] not in _VOWELS:
+        return adjective[:-1] + "y"
+    if adjective.endswith("ic"):
+        return adjective + "ally"
+    if adjective.endswith(("ed", "ous", "ful", "ent", "ant", "ive", "ish", "less", "al", "ing")):
+        return adjective + "ly"
+    return None
+
+
+for _word, _expression in list(EMOTION_WORDS.items()):
+    _form = _adverb(_word)
+    if _form is not None:
+        EMOTION_WORDS.setdefault(_form, _expression)
 
 # Words naming people: word -> (identity key, is plural). Plural subjects make a group of figures.
 _PEOPLE_SINGULAR = words(
@@ -1009,6 +1115,65 @@ COMPOUND_HEADS = frozenset(
         "party parties trip routine step steps music song songs book books"
     )
 )
+# Small movements of the face, hands and legs that a stick figure does not show: recognised, so
+# they are neither guessed as an action nor reported as ignored, and they change nothing ("takes a
+# seat and *crosses her legs*", "lies down and *closes his eyes*").
+DETAIL_PHRASES = (
+    "cross legs",
+    "uncross legs",
+    "cross arms",
+    "fold arms",
+    "fold hands",
+    "close eyes",
+    "shut eyes",
+    "open eyes",
+    "rub eyes",
+    "blink",
+    "wink",
+    "raise eyebrow",
+    "raise eyebrows",
+    "roll eyes",
+    "purse lips",
+    "lick lips",
+    "bite lip",
+    "clench jaw",
+    "clench teeth",
+    "grit teeth",
+    "hold breath",
+    "take deep breath",
+    "take breath",
+    "tilt head",
+    "cock head",
+    "shake head",
+    "crack knuckles",
+    "tap foot",
+    "tap fingers",
+    "drum fingers",
+    "twiddle thumbs",
+    "put hands in pockets",
+)
+# How someone moves, said without a verb of its own: with a verb the story engine does not know
+# ("the baby moves *on all fours*", "bursts out of the blocks *at full speed*", "twists *out of the
+# way*") the phrase names the action; with one it knows ("crawls on all fours") it adds nothing.
+MANNER_ACTIONS: dict[ActionType, tuple[str, ...]] = {
+    A.CRAWL: ("on all fours", "on hands and knees", "on belly", "on stomach"),
+    A.WALK: ("on foot", "at walking pace", "at a walk", "at a stroll"),
+    A.RUN: ("at a run", "at a jog", "at a trot", "at running pace", "at a jogging pace"),
+    A.SPRINT: (
+        "at full speed",
+        "at top speed",
+        "at full tilt",
+        "full tilt",
+        "flat out",
+        "at breakneck speed",
+        "at full pelt",
+        "at a sprint",
+        "at a gallop",
+        "like the wind",
+        "like lightning",
+    ),
+    A.DODGE: ("out of way", "out of path", "out of harm's way", "out of reach"),
+}
 # Manner adverbs the story engine knows say nothing about the face.
 MANNER_WORDS = frozenset(
     words(
