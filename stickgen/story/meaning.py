@@ -32,7 +32,7 @@ from functools import cache
 import numpy as np
 
 from stickgen.schema import ActionType, FacialExpression, Guess
-from stickgen.story.grammar import Event, Mention, Reading
+from stickgen.story.grammar import BODY_PARTS, Event, Mention, Reading
 from stickgen.story.vocabulary import (
     DETERMINERS,
     INTENSIFIERS,
@@ -47,6 +47,7 @@ ACTION_THRESHOLD = 0.40
 EXPRESSION_THRESHOLD = 0.45
 MAX_PHRASE_WORDS = 10
 CACHE_SIZE = 4096
+COMBINE = lambda m: m.max(axis=0)  # noqa: E731
 
 A = ActionType
 E = FacialExpression
@@ -309,13 +310,21 @@ _ADJECTIVE_ENDINGS = ("ed", "ful", "ous", "less", "ish", "ive")
 
 @dataclass
 class Candidate:
-    """A leftover to read by meaning: tokens [start, end), the text to embed, its kind."""
+    """A leftover to read by meaning: tokens [start, end), the text to embed, its kind.
+
+    `queries` holds the text as embedded, and for a verb phrase with an object followed by a
+    place ("exchanges a few words *over the fence*") the phrase without the place as well: each
+    meaning scores the best of the two."""
 
     kind: str  # "action" or "expression"
     start: int
     end: int
     text: str
-    query: str
+    queries: tuple[str, ...]
+
+    @property
+    def query(self) -> str:
+        return self.queries[0]
 
 
 def _word(r: Reading, j: int) -> bool:
@@ -404,9 +413,9 @@ def find_candidates(r: Reading) -> list[Candidate]:
         for j in free
         if j in slots and tokens[j].text not in FUNCTION_WORDS and len(tokens[j].text) > 2
     ]
-    out = [Candidate("expression", j, j + 1, tokens[j].raw, tokens[j].text) for j in feelings]
+    out = [Candidate("expression", j, j + 1, tokens[j].raw, (tokens[j].text,)) for j in feelings]
     out += [
-        Candidate("expression", j, j + 1, tokens[j].raw, _adverb_base(tokens[j].text))
+        Candidate("expression", j, j + 1, tokens[j].raw, (_adverb_base(tokens[j].text),))
         for j in feelings
         if _adverb_base(tokens[j].text) != tokens[j].text
     ]
@@ -423,6 +432,8 @@ def find_candidates(r: Reading) -> list[Candidate]:
             continue
         if any(tokens[j].text in NEGATORS for j in range(lo, hi)):
             continue  # "doesn't have a clue": nothing is done
+        if _noun_phrase_after_time_word(r, lo, hi):
+            continue  # "after the final whistle", "before the match": a time, not an action
         first = next(j for j in range(lo, hi) if _word(r, j) and tokens[j].text not in DETERMINERS)
         begin = max(_subject_end(r, lo, hi), lo)
         if tokens[first].text in PREPOSITIONS:  # "in the kitchen", "at noon": no action ...
@@ -438,9 +449,24 @@ def find_candidates(r: Reading) -> list[Candidate]:
         kept = [j for j in range(begin, hi) if _word(r, j) and j not in said and j not in skip][
             :MAX_PHRASE_WORDS
         ]
+        if tokens[kept[0]].text in _BE:
+            continue  # "the capacitor is overloaded": a state, not an action
         text = " ".join(tokens[j].raw for j in kept)
-        out.append(Candidate("action", begin, kept[-1] + 1, text, _base_form(text.lower())))
+        out.append(Candidate("action", begin, kept[-1] + 1, text, _queries(r, kept)))
     return out
+
+
+_TIME_WORDS = frozenset(words("after before during until till"))
+
+
+def _noun_phrase_after_time_word(r: Reading, lo: int, hi: int) -> bool:
+    """Clause [lo, hi) is a noun phrase opened by a determiner right after "after", "before",
+    "during"... with no one in it to do anything."""
+    tokens = r.tokens
+    if lo == 0 or tokens[lo - 1].text not in _TIME_WORDS or tokens[lo].text not in DETERMINERS:
+        return False
+    people = {m.pos for m in r.mentions} | {p for p, _ in r.pronouns}
+    return not any(lo <= j < hi for j in people)
 
 
 def _other_meanings(r: Reading) -> set[int]:
@@ -450,16 +476,110 @@ def _other_meanings(r: Reading) -> set[int]:
     return out
 
 
-def _base_form(phrase: str) -> str:
-    """The phrase with its first word in the base form: 'chucks the ball' -> 'chuck the ball'."""
-    head, _, rest = phrase.partition(" ")
-    if len(head) > 4 and head.endswith("ies"):
-        head = head[:-3] + "y"
-    elif head in ("does", "goes") or head.endswith(("shes", "ches", "sses", "xes", "zzes")):
-        head = head[:-2]
-    elif len(head) > 3 and head.endswith("s") and not head.endswith(("ss", "us", "is")):
-        head = head[:-1]
-    return f"{head} {rest}".strip()
+# Irregular forms of common verbs that the action vocabulary does not list.
+_IRREGULAR_BASES = {
+    "has": "have", "had": "have", "is": "be", "are": "be", "was": "be", "were": "be",
+    "does": "do", "did": "do", "goes": "go", "went": "go", "made": "make", "took": "take",
+    "gave": "give", "got": "get", "came": "come", "kept": "keep", "left": "leave", "felt": "feel",
+    "found": "find", "brought": "bring", "sent": "send", "put": "put", "set": "set",
+    "let": "let", "held": "hold", "drove": "drive", "rode": "ride", "wore": "wear",
+    "broke": "break", "began": "begin", "fell": "fall", "threw": "throw", "caught": "catch",
+    "ran": "run", "sat": "sit", "stood": "stand", "lay": "lie", "laid": "lay", "spun": "spin",
+    "swung": "swing", "struck": "strike", "leapt": "leap", "slid": "slide", "shook": "shake",
+    "stuck": "stick", "hung": "hang", "dug": "dig", "met": "meet", "led": "lead", "bent": "bend",
+    "lit": "light", "spat": "spit", "split": "split", "flung": "fling", "clung": "cling",
+}  # fmt: skip
+
+
+def base_verb(word: str) -> str:
+    """The base form of a verb form: 'chucks' -> 'chuck', 'hefted' -> 'heft', 'waggling' ->
+    'waggle', 'has' -> 'have'. Regular endings are undone and checked against the verb forms
+    the vocabulary knows and the text model's English word list; a word that is no inflection
+    is returned as it is."""
+    if word in _IRREGULAR_BASES:
+        return _IRREGULAR_BASES[word]
+    known = _verb_bases()
+    if word in known:
+        return known[word]
+    english = _english_words()
+    if word.endswith("ing") and len(word) > 5:
+        options = _stems(word[:-3])
+    elif word.endswith("ed") and len(word) > 4:
+        options = _stems(word[:-2]) if not word.endswith("ied") else [word[:-3] + "y"]
+    elif word.endswith("ies") and len(word) > 4:
+        options = [word[:-3] + "y"]
+    elif word.endswith(("shes", "ches", "sses", "xes", "zzes", "oes")):
+        options = [word[:-2], word[:-1]]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        options = [word[:-1]]
+    else:
+        return word
+    for option in options:
+        if option in english or option in known:
+            return option
+    if word.endswith("s"):
+        return options[0]
+    stem = word[:-3] if word.endswith("ing") else word[:-2]
+    needs_e = stem.endswith(("v", "c", "u")) or (stem[-1:] == "l" and stem[-2:-1] not in "aeioul")
+    return stem + "e" if needs_e else stem  # "heft", "waggle"
+
+
+def _stems(stem: str) -> list[str]:
+    """Base forms an -ing or -ed form may come from: 'hopp' -> hop, 'wagg' ... 'waggl' -> waggle."""
+    out = []
+    if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "lsz":
+        out.append(stem[:-1])  # "hopped" -> "hop"
+    out += [stem + "e", stem] if stem[-1:] not in "aeiouy" and not stem.endswith("e") else [stem]
+    if len(stem) > 2 and stem[-1] == stem[-2]:
+        out.append(stem[:-1])
+    return out
+
+
+@cache
+def _verb_bases() -> dict[str, str]:
+    """Every inflected form of the vocabulary's verbs -> its base form."""
+    from stickgen.story.vocabulary import IRREGULAR, VERB_PHRASES, conjugate
+
+    out: dict[str, str] = {}
+    heads = {p.split()[0] for ps in VERB_PHRASES.values() for p in ps if not p.startswith("=")}
+    for head in sorted(heads | set(IRREGULAR)):
+        for form in conjugate(head):
+            out.setdefault(form, head)
+    return out
+
+
+@cache
+def _english_words() -> frozenset[str]:
+    from stickgen.story.spelling import _english
+
+    return _english()
+
+
+_BE = frozenset(words("is are was were be been being am"))
+_POSSESSIVES = frozenset(words("his her their my your our its"))
+
+
+def _queries(r: Reading, kept: list[int]) -> tuple[str, ...]:
+    """What a verb phrase is compared as: its first word in the base form and the people in it
+    as "someone" ("whispers to Jake" -> "whisper to someone")."""
+    tokens = r.tokens
+    people = {m.pos for m in r.mentions} | {p for p, _ in r.objects}
+    out: list[str] = []
+    for k, j in enumerate(kept):
+        word = tokens[j].text
+        if k == 0:
+            out.append(base_verb(word))
+        elif j in people:
+            text = "someone's" if word.endswith("'s") else "someone"
+            if out and out[-1] in DETERMINERS:
+                out.pop()
+            out.append(text)
+        else:
+            out.append(word)
+    return (" ".join(out),)
+
+
+_PARTICLES = frozenset(words("up down out off back away over in on"))
 
 
 def _subject_end(r: Reading, lo: int, hi: int) -> int:
@@ -479,6 +599,8 @@ def _subject_end(r: Reading, lo: int, hi: int) -> int:
             j += 1  # "the two leaders"
         words = [k for k in range(j, hi) if _word(r, k)]
         if len(words) >= 2:
+            if tokens[words[0]].text in BODY_PARTS:  # "her shoulders bob up": part of the action
+                return words[0]
             if tokens[words[0]].text.endswith("s"):  # "the candidates clasp hands"
                 return words[0] + 1
             for k in words[1:4]:
@@ -499,6 +621,8 @@ class MeaningReader:
         vectors = self._encode(action_texts + expression_texts)
         self.action_matrix = vectors[: len(action_texts)]
         self.expression_matrix = vectors[len(action_texts) :]
+        self.action_groups = _groups(self.actions)
+        self.expression_groups = _groups(self.expressions)
 
     @property
     def model_id(self) -> str:
@@ -530,21 +654,43 @@ class MeaningReader:
                         self._cache.popitem(last=False)
             return np.stack([self._cache[t] for t in texts])
 
-    def nearest(self, kind: str, queries: Sequence[str]) -> list[tuple[IntEnumLike, float]]:
-        """Closest action (or expression) and its cosine similarity for each query."""
+    def ranked(
+        self, kind: str, queries: Sequence[Sequence[str]]
+    ) -> list[list[tuple[IntEnumLike, float]]]:
+        """For each leftover (one or more texts), every action (or expression) with its score,
+        best first: the closest description's cosine similarity, over the leftover's texts."""
         if not queries:
             return []
-        labels, matrix = (
-            (self.actions, self.action_matrix)
+        labels, matrix, groups = (
+            (self.actions, self.action_matrix, self.action_groups)
             if kind == "action"
-            else (self.expressions, self.expression_matrix)
+            else (self.expressions, self.expression_matrix, self.expression_groups)
         )
-        scores = self.embed(queries) @ matrix.T
-        best = scores.argmax(axis=1)
-        return [(labels[b], float(scores[i, b])) for i, b in enumerate(best)]
+        out = []
+        for texts in queries:
+            scores = self.embed(list(texts)) @ matrix.T  # (texts, descriptions)
+            per_label = np.stack([scores[:, lo:hi].max(axis=1) for lo, hi in groups], axis=1)
+            combined = COMBINE(per_label)
+            order = np.argsort(-combined)
+            out.append([(labels[groups[g][0]], float(combined[g])) for g in order])
+        return out
+
+    def nearest(self, kind: str, queries: Sequence[str]) -> list[tuple[IntEnumLike, float]]:
+        """Closest action (or expression) and its cosine similarity for each query."""
+        return [ranked[0] for ranked in self.ranked(kind, [(q,) for q in queries])]
 
 
 IntEnumLike = ActionType | FacialExpression
+
+
+def _groups(labels: list) -> list[tuple[int, int]]:
+    """[start, end) of each run of equal labels (the rows of one meaning)."""
+    out, lo = [], 0
+    for i in range(1, len(labels) + 1):
+        if i == len(labels) or labels[i] != labels[lo]:
+            out.append((lo, i))
+            lo = i
+    return out
 
 
 def _rows(table: dict) -> tuple[list, list[str]]:
@@ -621,13 +767,12 @@ def read_meaning(
     by_kind: dict[str, list[Candidate]] = {"action": [], "expression": []}
     for c in candidates:
         by_kind[c.kind].append(c)
-    meaning.embed([c.query for c in candidates])  # one pass of the model for all leftovers
+    meaning.embed([q for c in candidates for q in c.queries])  # one pass for all leftovers
     for kind, items in by_kind.items():
         limit = limits.action if kind == "action" else limits.expression
         best: dict[int, tuple[Candidate, IntEnumLike, float]] = {}
-        for c, (label, score) in zip(
-            items, meaning.nearest(kind, [c.query for c in items]), strict=True
-        ):
+        for c, ranked in zip(items, meaning.ranked(kind, [c.queries for c in items]), strict=True):
+            label, score = ranked[0]
             if c.start not in best or score > best[c.start][2]:
                 best[c.start] = (c, label, score)
         for c, label, score in best.values():
