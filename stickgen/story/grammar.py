@@ -17,6 +17,7 @@ from stickgen.story.matcher import PhraseIndex, VerbMatch, verb_index
 from stickgen.story.props import Support, find_support, furniture
 from stickgen.story.timing import Hint, match_hint
 from stickgen.story.vocabulary import (
+    CLIMBABLE,
     COMPOUND_HEADS,
     COUNT_WORDS,
     DETAIL_PHRASES,
@@ -279,8 +280,47 @@ def read_tokens(tokens: list[Token]) -> Reading:
             continue
         i = _read_word(r, tokens, i)
     _manner_events(r, manners)
+    _climbs(r)
     _read_names(r)
     return r
+
+
+def _manner_verb(r: Reading, lo: int, start: int) -> int:
+    """Where the action said by a manner phrase at `start` begins: at the verb the vocabulary
+    does not know before it ("the team *erupts* in jubilation"), so that the verb is not taken
+    for part of the subject; at the phrase itself when there is none."""
+    tokens = r.tokens
+    for j in range(lo + 1, start):
+        word = tokens[j].text
+        verb_like = (word.endswith("s") and not word.endswith("ss")) or word.endswith(("ed", "ing"))
+        if (
+            verb_like
+            and not r.claimed[j]
+            and tokens[j].kind == "word"
+            and tokens[j - 1].text not in DETERMINERS
+            and word not in PERSON_NOUNS
+        ):
+            return j
+    return start
+
+
+def _climbs(r: Reading) -> None:
+    """'makes her way up the rock face': a generic way of moving, up something one climbs."""
+    texts = [t.text for t in r.tokens]
+    for event in r.events:
+        if event.phrase != "make way":
+            continue
+        j = event.end
+        while j < len(texts) and not r.boundary[j] and texts[j] in MANNER_WORDS - {"up"}:
+            j += 1
+        if j >= len(texts) or texts[j] != "up":
+            continue
+        k = j + 1
+        while k < len(texts) and k < j + 5 and not r.boundary[k]:
+            if texts[k] in CLIMBABLE:
+                event.action = A.CLIMB
+                break
+            k += 1
 
 
 def _manner_events(r: Reading, manners: list[tuple[int, ActionType, int]]) -> None:
@@ -290,7 +330,7 @@ def _manner_events(r: Reading, manners: list[tuple[int, ActionType, int]]) -> No
         if any(lo <= e.start < hi for e in r.events):
             continue
         phrase = " ".join(t.text for t in r.tokens[start:end])
-        r.events.append(Event(action, start, end, phrase=phrase))
+        r.events.append(Event(action, _manner_verb(r, lo, start), end, phrase=phrase))
         r.quiet = [j for j in r.quiet if not start <= j < end]
     r.events.sort(key=lambda e: e.start)
 

@@ -47,7 +47,6 @@ ACTION_THRESHOLD = 0.40
 EXPRESSION_THRESHOLD = 0.45
 MAX_PHRASE_WORDS = 10
 CACHE_SIZE = 4096
-COMBINE = lambda m: m.max(axis=0)  # noqa: E731
 
 A = ActionType
 E = FacialExpression
@@ -670,7 +669,7 @@ class MeaningReader:
         for texts in queries:
             scores = self.embed(list(texts)) @ matrix.T  # (texts, descriptions)
             per_label = np.stack([scores[:, lo:hi].max(axis=1) for lo, hi in groups], axis=1)
-            combined = COMBINE(per_label)
+            combined = per_label.max(axis=0)
             order = np.argsort(-combined)
             out.append([(labels[groups[g][0]], float(combined[g])) for g in order])
         return out

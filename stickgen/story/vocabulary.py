@@ -360,6 +360,7 @@ MORE_VERB_PHRASES: dict[ActionType, tuple[str, ...]] = {
             "shuffle waddle totter stagger limp hobble trek meander mosey traipse sneak trudge "
             "stomp trundle tread wade enter exit approach arrive depart leave follow stumble"
         ),
+        "make way",
         "walk away",
         "walk off",
         "walk over",
@@ -500,7 +501,17 @@ MORE_VERB_PHRASES: dict[ActionType, tuple[str, ...]] = {
         "hit bag",
     ),
     A.DODGE: ("weave", "bob and weave", "duck out of way", "lean away", "dart aside", "dive aside"),
-    A.FIGHT_STANCE: ("put dukes up", "raise guard", "put guard up", "get into stance"),
+    A.FIGHT_STANCE: (
+        "put dukes up",
+        "raise guard",
+        "put guard up",
+        "get into stance",
+        "trade blows",
+        "exchange blows",
+        "come to blows",
+        "trade punches",
+        "exchange punches",
+    ),
     A.SIT: (
         "settle",
         "plop",
@@ -1173,7 +1184,30 @@ MANNER_ACTIONS: dict[ActionType, tuple[str, ...]] = {
         "like lightning",
     ),
     A.DODGE: ("out of way", "out of path", "out of harm's way", "out of reach"),
+    # An outburst: "erupts in jubilation", "dissolves into giggles", "shakes with laughter".
+    A.LAUGH: (
+        *(f"{p} {n}" for p in ("in", "into", "with") for n in words("laughter giggles mirth")),
+        "into hysterics",
+        "in hysterics",
+    ),
+    A.CRY: (*(f"{p} {n}" for p in ("in", "into", "with") for n in words("tears sobs")),),
+    A.CELEBRATE: (
+        *(f"{p} {n}" for p in ("in", "into") for n in words("jubilation celebration cheers")),
+        "in triumph",
+    ),
+    A.CLAP: ("in applause", "into applause"),
+    A.SING: ("into song", "in song"),
+    A.SHOUT: (*(f"{p} {n}" for p in ("in", "into") for n in words("screams shrieks shouts")),),
 }
+# Things one goes up by climbing: a generic way of moving ("makes her way up") with "up" and one
+# of these is a climb.
+CLIMBABLE = frozenset(
+    words(
+        "wall walls cliff cliffs face rock rocks ladder rope tree trees mountain mountainside "
+        "mast pole crag peak summit trellis drainpipe fence stairs staircase steps ridge slope "
+        "hillside bank tower rigging scaffolding"
+    )
+)
 # Manner adverbs the story engine knows say nothing about the face.
 MANNER_WORDS = frozenset(
     words(
