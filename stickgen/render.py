@@ -534,24 +534,37 @@ def _gif_palette():
 
 
 def _encode_gif(tmp: Path, frames, fps: int, total: int, progress) -> None:
-    from PIL import Image
+    """GIF written frame by frame as it is drawn (memory does not grow with the clip): one
+    global palette, each frame cropped to the box that changed since the previous one."""
+    from PIL import GifImagePlugin, Image
 
     palette = _gif_palette()
-
-    def images() -> Iterator[Image.Image]:
+    delay = round(1000 / fps)
+    previous: np.ndarray | None = None
+    with open(tmp, "wb") as out:
         for i, frame in enumerate(frames):
             if i % 25 == 0:
                 progress(i, total, "rendering")
-            yield Image.fromarray(frame).quantize(palette=palette, dither=Image.Dither.NONE)
+            image = Image.fromarray(frame).quantize(palette=palette, dither=Image.Dither.NONE)
+            index = np.asarray(image)
+            if previous is None:
+                header, _ = GifImagePlugin.getheader(
+                    image, info={"loop": 0, "duration": delay, "optimize": False}
+                )
+                out.write(b"".join(header))
+                box = (0, 0, index.shape[1], index.shape[0])
+            else:
+                box = _changed_box(previous, index)
+            for chunk in GifImagePlugin.getdata(image.crop(box), offset=box[:2], duration=delay):
+                out.write(chunk)
+            previous = index
+        out.write(b";")
 
-    it = images()
-    first = next(it)
-    first.save(
-        tmp,
-        format="GIF",
-        save_all=True,
-        append_images=it,
-        duration=round(1000 / fps),
-        loop=0,
-        optimize=False,
-    )
+
+def _changed_box(before: np.ndarray, after: np.ndarray) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the pixels that differ; one pixel when none does."""
+    changed = before != after
+    rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+    if rows.size == 0:
+        return (0, 0, 1, 1)
+    return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
