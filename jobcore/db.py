@@ -1,8 +1,20 @@
-"""Database engine, sessions and schema version checks (Alembic)."""
+"""Database engine, sessions and schema version checks (Alembic).
+
+On PostgreSQL every wait is bounded: connecting (`connect_timeout`), each statement, commit,
+rollback and pool ping (a client-side deadline: a watchdog shuts the socket of a call that runs
+past it, so even a server that stops answering mid-query cannot hold a thread), a checkout from
+the pool, and server side `statement_timeout`, `lock_timeout` and
+`idle_in_transaction_session_timeout`.
+"""
 
 from __future__ import annotations
 
+import itertools
+import math
+import os
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +31,111 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
+_timeout_s: float | None = 2.0  # the deadline of engines made from now on (`configure`)
+
+
+def configure(timeout_s: float | None) -> None:
+    """Set the connect and statement deadline of the engines this process makes from now on
+    (None: no deadline); the API and the worker pass `Settings.db_timeout_s`."""
+    global _timeout_s
+    _timeout_s = timeout_s
+
+
+class _Watchdog:
+    """Shuts the socket of a DBAPI call that outlives its deadline, so the blocked thread gets
+    an error (the connection is then discarded) instead of waiting forever."""
+
+    def __init__(self) -> None:
+        self._calls: dict[int, tuple[float, int]] = {}
+        self._tokens = itertools.count()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def arm(self, dbapi_connection: Any, timeout_s: float) -> int | None:
+        try:
+            fd = int(dbapi_connection.pgconn.socket)
+        except Exception:  # closed or not a psycopg connection: nothing to guard
+            return None
+        with self._lock:
+            token = next(self._tokens)
+            if self._thread is None or self._pid != os.getpid():  # none yet, or forked
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="db-watchdog", daemon=True)
+                self._thread.start()
+            self._calls[token] = (time.monotonic() + timeout_s, fd)
+        self._wake.set()
+        return token
+
+    def disarm(self, token: int | None) -> None:
+        if token is not None:
+            with self._lock:
+                self._calls.pop(token, None)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                late = [(t, fd) for t, (end, fd) in self._calls.items() if end <= now]
+                for token, _ in late:
+                    self._calls.pop(token, None)
+                nearest = min((end for end, _ in self._calls.values()), default=now + 1.0)
+            for _, fd in late:
+                _shut(fd)
+            self._wake.wait(max(0.01, min(nearest - time.monotonic(), 1.0)))
+            self._wake.clear()
+
+
+def _shut(fd: int) -> None:
+    try:
+        copy = os.dup(fd)
+    except OSError:
+        return
+    try:
+        sock = socket.socket(fileno=copy)
+    except OSError:
+        os.close(copy)
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)  # acts on the socket, so the blocked call wakes up
+    except OSError:
+        pass
+    finally:
+        sock.close()  # only the duplicate descriptor
+
+
+_watchdog = _Watchdog()
+
+
+def _guard(engine: Engine, timeout_s: float) -> None:
+    """Put a client-side deadline on the dialect calls that wait for the server: `timeout_s`
+    on statements, commits and rollbacks, a quarter of it on the pool's ping (a pooled
+    connection that does not answer it is replaced by a new one, itself bounded by
+    `connect_timeout`)."""
+    dialect = engine.dialect
+
+    def bounded(method: Any, connection_of: Any, seconds: float) -> Any:
+        def call(first: Any, *args: Any, **kwargs: Any) -> Any:
+            token = _watchdog.arm(connection_of(first), seconds)
+            try:
+                return method(first, *args, **kwargs)
+            finally:
+                _watchdog.disarm(token)
+
+        return call
+
+    def of_cursor(cursor: Any) -> Any:
+        return cursor.connection
+
+    def itself(connection: Any) -> Any:
+        return connection
+
+    for name in ("do_execute", "do_executemany", "do_execute_no_params"):
+        setattr(dialect, name, bounded(getattr(dialect, name), of_cursor, timeout_s))
+    for name in ("do_commit", "do_rollback"):
+        setattr(dialect, name, bounded(getattr(dialect, name), itself, timeout_s))
+    dialect.do_ping = bounded(dialect.do_ping, itself, max(0.25, timeout_s / 4))
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -33,8 +150,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """A new engine; SQLite gets WAL, a busy timeout and foreign keys (API and worker share it)."""
+def make_engine(url: str, timeout_s: float | None = None) -> Engine:
+    """A new engine; SQLite gets WAL, a busy timeout and foreign keys (API and worker share it);
+    PostgreSQL gets `timeout_s` as its connect, statement and pool deadline."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -42,14 +160,28 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    if timeout_s is None or not url.startswith("postgresql"):
+        return create_engine(url, pool_pre_ping=True)
+    ms = max(1, int(timeout_s * 1000))
+    options = (
+        f"-c statement_timeout={ms} -c lock_timeout={ms} "
+        f"-c idle_in_transaction_session_timeout={max(10_000, 5 * ms)}"
+    )
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_timeout=timeout_s,
+        connect_args={"connect_timeout": max(1, math.ceil(timeout_s)), "options": options},
+    )
+    _guard(engine, timeout_s + 0.25)  # the server's own timeout answers first when it can
+    return engine
 
 
 def get_engine(url: str) -> Engine:
     """The process-wide engine for `url` (created on first use)."""
     with _lock:
         if url not in _engines:
-            _engines[url] = make_engine(url)
+            _engines[url] = make_engine(url, _timeout_s)
         return _engines[url]
 
 
@@ -91,11 +223,16 @@ def current_revision(url: str) -> str | None:
 
 
 def upgrade_to_head(url: str) -> None:
-    """Apply every pending migration (on this process's engine, so SQLite folders exist)."""
+    """Apply every pending migration (on an engine without statement deadlines: a migration
+    may take longer than a request)."""
     config = alembic_config(url)
-    with get_engine(url).begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()
 
 
 def require_head(url: str) -> None:

@@ -78,16 +78,50 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(4096, gt=0)
     max_shards: int = Field(16, gt=0)
     shard_size: int = Field(2000, gt=0, description="Base samples per generate shard (auto)")
-    page_limit: int = Field(200, gt=0)
+    page_limit: int = Field(200, gt=0, le=1000, description="Most rows a list returns")
+    max_body_bytes: int = Field(
+        1 << 20, gt=0, description="Largest request body; refused (413) before it is read"
+    )
+    max_concurrent_renders: int | None = Field(
+        None,
+        gt=0,
+        description="Animations rendered at once by one API process (default: half the cores); "
+        "beyond it /v1/animate answers 503 with Retry-After",
+    )
+    render_wait_s: float = Field(
+        1.0, ge=0, description="How long an animation waits for a free render slot"
+    )
+    min_free_disk_mb: int = Field(
+        256, ge=0, description="Below this much free space in data_dir the API refuses new work"
+    )
 
     # job machinery
     heartbeat_interval_s: float = Field(5.0, gt=0)
     stale_after_s: float = Field(60.0, gt=0, description="Heartbeat age that marks a lost worker")
     reaper_interval_s: float = Field(15.0, ge=0, description="0 disables the API's sweep")
-    progress_interval_s: float = Field(1.0, ge=0, description="Least time between progress writes")
-    redispatch_after_s: float = Field(
-        3600.0, gt=0, description="Resend a still-queued job's message after this long"
+    cleanup_interval_s: float = Field(
+        300.0,
+        ge=0,
+        description="Between clean-ups of ended jobs' scratch files, stale render folders and "
+        "stale broker entries (run by the API's sweep; 0: only at start)",
     )
+    progress_interval_s: float = Field(1.0, ge=0, description="Least time between progress writes")
+    claim_timeout_s: float | None = Field(
+        None,
+        gt=0,
+        description="A queued job no worker claimed within this long is sent again, then after "
+        "doubling waits (default: twice the heartbeat interval)",
+    )
+    redispatch_after_s: float = Field(
+        3600.0, gt=0, description="Longest wait between two sends of a still-queued job"
+    )
+    db_timeout_s: float = Field(
+        2.0, gt=0, description="Database connect and statement deadline (PostgreSQL)"
+    )
+    db_retry_s: float = Field(
+        30.0, ge=0, description="How long a worker retries a state write through database errors"
+    )
+    broker_timeout_s: float = Field(2.0, gt=0, description="Broker connect and publish deadline")
     max_attempts: int = Field(3, gt=0, description="Runs of a job before a lost worker fails it")
     job_soft_time_limit_s: int = Field(12 * 3600, gt=0)
     job_time_limit_s: int = Field(12 * 3600 + 600, gt=0)
@@ -108,6 +142,17 @@ class Settings(BaseSettings):
         if self.job_soft_time_limit_s >= self.job_time_limit_s:
             raise ValueError("job_soft_time_limit_s must be under job_time_limit_s")
         return self
+
+    @property
+    def claim_wait_s(self) -> float:
+        """How long a sent job may stay unclaimed before its message counts as lost."""
+        return self.claim_timeout_s or 2 * self.heartbeat_interval_s
+
+    @property
+    def render_slots(self) -> int:
+        from stickgen.compute import available_cores
+
+        return self.max_concurrent_renders or max(1, available_cores() // 2)
 
     @property
     def data_path(self) -> Path:
@@ -143,6 +188,16 @@ class Settings(BaseSettings):
     def work_dir(self) -> Path:
         """Scratch space of running jobs (generate shards)."""
         return self.data_path / "work"
+
+    @property
+    def public_roots(self) -> tuple[Path, ...]:
+        """Folders whose paths clients see only relative to them (`jobcore.public`)."""
+        return (self.mocap_path, self.data_path)
+
+    @property
+    def temp_dir(self) -> Path:
+        """Scratch files of the API (animations being rendered)."""
+        return self.data_path / "tmp"
 
     @property
     def visibility_timeout_s(self) -> int:
