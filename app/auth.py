@@ -1,12 +1,14 @@
-"""Optional API key: when `STICKGEN_API_KEY` is set, requests need a matching `X-API-Key`."""
+"""Optional API key: when `STICKGEN_API_KEY` is set, requests need a matching `X-API-Key`.
+
+`app.guard` checks it before any body is read; this dependency checks it again and puts the
+scheme in the OpenAPI document."""
 
 from __future__ import annotations
-
-import secrets
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
+from app.guard import key_matches
 from app.problems import ProblemError
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key")
@@ -17,5 +19,6 @@ def require_api_key(request: Request, key: str | None = Depends(api_key_header))
     expected = request.app.state.settings.api_key
     if expected is None:
         return
-    if key is None or not secrets.compare_digest(key, expected.get_secret_value()):
+    given = None if key is None else key.encode("latin-1", "replace")  # the header's bytes
+    if not key_matches(given, expected.get_secret_value()):
         raise ProblemError(401, "unauthorized", "Unauthorized", "missing or wrong X-API-Key")

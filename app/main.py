@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from app import problems
 from app.auth import require_api_key
+from app.guard import RequestGuard
 from app.routes import animate, artifacts, checkpoint_files, health, jobs, limits, web
-from jobcore import db
+from jobcore import cleanup, db
 from jobcore.dispatch import Dispatcher
 from jobcore.reaper import sweep
 from jobcore.settings import Settings, get_settings
@@ -45,12 +49,17 @@ def prepare_database(settings: Settings) -> None:
 
 async def _sweep_forever(app: FastAPI) -> None:
     settings: Settings = app.state.settings
+    cleaned = time.monotonic()
     while True:
         await asyncio.sleep(settings.reaper_interval_s)
         try:
             await asyncio.to_thread(sweep, settings, app.state.dispatcher)
-        except Exception:
-            log.exception("job sweep failed; trying again later")
+        except Exception as exc:
+            log.error("job sweep failed (%s); trying again later", type(exc).__name__)
+        interval = settings.cleanup_interval_s
+        if interval > 0 and time.monotonic() - cleaned >= interval:
+            cleaned = time.monotonic()
+            await asyncio.to_thread(cleanup.clean, settings)
 
 
 @contextlib.asynccontextmanager
@@ -58,6 +67,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     settings.ensure_dirs()
     prepare_database(settings)
+    await asyncio.to_thread(cleanup.clean, settings)
     task = asyncio.create_task(_sweep_forever(app)) if settings.reaper_interval_s > 0 else None
     try:
         yield
@@ -71,6 +81,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (default: from the environment)."""
     settings = settings or get_settings()
+    db.configure(settings.db_timeout_s)
     app = FastAPIOffline(  # /docs and /redoc with their scripts served here: no CDN
         title="Stick-Gen",
         version="1",
@@ -80,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.dispatcher = Dispatcher(settings)
+    app.state.render_slots = threading.BoundedSemaphore(settings.render_slots)
+    app.add_middleware(RequestGuard, settings=settings)  # key and body size before anything
     problems.install(app)
     app.include_router(health.router)
     secured = [Depends(require_api_key)]
@@ -93,4 +106,42 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router, dependencies=secured)
     web.install(app)
+    _state_limits(app, settings)
     return app
+
+
+def _state_limits(app: FastAPI, settings: Settings) -> None:
+    """The OpenAPI document states this server's configured limits (not only the static
+    bounds): field maxima of /v1/animate and page sizes, the body limit, the render slots."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        fields = schema["components"]["schemas"]["AnimateRequest"]["properties"]
+        fields["prompt"]["maxLength"] = settings.max_prompt_chars
+        fields["duration"].update(_number_bounds(settings.min_duration_s, settings.max_duration_s))
+        for name in ("width", "height"):
+            fields[name]["minimum"] = settings.min_frame_size
+            fields[name]["maximum"] = settings.max_frame_size
+        for path in schema["paths"].values():
+            for operation in path.values():
+                for parameter in operation.get("parameters", []):
+                    if parameter["name"] == "limit" and parameter["in"] == "query":
+                        parameter["schema"]["maximum"] = settings.page_limit
+        schema["info"]["description"] += (
+            f"\n**Limits of this server:** request bodies up to {settings.max_body_bytes} bytes "
+            f"(413 beyond, refused before the body is read); at most {settings.render_slots} "
+            "animation(s) rendered at once (503 with `Retry-After` beyond); pages of at most "
+            f"{settings.page_limit} rows; 503 with `Retry-After` while the database or broker "
+            f"is out of reach or under {settings.min_free_disk_mb} MB of disk is free.\n"
+        )
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _number_bounds(low: float, high: float) -> dict[str, Any]:
+    return {"anyOf": [{"type": "number", "minimum": low, "maximum": high}, {"type": "null"}]}

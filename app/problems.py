@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
@@ -9,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stickgen.errors import NotFoundError, StickGenError
@@ -34,9 +36,20 @@ class Problem(BaseModel):
 class ProblemError(Exception):
     """Raise from a route to answer with a problem document."""
 
-    def __init__(self, status: int, slug: str, title: str, detail: str) -> None:
+    def __init__(
+        self, status: int, slug: str, title: str, detail: str, *, retry_after_s: int | None = None
+    ) -> None:
         super().__init__(detail)
         self.status, self.slug, self.title, self.detail = status, slug, title, detail
+        self.retry_after_s = retry_after_s
+
+
+RETRY_AFTER_S = 5  # what a 503 asks a client to wait
+
+
+def unavailable(slug: str, title: str, detail: str, retry_after_s: int = RETRY_AFTER_S):
+    """A 503 with `Retry-After`: a dependency (database, broker, disk) cannot serve now."""
+    return ProblemError(503, slug, title, detail, retry_after_s=retry_after_s)
 
 
 def problem(
@@ -86,7 +99,12 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    titles = {401: "Unauthorized", 404: "Not found", 405: "Method not allowed"}
+    titles = {
+        401: "Unauthorized",
+        404: "Not found",
+        405: "Method not allowed",
+        413: "Request body too large",
+    }
     title = titles.get(exc.status_code, "HTTP error")
     slug = title.lower().replace(" ", "-")
     headers = dict(exc.headers) if exc.headers else None
@@ -95,16 +113,50 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
 
 def _problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
-    return problem(exc.status, exc.slug, exc.title, exc.detail)
+    headers = None if exc.retry_after_s is None else {"Retry-After": str(exc.retry_after_s)}
+    return problem(exc.status, exc.slug, exc.title, exc.detail, headers=headers)
+
+
+def _public(request: Request, text: str) -> str:
+    from jobcore.public import public_text
+
+    return public_text(text, request.app.state.settings.public_roots)
 
 
 def _stickgen(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, NotFoundError):
-        return problem(404, "not-found", "Not found", str(exc))
-    return problem(422, "invalid-input", "Invalid input", str(exc))
+        return problem(404, "not-found", "Not found", _public(request, str(exc)))
+    return problem(422, "invalid-input", "Invalid input", _public(request, str(exc)))
+
+
+def _disk_full(error: BaseException) -> bool:
+    text = str(error).lower()
+    return (
+        isinstance(error, OSError) and error.errno == errno.ENOSPC
+    ) or "disk is full" in text or "no space left" in text  # fmt: skip
+
+
+def _database(request: Request, exc: Exception) -> JSONResponse:
+    """Database errors the client cannot fix: 503 with Retry-After (out of reach, timed out,
+    locked, or its disk full); anything else is a 500."""
+    from jobcore.retry import transient
+
+    where = f"{request.method} {request.url.path}"
+    if _disk_full(exc):
+        log.error("disk full on %s: %s", where, exc)
+        detail = "the server is out of disk space; try again later"
+        return _problem(request, unavailable("disk-full", "Disk full", detail))
+    if transient(exc):
+        log.warning("database unavailable on %s: %s", where, type(exc).__name__)
+        detail = "the database cannot be reached; try again later"
+        title = "Database unavailable"
+        return _problem(request, unavailable("database-unavailable", title, detail))
+    return _unexpected(request, exc)
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if _disk_full(exc):
+        return _database(request, exc)
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "internal-error", "Internal error", "an unexpected error occurred")
 
@@ -115,4 +167,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(ProblemError, _problem)
     app.add_exception_handler(StickGenError, _stickgen)
+    app.add_exception_handler(SQLAlchemyError, _database)
     app.add_exception_handler(Exception, _unexpected)

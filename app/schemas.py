@@ -371,3 +371,7 @@ class AnimateRequest(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     checks: dict[str, str] = Field(default_factory=dict)
+    disk_free_mb: int | None = Field(None, description="Free space in the data folder (MiB)")
+    workers: dict[str, int] | None = Field(
+        None, description="Live workers per queue (heartbeat fresher than stale_after_s)"
+    )

@@ -79,11 +79,39 @@ def train_params(params: TrainStepParams, settings: Settings, prefix: str = "") 
 
 
 def pipeline_params(params: PipelineParams, settings: Settings) -> dict:
-    return {
+    stored = {
         "generate": generate_params(params.generate, settings, "generate."),
         "embed": embed_params(params.embed, settings, "embed."),
         "train": train_params(params.train, settings, "train."),
     }
+    if params.generate.mocap is None:  # capture brings splits of its own
+        _trainable_splits(params.generate.num_base, params.generate.seed)
+    return stored
+
+
+def _trainable_splits(num_base: int, seed: int) -> None:
+    """Refuse a pipeline whose generated dataset would have no train or no val scene (its train
+    step could only fail): the splits are drawn from the seed, so they are known now."""
+    import numpy as np
+
+    from stickgen.data.generate import SPLIT_CODES, Recipe, planned_splits
+
+    counts = np.bincount(planned_splits(Recipe(seed=seed, num_base=num_base)), minlength=3)
+    missing = [name for name in ("train", "val") if counts[SPLIT_CODES[name]] == 0]
+    if missing:
+        raise invalid(
+            f"generate.num_base {num_base} with seed {seed} gives no {' and no '.join(missing)} "
+            "scene, so the train step could not run: generate more base scenes (or another seed)"
+        )
+
+
+def _trainable_dataset(dataset: DatasetRow) -> None:
+    splits = (dataset.manifest or {}).get("splits") or {}
+    missing = [name for name in ("train", "val") if splits and not splits.get(name)]
+    if missing:
+        raise invalid(
+            f"dataset {dataset.id} has no {' and no '.join(missing)} samples: training needs both"
+        )
 
 
 def existing_dataset(session: Session, dataset_id: str, *, embedded: bool = False) -> DatasetRow:
@@ -165,6 +193,7 @@ def job_params(kind: str, params: Any, settings: Settings, session: Session) -> 
         dataset = existing_dataset(session, params.dataset_id)
         return {**embed_params(params, settings), "dataset_id": dataset.id}
     dataset = existing_dataset(session, params.dataset_id, embedded=True)
+    _trainable_dataset(dataset)
     return {**train_params(params, settings), "dataset_id": dataset.id}
 
 

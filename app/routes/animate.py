@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, Response
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from app import deps, validation
-from app.problems import problem_responses
+from app.problems import problem_responses, unavailable
 from app.schemas import AnimateRequest
+from jobcore.cleanup import temp_prefix
 from jobcore.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["animate"])
@@ -51,10 +55,12 @@ def understood_header(report: dict | None) -> str:
                 },
             },
         },
-        **problem_responses(400, 401, 422),
+        **problem_responses(400, 401, 413, 422, 503),
     },
+    dependencies=[Depends(deps.disk_space)],
 )
 def animate(
+    request: Request,
     body: AnimateRequest,
     session: Annotated[Session, Depends(deps.session)],
     settings: Annotated[Settings, Depends(deps.settings)],
@@ -71,8 +77,19 @@ def animate(
         row = validation.existing_checkpoint(session, body.checkpoint)
         checkpoint, text_model = Path(row.path), settings.text_model_dir(row.embedding_model)
     session.close()  # no DB connection held while rendering
-    with tempfile.TemporaryDirectory(prefix="stickgen-animate-") as tmp:
-        output = Path(tmp) / f"animation.{body.format}"
+    slots: threading.BoundedSemaphore = request.app.state.render_slots
+    if not slots.acquire(timeout=settings.render_wait_s):
+        raise unavailable(
+            "busy",
+            "Busy",
+            f"{settings.render_slots} animation(s) are being rendered, the most this server "
+            "renders at once; try again shortly",
+            retry_after_s=2,
+        )
+    settings.temp_dir.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=temp_prefix("animate"), dir=settings.temp_dir))
+    try:
+        output = folder / f"animation.{body.format}"
         result = run_animation(
             body.prompt.strip(),
             output,
@@ -85,11 +102,21 @@ def animate(
             height=body.height,
             fmt=body.format,
         )
-        content = output.read_bytes()
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        slots.release()
     scene = getattr(result, "scene", None)
     report = getattr(scene, "understanding", None)
     headers = {
         ENGINE_HEADER: str(result.engine),
         UNDERSTOOD_HEADER: understood_header(None if report is None else report.to_json()),
     }
-    return Response(content, media_type=MEDIA_TYPES[body.format], headers=headers)
+    # streamed from the file (the answer is never held in memory), removed once sent
+    return FileResponse(
+        output,
+        media_type=MEDIA_TYPES[body.format],
+        headers=headers,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )

@@ -14,7 +14,7 @@ from jobcore.models import CheckpointRow, DatasetRow
 from jobcore.settings import Settings
 
 router = APIRouter(prefix="/v1")
-Limit = Annotated[int, Query(ge=1, le=1000)]
+Limit = Annotated[int, Query(ge=1, le=1000, description=deps.LIMIT_HELP)]
 Offset = Annotated[int, Query(ge=0, le=MAX_INT)]
 
 
@@ -33,7 +33,7 @@ def list_datasets(
     if embedded is not None:
         column = DatasetRow.embedding_model
         filters.append(column.is_not(None) if embedded else column.is_(None))
-    limit = min(limit, settings.page_limit)
+    deps.check_page_limit(limit, settings)
     rows, total = job_service.page(
         session, DatasetRow, filters, limit, offset, DatasetRow.created_at
     )
@@ -76,7 +76,7 @@ def list_checkpoints(
         filters.append(CheckpointRow.job_id == job_id)
     if kind is not None:
         filters.append(CheckpointRow.kind == kind)
-    limit = min(limit, settings.page_limit)
+    deps.check_page_limit(limit, settings)
     rows, total = job_service.page(
         session, CheckpointRow, filters, limit, offset, CheckpointRow.created_at
     )

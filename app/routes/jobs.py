@@ -31,8 +31,9 @@ JOB_ID = r"^[0-9a-f]{32}$"
     response_model=JobOut,
     responses={
         202: {"description": "Accepted; `Location` names the job"},
-        **problem_responses(400, 401, 409, 422),
+        **problem_responses(400, 401, 409, 413, 422, 503),
     },
+    dependencies=[Depends(deps.disk_space)],
 )
 def create_job(
     request: Request,
@@ -43,6 +44,7 @@ def create_job(
     idempotency_key: Annotated[
         str | None,
         Header(
+            min_length=1,
             max_length=255,
             description="Repeat a request safely: the same key returns the job it created",
         ),
@@ -67,7 +69,7 @@ def list_jobs(
     kind: JobKindName | None = None,
     status: JobStatusName | None = None,
     parent_id: Annotated[str | None, Query(pattern=JOB_ID)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    limit: Annotated[int, Query(ge=1, le=1000, description=deps.LIMIT_HELP)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> JobPage:
     """Jobs, newest first, filtered by kind, status and parent."""
@@ -78,7 +80,7 @@ def list_jobs(
         filters.append(Job.status == status)
     if parent_id is not None:
         filters.append(Job.parent_id == parent_id)
-    limit = min(limit, settings.page_limit)
+    deps.check_page_limit(limit, settings)
     rows, total = job_service.page(session, Job, filters, limit, offset, Job.created_at)
     return JobPage(
         items=[JobOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset

@@ -126,6 +126,18 @@ def _draw_splits(recipe: Recipe, count: int, rng: np.random.Generator) -> np.nda
     return np.where((u >= val) & (u < test), SPLIT_CODES["test"], split).astype(np.uint8)
 
 
+def planned_splits(recipe: Recipe) -> np.ndarray:
+    """The split code of every base scene of `recipe`, as `generate_batch` draws it, without
+    making any scene (lets a caller refuse, before any work, a dataset too small to have a
+    train and a val split)."""
+    parts = [np.zeros(0, dtype=np.uint8)]
+    for batch in range(recipe.num_batches):
+        split_seq = np.random.SeedSequence(recipe.seed, spawn_key=(batch,)).spawn(4)[3]
+        count = len(recipe.scenes_of(batch))
+        parts.append(_draw_splits(recipe, count, np.random.default_rng(split_seq)))
+    return np.concatenate(parts)
+
+
 def generate_batch(
     recipe: Recipe, batch: int, stage: Callable[[float, str], None] | None = None
 ) -> BatchResult:

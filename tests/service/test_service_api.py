@@ -35,7 +35,8 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     ready = client.get("/readyz")
     assert ready.status_code == 200, ready.text
-    assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "disk": "ok"}
+    assert ready.json()["disk_free_mb"] > 0
 
 
 def test_readiness_fails_when_the_broker_is_down(tmp_path: Path) -> None:
