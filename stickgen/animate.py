@@ -7,7 +7,7 @@
            -> face_track(actions, upper, expression) -> render (MP4 / GIF) or JSON
 
 With a checkpoint every figure is drawn from what the model predicts, and its faces follow the
-model's *predicted* actions.
+model's *predicted* actions, smoothed into segments (`stickgen.timeline`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from stickgen.progress import Progress, no_progress
 from stickgen.render import FORMATS as VIDEO_FORMATS
 from stickgen.render import check_size, write_video
 from stickgen.schema import FPS, ActionType, MotionClip, Scene, checked_duration
+from stickgen.timeline import action_segments, describe, smoothed
 
 FORMATS = (*VIDEO_FORMATS, "json")
 ENGINES = ("procedural", "model")
@@ -64,14 +65,10 @@ class Animation:
         (`stickgen.timeline`); empty for the procedural engine, which follows the plan."""
         if self.engine != "model":
             return []
-        from stickgen.timeline import action_segments
-
         return action_segments(self.clips[actor].actions, self.fps)
 
     def predicted_summary(self) -> str:
         """One line per model-drawn scene: what the action head predicted, smoothed."""
-        from stickgen.timeline import describe
-
         return " | ".join(
             f"{a.name}: {describe(self.predicted(i), self.fps)}"
             for i, a in enumerate(self.scene.actors)
@@ -305,7 +302,8 @@ def make_animation(
         frames = clip.num_frames
         upper = _fit(scene.upper_track(i, clip.fps), frames, fill=-1)
         expression = _fit(scene.expression_track(i, clip.fps), frames, fill=-1)
-        faces.append(face_track(clip.actions, clip.fps, upper=upper, expression=expression))
+        actions = clip.actions if engine == "procedural" else smoothed(clip.actions, clip.fps)
+        faces.append(face_track(actions, clip.fps, upper=upper, expression=expression))
     return Animation(scene=scene, clips=clips, faces=faces, engine=engine)
 
 

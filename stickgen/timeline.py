@@ -3,13 +3,16 @@
 The learned model's action head predicts one label per frame; drawn as it is, a clip's track
 flickers between neighbouring labels (a barcode). `action_segments` keeps the runs and folds
 each run shorter than `min_seconds` into the longer of its neighbours, shortest first, so what
-is left is what the model mostly predicted, when. The CLI and the web page show these segments.
+is left is what the model mostly predicted, when. The CLI and the web page show these segments,
+and the faces of a model-drawn figure follow them (`smoothed`), so a face does not flicker either.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from stickgen.schema import ActionType
 
@@ -71,6 +74,14 @@ def action_segments(
         del runs[i]
     names = [a.name.lower() for a in ActionType]
     return [Segment(names[label], start, end) for label, start, end in runs]
+
+
+def smoothed(actions: Sequence[int], fps: int, min_seconds: float = MIN_SEGMENT_S) -> np.ndarray:
+    """int64 `[T]`: the action track redrawn from its `action_segments`, one label per frame."""
+    track = np.empty(len(actions), dtype=np.int64)
+    for segment in action_segments(actions, fps, min_seconds):
+        track[segment.start : segment.end] = ActionType[segment.action.upper()]
+    return track
 
 
 def describe(segments: Sequence[Segment], fps: int) -> str:

@@ -17,6 +17,7 @@ from stickgen.cli import main
 from stickgen.errors import StickGenError
 from stickgen.face import face_track
 from stickgen.schema import FACE_DIM, FPS, MOTION_DIM, action_vocabulary
+from stickgen.timeline import smoothed
 
 # (prompt, seconds); most are short and small to keep the run fast.
 PROMPTS = [
@@ -244,8 +245,8 @@ def test_checkpoint_path_draws_what_the_model_predicts(
     np.testing.assert_allclose(data["actors"][0]["motion"], predicted.motion, atol=1e-3)
     names = action_vocabulary()
     assert data["actors"][0]["actions"] == [names[i] for i in predicted.actions]
-    faces = face_track(
-        predicted.actions,
+    faces = face_track(  # faces follow the smoothed predictions: no flicker
+        smoothed(predicted.actions, predicted.fps),
         upper=plan.scene.upper_track(0),
         expression=plan.scene.expression_track(0),
     )

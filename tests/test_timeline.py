@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from stickgen.face import face_track
 from stickgen.schema import ActionType
-from stickgen.timeline import action_segments, describe
+from stickgen.timeline import action_segments, describe, smoothed
 
 WALK, WAVE, JUMP = (int(ActionType[name]) for name in ("WALK", "WAVE", "JUMP"))
 
@@ -29,3 +32,17 @@ def test_a_barcode_becomes_one_segment_and_steady_tracks_stay() -> None:
     steady = [WALK] * 30 + [JUMP] * 30
     assert [s.action for s in action_segments(steady, fps=25)] == ["walk", "jump"]
     assert action_segments([], fps=25) == []
+
+
+def test_smoothed_track_has_the_segments_labels_and_calms_the_face() -> None:
+    flicker = [WALK] * 20 + [WAVE, JUMP] * 3 + [WALK] * 20 + [WAVE] * 30
+    track = smoothed(flicker, fps=25)
+    assert track.shape == (len(flicker),)
+    expected = [WALK] * 46 + [WAVE] * 30  # the 6 flickering frames join the longer walk
+    assert track.tolist() == expected
+    assert _changes(face_track(track, 25)) < _changes(face_track(flicker, 25))
+
+
+def _changes(rows: np.ndarray) -> int:
+    """Frames whose face differs from the frame before."""
+    return int((np.abs(np.diff(rows, axis=0)).sum(axis=1) > 0).sum())
