@@ -360,6 +360,10 @@ def test_any_text_parses_or_raises_a_user_error(prompt, duration):
     assert_tiles(scene)
 
 
+def test_segments_of_two_phases_meet_exactly():
+    assert_tiles(parse_prompt("idle climb push idle man idle", 1.5625))
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.sampled_from(_WORDS), max_size=40), st.one_of(st.none(), st.floats(0.5, 60)))
 def test_word_salad_from_the_vocabulary_tiles_the_clip(tokens, duration):

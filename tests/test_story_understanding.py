@@ -74,7 +74,14 @@ def test_words_of_feeling_set_the_face(prompt, expression):
 
 @pytest.mark.parametrize(
     "prompt",
-    ["asdfgh jkl", "The stock market closed higher today", "purple monkey dishwasher", "123"],
+    [
+        "asdfgh jkl",
+        "The stock market closed higher today",
+        "purple monkey dishwasher",
+        "123",
+        "The price of gold fell sharply",  # "fell" and "sharply" say nothing a figure does
+        "The train leaves at noon",
+    ],
 )
 def test_nonsense_is_reported_as_not_understood(prompt):
     scene = parse_prompt(prompt)
@@ -82,6 +89,12 @@ def test_nonsense_is_reported_as_not_understood(prompt):
     assert report is not None and not report.understood and not report.guessed
     assert [s.action for s in scene.actors[0].segments] == [A.IDLE]
     assert report.summary().startswith("nothing understood")
+
+
+def test_an_order_has_no_subject_and_is_still_done():
+    assert plan("Kick the ball twice") == [[A.KICK, A.KICK]]
+    assert plan("Please sit down") == [[A.SIT]]
+    assert plan("I walk to school") == [[A.WALK]]
 
 
 def test_names_of_things_do_not_trigger_actions():

@@ -870,3 +870,43 @@ def _safe_int(word: str) -> int:
         return int(float(word))
     except ValueError:
         return 2
+
+
+# Words that say a person is there even where no one is named ("I", "his", "someone").
+_PERSONAL = frozenset(
+    words(
+        "i me my you your yours we us our his her hers him them their theirs someone somebody "
+        "everyone everybody anyone anybody one yourself himself herself themselves myself"
+    )
+)
+# Words that may come before an order's verb ("please sit down", "now jump", "let's dance").
+_ORDER_LEADS = frozenset(
+    words(
+        "please let's lets let just now then first next also and so ok okay go come try start "
+        "begin quickly slowly again finally"
+    )
+)
+
+
+def only_things_act(r: Reading) -> bool:
+    """Whether every action of a reading is done by a thing: no one is named or referred to
+    anywhere in the prompt, and each action has words before it in its clause that are not an
+    order's lead-in ("the price of gold *fell*", "interest rates *rose*", "the train *leaves*").
+    An order ("kick the ball twice", "please sit down") has its verb first and is not."""
+    if not r.events or r.mentions or r.pronouns or r.objects or r.reciprocal:
+        return False
+    tokens = r.tokens
+    if any(t.kind == "word" and t.text in _PERSONAL for t in tokens):
+        return False
+    for event in r.events:
+        if event.derived:
+            continue
+        lo, _ = _clause_of(r, event.start)
+        lead = [
+            j
+            for j in range(lo, event.start)
+            if tokens[j].kind == "word" and j not in r.quiet and tokens[j].text not in _ORDER_LEADS
+        ]
+        if not lead:
+            return False
+    return True

@@ -61,7 +61,7 @@ from stickgen.schema import (
 )
 from stickgen.story.attach import attach
 from stickgen.story.cast import Cast
-from stickgen.story.grammar import Event, Reading, finish_reading, read_tokens
+from stickgen.story.grammar import Event, Reading, finish_reading, only_things_act, read_tokens
 from stickgen.story.lexer import tokenize
 from stickgen.story.order import order_events
 from stickgen.story.pairs import distance, pair_up
@@ -126,6 +126,9 @@ def parse_prompt(
 
         guesses += read_meaning(reading, thresholds)
     finish_reading(reading)
+    if only_things_act(reading):  # "the price of gold fell sharply": nothing a figure does
+        _forget_actions(reading)
+        guesses = [g for g in guesses if g.kind not in ("action", "expression")]
     report = understanding(reading, guesses)
     if not reading.events:
         reading.events.append(_default_event(reading))
@@ -155,6 +158,16 @@ def parse_prompt(
         interactions=interactions,
         understanding=report,
     )
+
+
+def _forget_actions(r: Reading) -> None:
+    """Drop every action and feeling of a reading; their words are reported as ignored."""
+    for event in r.events:
+        for j in range(event.start, event.end):
+            r.claimed[j] = False
+    for j, *_ in (*r.emotions, *r.guessed_emotions):
+        r.claimed[j] = False
+    r.events, r.emotions, r.emotion_words, r.guessed_emotions, r.seats = [], [], [], [], []
 
 
 def _default_event(r: Reading) -> Event:
@@ -321,7 +334,8 @@ def _lay_out(
 
 
 def _finish(segments: list[ActionSegment], duration: float, emotion) -> list[ActionSegment]:
-    """Merge neighbouring plain idles, rest through the time left, end exactly at `duration`."""
+    """Merge neighbouring plain idles, rest through the time left, end exactly at `duration`;
+    each segment starts exactly where the one before it ends."""
     merged: list[ActionSegment] = []
     for seg in segments:
         if seg.end - seg.start <= 0:
@@ -343,6 +357,8 @@ def _finish(segments: list[ActionSegment], duration: float, emotion) -> list[Act
         merged.append(_idle(last.end, duration, emotion))
     merged[-1].end = duration
     merged[0].start = 0.0
+    for before, after in itertools.pairwise(merged):  # phases meet at sums rounded differently
+        after.start = before.end
     return merged
 
 
