@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -40,10 +41,48 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+LOG_EVERY_S = 30.0
+
+
+@contextmanager
+def progress_lines(description: str, every_s: float = LOG_EVERY_S) -> Iterator[ProgressCallback]:
+    """Progress as plain lines on stderr, one per `every_s` at most and one when the work ends,
+    for a log file or a pipe, where a live bar would print nothing until the end."""
+    latest: tuple[int, int, str] | None = None
+    shown: tuple[int, int, str] | None = None
+    printed_at = time.monotonic()
+
+    def show(done: int, total: int, message: str) -> None:
+        nonlocal shown
+        shown = (done, total, message)
+        share = f" ({100 * done / total:.0f}%)" if total else ""
+        text = f"{description}: {done}/{total}{share} {message}".rstrip()
+        console.print(text, markup=False, highlight=False)
+
+    def update(done: int, total: int, message: str) -> None:
+        nonlocal latest, printed_at
+        latest = (done, total, message)
+        if time.monotonic() - printed_at >= every_s:
+            printed_at = time.monotonic()
+            show(*latest)
+
+    yield update
+    if latest is not None and latest != shown:
+        show(*latest)
+
+
 @contextmanager
 def progress_bar(description: str, transient: bool = False) -> Iterator[ProgressCallback]:
     """A rich progress bar on stderr exposed as a library progress callback (`transient`: it
-    is removed when it ends, so an error after it stays the only line)."""
+    is removed when it ends, so an error after it stays the only line); plain lines
+    (`progress_lines`) when stderr is not a terminal."""
+    if not console.is_terminal:
+        if transient:
+            yield lambda done, total, message: None
+        else:
+            with progress_lines(description) as update:
+                yield update
+        return
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
