@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 from fastapi import Request
@@ -29,9 +31,63 @@ def settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+class Breaker:
+    """Fails requests fast while the database is failing: after a transient database error,
+    for `cooldown_s` every request gets a 503 at once instead of each waiting out the deadline;
+    then one request at a time tries the database, and its success closes the breaker."""
+
+    def __init__(self, cooldown_s: float) -> None:
+        self.cooldown_s = cooldown_s
+        self._open_until = 0.0
+        self._failing = False
+        self._probing = False
+        self._lock = threading.Lock()
+
+    @property
+    def open(self) -> bool:
+        return self._failing and (time.monotonic() < self._open_until or self._probing)
+
+    def enter(self) -> bool:
+        """True when this request may use the database (and probes it if it was failing)."""
+        with self._lock:
+            if not self._failing:
+                return True
+            if time.monotonic() < self._open_until or self._probing:
+                return False
+            self._probing = True
+            return True
+
+    def leave(self, error: BaseException | None) -> None:
+        from jobcore.retry import transient
+
+        with self._lock:
+            self._probing = False
+            if error is not None and transient(error):
+                self._failing, self._open_until = True, time.monotonic() + self.cooldown_s
+            elif error is None:
+                self._failing = False
+
+
 def session(request: Request) -> Iterator[Session]:
-    with session_scope(request.app.state.settings.db_url) as db:
-        yield db
+    """A database session for the request; a 503 at once while the breaker is open."""
+    from app.problems import unavailable
+
+    breaker: Breaker = request.app.state.db_breaker
+    if not breaker.enter():
+        raise unavailable(
+            "database-unavailable",
+            "Database unavailable",
+            "the database cannot be reached; try again later",
+        )
+    error: BaseException | None = None
+    try:
+        with session_scope(request.app.state.settings.db_url) as db:
+            yield db
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        breaker.leave(error)
 
 
 def disk_space(request: Request) -> None:

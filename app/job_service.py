@@ -36,14 +36,15 @@ def create(
             return _replay(existing, kind, stored), True
     try:
         job = flow.create_job(session, JobKind(kind), stored, idempotency_key=idempotency_key)
-        session.commit()
+        job_id = job.id
+        session.commit()  # read nothing more before the send: no connection held while it waits
     except IntegrityError:
         session.rollback()
         existing = session.scalar(select(Job).where(Job.idempotency_key == idempotency_key))
         if existing is None:
             raise
         return _replay(existing, kind, stored), True
-    flow.start(settings, dispatcher, job.id)
+    flow.start(settings, dispatcher, job_id)
     session.refresh(job)
     return job, False
 
@@ -76,11 +77,12 @@ def cancel(session: Session, settings: Settings, dispatcher: Dispatcher, job_id:
             409, "job-finished", "Job already finished", f"job {job_id} already {job.status}"
         )
     if job.status not in TERMINAL:
-        revoked = jobs.request_cancel(session, job_id)
-        session.commit()
-        dispatcher.revoke([j.task_id for j in revoked if j.task_id])
-        flow.advance(settings, dispatcher, job.id)  # a parent with nothing running ends now
-        flow.advance(settings, dispatcher, job.parent_id)
+        parent_id = job.parent_id
+        revoked = [j.task_id for j in jobs.request_cancel(session, job_id) if j.task_id]
+        session.commit()  # no connection held while the broker and the flow are told
+        dispatcher.revoke(revoked)
+        flow.advance(settings, dispatcher, job_id)  # a parent with nothing running ends now
+        flow.advance(settings, dispatcher, parent_id)
     session.refresh(job)
     return job
 

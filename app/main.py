@@ -15,6 +15,7 @@ from fastapi_offline import FastAPIOffline
 
 from app import problems
 from app.auth import require_api_key
+from app.deps import Breaker
 from app.guard import RequestGuard
 from app.routes import animate, artifacts, checkpoint_files, health, jobs, limits, web
 from jobcore import cleanup, db
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.dispatcher = Dispatcher(settings)
     app.state.render_slots = threading.BoundedSemaphore(settings.render_slots)
+    app.state.db_breaker = Breaker(cooldown_s=settings.db_timeout_s)
     app.add_middleware(RequestGuard, settings=settings)  # key and body size before anything
     problems.install(app)
     app.include_router(health.router)

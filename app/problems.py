@@ -147,7 +147,9 @@ def _database(request: Request, exc: Exception) -> JSONResponse:
         detail = "the server is out of disk space; try again later"
         return _problem(request, unavailable("disk-full", "Disk full", detail))
     if transient(exc):
-        log.warning("database unavailable on %s: %s", where, type(exc).__name__)
+        cause = exc.__cause__ or exc
+        first = (str(cause).strip().splitlines() or [""])[0][:200]
+        log.warning("database unavailable on %s: %s: %s", where, type(cause).__name__, first)
         detail = "the database cannot be reached; try again later"
         title = "Database unavailable"
         return _problem(request, unavailable("database-unavailable", title, detail))

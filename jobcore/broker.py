@@ -19,8 +19,13 @@ QUEUE_DEFAULT = "default"
 QUEUE_TRAIN = "train"
 
 
-def broker_options(settings: Settings) -> dict[str, Any]:
-    """Transport options: the filesystem transport's folders, Redis' visibility timeout."""
+WORKER_SOCKET_TIMEOUT_S = 10.0  # above the consumer's 1 s BRPOP
+
+
+def broker_options(settings: Settings, role: str = "producer") -> dict[str, Any]:
+    """Transport options: the filesystem transport's folders; Redis' visibility timeout and
+    socket deadlines (the producer's are `broker_timeout_s`, so a hanging broker cannot hold
+    an API request; the worker's consumer gets a longer one)."""
     if settings.broker.startswith("filesystem://"):
         folder = settings.broker_dir
         return {
@@ -31,19 +36,34 @@ def broker_options(settings: Settings) -> dict[str, Any]:
             "store_processed": False,
             "polling_interval": 0.2,
         }
-    options: dict[str, Any] = {"visibility_timeout": settings.visibility_timeout_s}
+    timeout = settings.broker_timeout_s
+    if role == "worker":
+        timeout = max(WORKER_SOCKET_TIMEOUT_S, timeout)
+    options: dict[str, Any] = {
+        "visibility_timeout": settings.visibility_timeout_s,
+        "socket_timeout": timeout,
+        "socket_connect_timeout": settings.broker_timeout_s,
+        "socket_keepalive": True,
+    }
     if settings.redis_key_prefix:
         options["global_keyprefix"] = settings.redis_key_prefix
     return options
 
 
-def make_celery(settings: Settings, *, include: Sequence[str] = ()) -> Celery:
-    """A Celery app for `settings`; `include` names the task modules a worker imports."""
+def make_celery(
+    settings: Settings, *, include: Sequence[str] = (), role: str = "producer"
+) -> Celery:
+    """A Celery app for `settings`; `include` names the task modules a worker imports. A
+    producer (the API) publishes once, within `broker_timeout_s`: a job whose message could
+    not go out stays queued for the sweep."""
     settings.ensure_dirs()
     celery = Celery("stickgen", broker=settings.broker, include=list(include))
+    producer = role == "producer"
     celery.conf.update(
-        broker_transport_options=broker_options(settings),
+        broker_transport_options=broker_options(settings, role),
         broker_connection_retry_on_startup=True,
+        broker_connection_timeout=settings.broker_timeout_s,
+        task_publish_retry=not producer,
         task_serializer="json",
         accept_content=["json"],
         task_ignore_result=True,

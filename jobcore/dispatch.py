@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from celery import Celery
 
@@ -33,6 +37,16 @@ LEAF_TASKS = {
     JobKind.VALIDATE: TASK_VALIDATE,
 }
 LONG_TASKS = (TASK_TRAIN, TASK_EVALUATE)
+_publishers: dict[int, ThreadPoolExecutor] = {}
+
+
+def _publisher() -> ThreadPoolExecutor:
+    """This process's publishing threads (a forked child gets its own), so a caller waits for
+    the broker no longer than `broker_timeout_s`."""
+    pid = os.getpid()
+    if pid not in _publishers:
+        _publishers[pid] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="publish")
+    return _publishers[pid]
 
 
 def queue_for(task_name: str) -> str:
@@ -61,6 +75,12 @@ class Dispatcher:
         self.settings = settings
         self._celery = celery
         self._lock = threading.Lock()
+        self._quiet_until = 0.0  # after a failed publish, leave sends to the sweep until then
+
+    @property
+    def broker_failing(self) -> bool:
+        """True for a short while after a publish failed (requests do not wait on it again)."""
+        return time.monotonic() < self._quiet_until
 
     @property
     def celery(self) -> Celery:
@@ -77,26 +97,51 @@ class Dispatcher:
     def send(self, job: Job, *, resend_after_s: float = 0.0, task_name: str | None = None) -> bool:
         """Send the job's task unless a message went out less than `resend_after_s` ago.
 
-        Returns True when a message was sent."""
+        Returns True when a message was sent. Waits at most half of `broker_timeout_s` for the
+        broker (a healthy one answers in milliseconds): a publish still pending then finishes,
+        or is undone, in the background, and for a few seconds after such a failure sends are
+        left to the sweep instead of each waiting on the broker again."""
+        if self.broker_failing:
+            return False
         name = task_name or task_for(job)
         task_id = uuid.uuid4().hex
         with session_scope(self.db_url) as session:
             if not jobs.reserve_dispatch(session, job.id, task_id, resend_after_s):
                 return False
+        publish = _publisher().submit(
+            self.celery.send_task, name, args=[job.id], task_id=task_id, queue=queue_for(name)
+        )
         try:
-            self.celery.send_task(name, args=[job.id], task_id=task_id, queue=queue_for(name))
-        except Exception:
-            log.exception("could not send %s for job %s; a later sweep retries", name, job.id)
+            publish.result(timeout=self.settings.broker_timeout_s / 2)
+            return True
+        except FutureTimeout:
+            error = f"no answer within {self.settings.broker_timeout_s / 2:g} s"
+            publish.add_done_callback(lambda done: self._settle(done, job.id, task_id))
+        except Exception as exc:
+            error = type(exc).__name__
+            self._unreserve(job.id, task_id)
+        self._quiet_until = time.monotonic() + 2 * self.settings.broker_timeout_s
+        log.error("could not send %s for job %s (%s); a later sweep retries", name, job.id, error)
+        return False
+
+    def _settle(self, publish: Future, job_id: str, task_id: str) -> None:
+        """A publish that outlived its wait: when it failed, let the sweep send the job again."""
+        if publish.exception() is not None:
+            self._unreserve(job_id, task_id)
+
+    def _unreserve(self, job_id: str, task_id: str) -> None:
+        try:
             with session_scope(self.db_url) as session:
-                jobs.unreserve_dispatch(session, job.id, task_id)
-            return False
-        return True
+                jobs.unreserve_dispatch(session, job_id, task_id)
+        except Exception as exc:  # the sweep resends it after `resend_after_s` anyway
+            log.warning("could not clear the dispatch of job %s (%s)", job_id, type(exc).__name__)
 
     def revoke(self, task_ids: list[str]) -> None:
         """Ask workers to drop queued messages (never terminate a running task)."""
-        if not task_ids:
-            return
+        if not task_ids or self.broker_failing:
+            return  # the job rows are already cancelled; a revoke is only a shortcut
         try:
             self.celery.control.revoke(task_ids)
-        except Exception:  # the job rows are already cancelled; a revoke is only a shortcut
+        except Exception:
+            self._quiet_until = time.monotonic() + 2 * self.settings.broker_timeout_s
             log.warning("revoke failed for %s", task_ids, exc_info=True)

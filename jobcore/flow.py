@@ -10,6 +10,7 @@ It runs after every child ends and on every sweep.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,7 +83,11 @@ def start(settings: Settings, dispatcher: Dispatcher, job_id: str) -> None:
     if has_children:
         advance(settings, dispatcher, job_id)
     else:
-        dispatcher.send(job, resend_after_s=settings.redispatch_after_s)
+        dispatcher.send(job, resend_after_s=_resend_wait(job, settings))
+
+
+def _resend_wait(job: Job, settings: Settings) -> float:
+    return jobs.resend_wait(job, settings.claim_wait_s, settings.redispatch_after_s)
 
 
 def advance(settings: Settings, dispatcher: Dispatcher, parent_id: str | None) -> None:
@@ -99,8 +104,10 @@ def advance(settings: Settings, dispatcher: Dispatcher, parent_id: str | None) -
                 plan = _advance_sequence(session, parent, kids, settings)
             else:
                 plan = _advance_group(session, parent, kids, settings)
-            grandparent = parent.parent_id
+            grandparent, kind = parent.parent_id, parent.kind
         dispatcher.revoke(plan.revoke)
+        if plan.ended and kind == JobKind.GENERATE:  # shards and scratch of a sharded generate
+            shutil.rmtree(settings.work_dir / parent_id, ignore_errors=True)
         for job, task_name, resend_after in plan.send:
             if job.kind == JobKind.GENERATE and shard_count(job) > 1 and task_name is None:
                 advance(settings, dispatcher, job.id)
@@ -133,8 +140,10 @@ def _cancel_if_requested(session: Session, parent: Job, kids: list[Job]) -> Disp
 def _advance_sequence(
     session: Session, parent: Job, kids: list[Job], settings: Settings
 ) -> DispatchPlan:
-    """Pipeline: run the steps one after another, each fed the previous step's result."""
-    if (cancelled := _cancel_if_requested(session, parent, kids)) is not None:
+    """Pipeline: run the steps one after another, each fed the previous step's result. A cancel
+    that came after the last step finished is too late: the pipeline succeeded."""
+    finished = all(kid.status == JobStatus.SUCCEEDED for kid in kids)
+    if not finished and (cancelled := _cancel_if_requested(session, parent, kids)) is not None:
         return cancelled
     carried: dict[str, Any] = {}
     for kid in kids:
@@ -149,7 +158,7 @@ def _advance_sequence(
             if "dataset_id" in carried and kid.params.get("dataset_id") is None:
                 kid.params = {**kid.params, "dataset_id": carried["dataset_id"]}
                 session.flush()
-            return DispatchPlan(send=[(kid, None, settings.redispatch_after_s)])
+            return DispatchPlan(send=[(kid, None, _resend_wait(kid, settings))])
         return DispatchPlan()  # a step is running
     result = {**carried, "steps": {PHASES[kid.step].name: kid.id for kid in kids}}
     jobs.finish(session, parent.id, None, JobStatus.SUCCEEDED, result=result, message="done")
@@ -169,7 +178,7 @@ def _advance_group(
     if all(kid.status == JobStatus.SUCCEEDED for kid in kids):
         return DispatchPlan(send=[(parent, TASK_MERGE, settings.stale_after_s)])
     queued = [kid for kid in kids if kid.status == JobStatus.QUEUED]
-    return DispatchPlan(send=[(kid, None, settings.redispatch_after_s) for kid in queued])
+    return DispatchPlan(send=[(kid, None, _resend_wait(kid, settings)) for kid in queued])
 
 
 def rollup_progress(session: Session, parent_id: str | None) -> None:

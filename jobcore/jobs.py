@@ -1,8 +1,9 @@
 """Job-row state changes, each one a single compare-and-set UPDATE so concurrent workers agree.
 
-A running job has an `owner` (one task execution) that heartbeats; every write from a task is
-guarded by that owner, so a task that lost its job (reclaimed after a stale heartbeat) cannot
-overwrite the new owner's work.
+A running job has an `owner` (one task execution, its claim token) and an attempt number (the
+claim's count) and heartbeats; every write from a task is guarded by that owner (`hold` fences
+a transaction: it takes the job row only while the claim is still held), so a task that lost
+its job (reclaimed after a stale heartbeat) cannot overwrite the new owner's work.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from jobcore.models import TERMINAL, Job, JobStatus, utcnow
 
@@ -19,7 +20,11 @@ from jobcore.models import TERMINAL, Job, JobStatus, utcnow
 def claim(session: Session, job_id: str, owner: str, stale_after_s: float) -> bool:
     """Take the job: `queued`, or `running` with no owner or a stale heartbeat -> `running`.
 
-    Returns False when another execution holds it, it ended, or cancel was requested."""
+    Returns False when another execution holds it, it ended, or cancel was requested (on it or
+    its parent). Idempotent for one owner: a retry after a commit whose answer was lost finds
+    the claim already made and does not count another attempt."""
+    if session.scalar(select(Job.owner).where(Job.id == job_id)) == owner:
+        return True
     now = utcnow()
     stale = now - timedelta(seconds=stale_after_s)
     claimable = or_(
@@ -29,9 +34,11 @@ def claim(session: Session, job_id: str, owner: str, stale_after_s: float) -> bo
             or_(Job.owner.is_(None), Job.heartbeat_at.is_(None), Job.heartbeat_at < stale),
         ),
     )
+    parent = aliased(Job)
+    parent_cancelled = exists().where(parent.id == Job.parent_id, parent.cancel_requested)
     result = session.execute(
         update(Job)
-        .where(Job.id == job_id, claimable, Job.cancel_requested.is_(False))
+        .where(Job.id == job_id, claimable, Job.cancel_requested.is_(False), ~parent_cancelled)
         .values(
             status=JobStatus.RUNNING,
             owner=owner,
@@ -50,6 +57,20 @@ def claim(session: Session, job_id: str, owner: str, stale_after_s: float) -> bo
         .execution_options(synchronize_session=False)
     )
     return True
+
+
+def hold(session: Session, job_id: str, owner: str) -> bool:
+    """Fence the current transaction: True (and the job row locked until commit, its heartbeat
+    refreshed) while `owner` still holds the running job; False once another claim took it or
+    it ended. Writes that must come from the owner only (checkpoint and dataset rows) follow it
+    in the same transaction, so they commit only while the claim is held."""
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.owner == owner, Job.status == JobStatus.RUNNING)
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def heartbeat(session: Session, job_id: str, owner: str) -> tuple[bool, bool]:
@@ -211,18 +232,34 @@ def stale_running(session: Session, stale_after_s: float) -> list[Job]:
     )
 
 
-def undispatched(session: Session, created_before: datetime, sent_before: datetime) -> list[Job]:
-    """Top-level queued jobs whose message never reached the broker (or long ago)."""
-    return list(
-        session.scalars(
-            select(Job).where(
-                Job.status == JobStatus.QUEUED,
-                Job.parent_id.is_(None),
-                Job.created_at < created_before,
-                or_(Job.dispatched_at.is_(None), Job.dispatched_at < sent_before),
-            )
+def resend_wait(job: Job, first_s: float, longest_s: float) -> float:
+    """How long a queued job's latest message may go unclaimed before another is sent: `first_s`
+    after the first send, then as long as the job had already waited (so waits double and a job
+    queued behind long work gets a few spare messages, not one per sweep), at most `longest_s`.
+    A spare message is harmless: its task finds the job claimed or ended and exits."""
+    if job.dispatched_at is None or job.created_at is None:
+        return first_s
+    waited = (job.dispatched_at - job.created_at).total_seconds()
+    return min(max(first_s, waited), longest_s)
+
+
+def undispatched(session: Session, now: datetime, first_s: float, longest_s: float) -> list[Job]:
+    """Top-level queued jobs whose message never went out, or went out `resend_wait` ago and
+    was not claimed (lost with a killed API, or taken by a worker that could not run it)."""
+    candidates = session.scalars(
+        select(Job).where(
+            Job.status == JobStatus.QUEUED,
+            Job.parent_id.is_(None),
+            Job.created_at < now - timedelta(seconds=first_s),
+            or_(Job.dispatched_at.is_(None), Job.dispatched_at < now - timedelta(seconds=first_s)),
         )
     )
+    return [
+        job
+        for job in candidates
+        if job.dispatched_at is None
+        or job.dispatched_at < now - timedelta(seconds=resend_wait(job, first_s, longest_s))
+    ]
 
 
 def open_parents(session: Session) -> list[Job]:

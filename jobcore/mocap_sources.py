@@ -2,7 +2,9 @@
 
 Clients name files by paths relative to `Settings.mocap_path`; the schema already refuses
 absolute paths and `..`. Here each path is resolved (symbolic links followed) and must stay inside
-the folder, so no request reads a file anywhere else. The API checks a job's sources when it is
+the folder, and so must every file a named folder holds, at any depth (a link anywhere below
+that leads out refuses the job), so no request reads a file anywhere else. Errors name paths
+relative to the folder only. The API checks a job's sources when it is
 created (a 4xx before anything is queued) and the worker resolves them again when it runs.
 Messages name the relative path only, never the server's folder.
 """
@@ -47,12 +49,24 @@ def _motion_source(root: Path, relative: str) -> Path:
     if path.is_dir():
         try:
             found = discover([path])
+            for file, _name, _explicit in found:
+                _inside_by_file(root, file, relative)
         except OSError as exc:
             raise StickGenError(f"source {relative!r} cannot be read ({exc.strerror})") from None
         if not found:
             kinds = ", ".join(SUFFIXES)
             raise StickGenError(f"source {relative!r} holds no motion files ({kinds})")
     return path
+
+
+def _inside_by_file(root: Path, file: Path, named: str) -> None:
+    """A file found under a named folder must itself resolve inside `root`."""
+    resolved = file.resolve()
+    if root not in resolved.parents:
+        inner = file.relative_to(root).as_posix() if file.is_relative_to(root) else file.name
+        raise StickGenError(
+            f"source {named!r} holds {inner!r}, a link that leads outside the motion-capture folder"
+        )
 
 
 def resolve(root: Path, mocap: dict[str, Any]) -> MocapInputs:

@@ -10,7 +10,6 @@ Every change is a compare-and-set on the row, so several sweepers can run at onc
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from jobcore import flow, jobs
 from jobcore.db import session_scope
@@ -28,9 +27,7 @@ def sweep(settings: Settings, dispatcher: Dispatcher) -> dict[str, int]:
     with session_scope(settings.db_url) as session:
         stale = jobs.stale_running(session, settings.stale_after_s)
         waiting = jobs.undispatched(
-            session,
-            created_before=now - timedelta(seconds=5),
-            sent_before=now - timedelta(seconds=settings.redispatch_after_s),
+            session, now, settings.claim_wait_s, settings.redispatch_after_s
         )
         parents = jobs.open_parents(session)
     for job in stale:

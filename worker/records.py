@@ -74,14 +74,25 @@ def upsert_dataset(session: Session, path: Path, *, name: str, job_id: str | Non
 def upsert_checkpoint(
     session: Session, info: dict[str, Any], *, job_id: str, dataset_id: str | None
 ) -> CheckpointRow:
-    """Create or refresh the row of a checkpoint file the trainer just wrote (`on_checkpoint`)."""
+    """Create or refresh the row of a checkpoint file the trainer just wrote (`on_checkpoint`).
+
+    A job has one row per kind (`last`, `best`) and per epoch file: a later file of the same
+    kind (the next epoch, or the same checkpoint in a later attempt's folder) moves the row, so
+    its id stays valid for clients."""
     path = str(Path(info["path"]).resolve())
-    row = session.scalar(select(CheckpointRow).where(CheckpointRow.path == path))
+    kind = str(info.get("kind") or "last")
+    epoch = int(info.get("epoch") or 0)
+    same = [CheckpointRow.job_id == job_id, CheckpointRow.kind == kind]
+    if kind not in ("last", "best"):
+        same.append(CheckpointRow.epoch == epoch)
+    row = session.scalar(select(CheckpointRow).where(*same).order_by(CheckpointRow.created_at))
+    row = row or session.scalar(select(CheckpointRow).where(CheckpointRow.path == path))
     if row is None:
         row = CheckpointRow(path=path, job_id=job_id, dataset_id=dataset_id)
         session.add(row)
-    row.epoch = int(info.get("epoch") or 0)
-    row.kind = str(info.get("kind") or "last")
+    row.path = path
+    row.epoch = epoch
+    row.kind = kind
     metrics = {key: info[key] for key in CHECKPOINT_METRICS if key in info}
     row.metrics = json_safe({**metrics, "history_entry": info.get("metrics") or {}})
     row.dataset_content_id = info.get("dataset_id")

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from celery.exceptions import Reject
+
 from jobcore import dispatch, mocap_sources
-from jobcore.db import session_scope
 from jobcore.dispatch import Dispatcher
 from jobcore.models import CheckpointRow, DatasetRow, Job
 from jobcore.settings import get_settings
@@ -30,7 +31,14 @@ from stickgen.train import TrainConfig
 from stickgen.train import train as train_model
 from worker import records
 from worker.celery_app import celery_app
-from worker.runner import JobRun, LostClaim
+from worker.publish import (
+    attempt_dir,
+    move_rows,
+    publish_dir,
+    remove_other_attempts,
+    take_over_checkpoints,
+)
+from worker.runner import DatabaseUnavailable, JobRun, LostClaim
 
 log = logging.getLogger(__name__)
 HISTORY_KEYS = ("epoch", "step", "train_loss", "val_loss")
@@ -39,7 +47,8 @@ HISTORY_KEYS = ("epoch", "step", "train_loss", "val_loss")
 def _run(
     job_id: str, body: Callable[[JobRun], None], *, progress_span: tuple[float, float] = (0.0, 1.0)
 ) -> None:
-    """Claim the job, run `body(run)` inside it; a lost claim means another execution has it."""
+    """Claim the job, run `body(run)` inside it; a lost claim means another execution has it.
+    When the database cannot be reached to claim it, the message goes back to the queue."""
     settings = get_settings()
     dispatcher = Dispatcher(settings, celery_app)
     try:
@@ -47,21 +56,39 @@ def _run(
             body(run)
     except LostClaim:
         log.info("job %s is not ours to run (taken, ended or cancelled); skipping", job_id)
+    except DatabaseUnavailable as error:
+        log.error("%s; the message goes back to the queue", error)
+        raise Reject(str(error), requeue=True) from None
 
 
 def _dataset(run: JobRun) -> DatasetRow:
     dataset_id = run.job.params.get("dataset_id")
-    with session_scope(run.settings.db_url) as session:
-        row = session.get(DatasetRow, dataset_id) if dataset_id else None
+    row = run.query(lambda s: s.get(DatasetRow, dataset_id) if dataset_id else None, "dataset")
     if row is None:
         raise StickGenError(f"unknown dataset {dataset_id!r}")
     return row
 
 
 def _record_dataset(run: JobRun, path: Path, job_id: str) -> dict[str, Any]:
-    with session_scope(run.settings.db_url) as session:
+    def write(session: Any) -> dict[str, Any]:
         row = records.upsert_dataset(session, path, name=f"dataset-{job_id[:8]}", job_id=job_id)
         return {"dataset_id": row.id, "samples": row.samples}
+
+    return run.fenced(write, "record dataset")
+
+
+def _complete_dataset(path: Path) -> bool:
+    try:
+        Dataset(path)
+    except (StickGenError, OSError, ValueError):
+        return False
+    return True
+
+
+def _publish_dataset(run: JobRun, scratch: Path, final: Path) -> Path:
+    """Move a finished dataset into place while this run holds the claim (see worker.publish)."""
+    run.fenced(lambda session: None, "check claim")
+    return publish_dir(scratch, final, _complete_dataset)
 
 
 # -- generate ----------------------------------------------------------------------------------
@@ -80,7 +107,7 @@ def _with_sources(result: dict[str, Any], path: Path) -> dict[str, Any]:
 def _generate_body(run: JobRun) -> None:
     params = run.job.params
     mocap = _mocap(run)  # checked before the long part
-    out = run.settings.datasets_dir / run.job.id
+    scratch = attempt_dir(run.settings.work_dir / run.job.id, run.attempt)
     common = dict(
         augment=bool(params.get("augment", True)),
         seed=int(params.get("seed", 0)),
@@ -89,13 +116,16 @@ def _generate_body(run: JobRun) -> None:
         progress=run.progress,
         should_stop=run.should_stop,
     )
-    if mocap is None:
-        path = generate_dataset(out, int(params["num_base"]), **common)
-    else:
-        path = generate_with_mocap(
-            out, int(params["num_base"]), mocap.sources, body_model=mocap.body_model, **common
-        )
-    run.succeed(_with_sources(_record_dataset(run, Path(path), run.job.id), Path(path)))
+    try:
+        if mocap is None:
+            generate_dataset(scratch / "dataset", int(params["num_base"]), **common)
+        else:
+            generate_with_mocap(scratch / "dataset", int(params["num_base"]), mocap.sources,
+                                body_model=mocap.body_model, **common)  # fmt: skip
+        path = _publish_dataset(run, scratch / "dataset", run.settings.datasets_dir / run.job.id)
+        run.succeed(_with_sources(_record_dataset(run, path, run.job.id), path))
+    finally:
+        shutil.rmtree(scratch.parent, ignore_errors=True)
 
 
 @celery_app.task(name=dispatch.TASK_GENERATE)
@@ -109,23 +139,27 @@ def _shard_dir(settings: Any, parent_id: str, index: int) -> Path:
 
 
 def _shard_body(run: JobRun) -> None:
-    with session_scope(run.settings.db_url) as session:
-        parent = session.get(Job, run.job.parent_id)
-        assert parent is not None
-        params = dict(parent.params)
+    parent = run.query(lambda s: s.get(Job, run.job.parent_id), "parent")
+    assert parent is not None
+    params = dict(parent.params)
     index, count = (int(v) for v in run.job.params["shard"])
     out = _shard_dir(run.settings, parent.id, index)
-    generate_dataset(
-        out,
-        int(params["num_base"]),
-        augment=bool(params.get("augment", True)),
-        seed=int(params.get("seed", 0)),
-        shard=(index, count),
-        workers=1,
-        overwrite=True,
-        progress=run.progress,
-        should_stop=run.should_stop,
-    )
+    scratch = out.with_name(f"{out.name}.{run.attempt}")
+    try:
+        generate_dataset(
+            scratch,
+            int(params["num_base"]),
+            augment=bool(params.get("augment", True)),
+            seed=int(params.get("seed", 0)),
+            shard=(index, count),
+            workers=1,
+            overwrite=True,
+            progress=run.progress,
+            should_stop=run.should_stop,
+        )
+        _publish_dataset(run, scratch, out)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     run.succeed({"shard": [index, count]})
 
 
@@ -138,22 +172,23 @@ def generate_shard(job_id: str) -> None:
 def _merge_body(run: JobRun) -> None:
     count = dispatch.shard_count(run.job)
     sources = [_shard_dir(run.settings, run.job.id, i) for i in range(count)]
-    out = run.settings.datasets_dir / run.job.id
+    scratch = attempt_dir(run.settings.work_dir / run.job.id, run.attempt) / "dataset"
     mocap = _mocap(run)
     if mocap is None:
-        path = merge_datasets(sources, out, overwrite=True, progress=run.progress)
+        merge_datasets(sources, scratch, overwrite=True, progress=run.progress)
     else:
-        path = merge_with_mocap(
+        merge_with_mocap(
             sources,
             mocap.sources,
-            out,
+            scratch,
             body_model=mocap.body_model,
             seed=int(run.job.params.get("seed", 0)),
             overwrite=True,
             progress=run.progress,
             should_stop=run.should_stop,
         )
-    result = _with_sources(_record_dataset(run, Path(path), run.job.id), Path(path))
+    path = _publish_dataset(run, scratch, run.settings.datasets_dir / run.job.id)
+    result = _with_sources(_record_dataset(run, path, run.job.id), path)
     shutil.rmtree(run.settings.work_dir / run.job.id, ignore_errors=True)
     run.succeed({**result, "shards": count})
 
@@ -178,10 +213,12 @@ def _embed_body(run: JobRun) -> None:
         cache_dir=run.settings.data_path / "cache",
         progress=run.progress,
     )
-    with session_scope(run.settings.db_url) as session:
-        records.upsert_dataset(
+    run.fenced(
+        lambda session: records.upsert_dataset(
             session, Path(dataset.path), name=dataset.name, job_id=dataset.job_id
-        )
+        ),
+        "record embeddings",
+    )
     keep = (
         "model",
         "dim",
@@ -216,18 +253,38 @@ def validate(job_id: str) -> None:
 
 
 # -- train ---------------------------------------------------------------------------------------
+def train_threads(settings: Any) -> int:
+    """torch threads of each training process: the `train_threads` setting, else the cores
+    shared among the data-parallel processes (the train worker runs one job at a time)."""
+    return settings.train_threads or max(1, available_cores() // settings.train_processes)
+
+
 def _train_body(run: JobRun) -> None:
     dataset = _dataset(run)
     params = run.job.params
-    out = run.settings.checkpoints_dir / run.job.id
-    resume = (out / "last.pt").exists()  # a retried or reclaimed job continues where it was
-    with session_scope(run.settings.db_url) as session:
-        resumed_from = records.last_epoch(session, run.job.id) if resume else None
+    root = run.settings.checkpoints_dir / run.job.id
+    out = attempt_dir(root, run.attempt)
+    # a retried or reclaimed job continues from its published checkpoint, in its own folder
+    moved = run.query(lambda s: take_over_checkpoints(s, run.job.id, out), "checkpoints")
+
+    def take_over(session: Any) -> int | None:
+        move_rows(session, moved)
+        return records.last_epoch(session, run.job.id)
+
+    resumed_from = run.fenced(take_over, "take over checkpoints")
+    remove_other_attempts(root, out)
+    resume = (out / "last.pt").exists()
 
     def on_checkpoint(info: dict[str, Any]) -> None:
-        with session_scope(run.settings.db_url) as session:
-            records.upsert_checkpoint(session, info, job_id=run.job.id, dataset_id=dataset.id)
+        if info.get("kind") == "last" and not info.get("epoch"):
+            return  # stopped before an epoch ended: nothing worth publishing
+        run.publish(
+            lambda s: records.upsert_checkpoint(s, info, job_id=run.job.id, dataset_id=dataset.id),
+            "publish checkpoint",
+        )
 
+    threads = train_threads(run.settings)
+    log.info("job %s trains with %d torch thread(s) per process", run.job.id, threads)
     config = TrainConfig.from_dict({k: v for k, v in params.items() if k != "dataset_id"})
     result = train_model(
         dataset.path,
@@ -236,14 +293,13 @@ def _train_body(run: JobRun) -> None:
         resume=resume,
         device=run.settings.device,
         nproc=run.settings.train_processes,
-        threads=run.settings.train_threads,
+        threads=threads,
         progress=run.progress,
         should_stop=run.should_stop,
         on_checkpoint=on_checkpoint,
         expected_embedding_model=dataset.embedding_model,
     )
-    with session_scope(run.settings.db_url) as session:
-        checkpoint_ids = records.checkpoint_ids(session, run.job.id)
+    checkpoint_ids = run.query(lambda s: records.checkpoint_ids(s, run.job.id), "checkpoints")
     best = checkpoint_ids.get("best") or checkpoint_ids.get("last")
     latest = result.history[-1] if result.history else {}
     run.succeed(
@@ -256,8 +312,9 @@ def _train_body(run: JobRun) -> None:
             "best_val_loss": result.best_val_loss,
             "num_parameters": result.num_parameters,
             "preset": result.preset,
+            "threads": threads,
             "metrics": records.json_safe(latest),
-            "resumed_from_epoch": resumed_from,
+            "resumed_from_epoch": resumed_from if resume else None,
             "history": records.json_safe(
                 [{k: entry.get(k) for k in HISTORY_KEYS} for entry in result.history]
             ),
@@ -278,9 +335,8 @@ SUMMARY_KINDS = ("reference", "checkpoint")
 
 def _evaluate_inputs(run: JobRun) -> tuple[CheckpointRow, DatasetRow]:
     params = run.job.params
-    with session_scope(run.settings.db_url) as session:
-        checkpoint = session.get(CheckpointRow, params["checkpoint"])
-        dataset = session.get(DatasetRow, params["dataset"])
+    checkpoint = run.query(lambda s: s.get(CheckpointRow, params["checkpoint"]), "checkpoint")
+    dataset = run.query(lambda s: s.get(DatasetRow, params["dataset"]), "dataset")
     if checkpoint is None:
         raise StickGenError(f"unknown checkpoint {params['checkpoint']!r}")
     if dataset is None:
@@ -301,7 +357,7 @@ def _evaluate_body(run: JobRun) -> None:
     result = evaluate_checkpoints(
         dataset.path,
         [checkpoint.path],
-        out_dir=root / "evaluations" / run.job.id,
+        out_dir=attempt_dir(root / "evaluations" / run.job.id, run.attempt),
         seed=seed,
         repeats=int(params.get("repeats", 20)),
         progress=run.progress,
@@ -327,9 +383,13 @@ def _evaluate_body(run: JobRun) -> None:
         "job_id": run.job.id,
         "dataset_id": dataset.id,
     }
-    with session_scope(run.settings.db_url) as session:  # files are in place: now the row
-        if not records.store_evaluation(session, checkpoint.id, evaluation):
-            raise StickGenError(f"checkpoint {checkpoint.id!r} was deleted during the evaluation")
+    stored = run.fenced(  # files are in place: now the row
+        lambda s: records.store_evaluation(s, checkpoint.id, evaluation), "store evaluation"
+    )
+    if not stored:
+        raise StickGenError(f"checkpoint {checkpoint.id!r} was deleted during the evaluation")
+    remove_other_attempts(root / "evaluations" / run.job.id, attempt_dir(
+        root / "evaluations" / run.job.id, run.attempt))  # fmt: skip
     run.succeed(
         {
             "checkpoint_id": checkpoint.id,

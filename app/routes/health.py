@@ -80,7 +80,13 @@ def _workers(settings: Settings) -> dict[str, int]:
     return counts
 
 
-async def _bounded(check: Any, settings: Settings, timeout_s: float) -> tuple[Any, str | None]:
+async def _bounded(
+    check: Any, settings: Settings, timeout_s: float, *, skip: bool = False
+) -> tuple[Any, str | None]:
+    """`check(settings)` on the readiness threads, within `timeout_s`; (value, None) or
+    (None, why not). `skip`: the database is known to be failing, so it is not asked."""
+    if skip:
+        return None, "unavailable: failing (requests could not reach it)"
     loop = asyncio.get_running_loop()
     try:
         value = await asyncio.wait_for(loop.run_in_executor(_checks, check, settings), timeout_s)
@@ -99,15 +105,16 @@ async def readyz(request: Request) -> JSONResponse:
     disk space and the live workers per queue (none is not a failure: jobs wait queued)."""
     settings: Settings = request.app.state.settings
     timeout = settings.db_timeout_s + 0.5
+    failing = request.app.state.db_breaker.open  # requests just failed on it: do not wait again
     (
         (database, db_error),
         (broker, broker_error),
         (workers, _),
         (free, disk_error),
     ) = await asyncio.gather(
-        _bounded(_database, settings, timeout),
+        _bounded(_database, settings, timeout, skip=failing),
         _bounded(_broker, settings, timeout),
-        _bounded(_workers, settings, timeout),
+        _bounded(_workers, settings, timeout, skip=failing),
         _bounded(disk_free_mb, settings, timeout),
     )
     checks = {"database": db_error or database, "broker": broker_error or broker}

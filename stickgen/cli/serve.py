@@ -1,4 +1,4 @@
-"""`stick-gen serve`: the API and a Celery worker in one command (embedded mode by default).
+"""`stick-gen serve`: the API and the Celery workers in one command (embedded mode by default).
 
 Both run as child processes (uvicorn and celery), so this module imports neither FastAPI nor
 Celery. Without configuration it uses a SQLite file and the serverless filesystem broker under
@@ -75,11 +75,9 @@ def serve(
         env["STICKGEN_DATA_DIR"] = str(data_dir.resolve())
     if concurrency is not None:
         env["STICKGEN_WORKER_CONCURRENCY"] = str(concurrency)
-    processes = [subprocess.Popen(api_command(host, port), env=env)]
-    if worker:
-        processes += [
-            subprocess.Popen(worker_command(q), env=env) for q in (DEFAULT_QUEUE, TRAIN_QUEUE)
-        ]
+    api = subprocess.Popen(api_command(host, port), env=env)
+    queues = (DEFAULT_QUEUE, TRAIN_QUEUE) if worker else ()
+    workers = {queue: _Worker(queue, env) for queue in queues}
     console.print(f"[bold]Stick-Gen[/] API on http://{host}:{port} (docs at /docs)")
 
     def on_signal(signum: int, frame: object) -> None:
@@ -88,13 +86,46 @@ def serve(
     previous = signal.signal(signal.SIGTERM, on_signal)
     code = 0
     try:
-        while all(p.poll() is None for p in processes):
+        while api.poll() is None:
+            for process in workers.values():
+                process.keep_running()
             time.sleep(0.5)
-        code = next(p.returncode for p in processes if p.poll() is not None) or 1
-        console.print("[red]a service process exited; stopping the others[/]")
+        code = api.returncode or 1
+        console.print("[red]the API exited; stopping the workers[/]")
     except KeyboardInterrupt:
         console.print("stopping...")
     finally:
-        _stop(processes)
+        _stop([api, *(w.process for w in workers.values() if w.process is not None)])
         signal.signal(signal.SIGTERM, previous)
     raise typer.Exit(code)
+
+
+class _Worker:
+    """One queue's worker process, started again when it exits (a crash stops neither the API
+    nor the other worker); restarts back off from 1 s to 30 s while it keeps failing."""
+
+    def __init__(self, queue: str, env: dict[str, str]) -> None:
+        self.queue, self.env = queue, env
+        self.delay = 1.0
+        self.started = 0.0
+        self.due = 0.0
+        self.process: subprocess.Popen | None = None
+        self._start()
+
+    def _start(self) -> None:
+        self.process = subprocess.Popen(worker_command(self.queue), env=self.env)
+        self.started = time.monotonic()
+
+    def keep_running(self) -> None:
+        now = time.monotonic()
+        if self.process is not None and self.process.poll() is not None:
+            code = self.process.returncode
+            self.process = None
+            self.delay = 1.0 if now - self.started > 60 else min(self.delay * 2, 30.0)
+            self.due = now + self.delay
+            console.print(
+                f"[red]the {self.queue} worker exited (code {code}); starting it again in "
+                f"{self.delay:.0f} s[/]"
+            )
+        if self.process is None and now >= self.due:
+            self._start()
