@@ -75,7 +75,9 @@ def constant_segment_lengths(motion: np.ndarray) -> np.ndarray:
 def _embedder(source: str, device: str) -> Any:
     from stickgen.embed import Embedder
 
-    return Embedder(source, device=device, threads=CLIP_THREADS)  # prompts come one at a time
+    # prompts come one at a time: one thread, and no sentence-transformers import where the
+    # text model is a local plain BERT (`stickgen.embed.bert`)
+    return Embedder(source, device=device, threads=CLIP_THREADS, light=True)
 
 
 def _usable(source: str | None) -> bool:

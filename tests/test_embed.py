@@ -117,6 +117,25 @@ def test_same_text_gives_the_same_vector(embedder: Embedder) -> None:
     np.testing.assert_allclose(alone, in_batch, atol=1e-5)
 
 
+def test_the_light_encoder_gives_the_sentence_transformers_vectors(
+    embedder: Embedder, text_model_path: Path, tmp_path: Path
+) -> None:
+    long = "a man walks to the shop, waves and sits down; " * 60  # past the 256-token limit
+    texts = ["a man walks to the shop", "Ünïcödé café, naïve!", "x", long, *DESCRIPTIONS]
+    light = Embedder(text_model_path, threads=1, light=True)
+    assert light.dim == embedder.dim and light.model_id == embedder.model_id
+    np.testing.assert_allclose(light.encode(texts), embedder.encode(texts), atol=1e-6)
+    assert not light.loaded  # sentence-transformers never loaded
+    # a folder it cannot compute exactly (here: max pooling) is left to sentence-transformers
+    other = tmp_path / "max-pooled"
+    shutil.copytree(text_model_path, other)
+    pooling = other / "1_Pooling" / "config.json"
+    config = json.loads(pooling.read_text())
+    pooling.write_text(json.dumps({**config, "pooling_mode_mean_tokens": False,
+                                   "pooling_mode_max_tokens": True}))  # fmt: skip
+    assert Embedder(other, light=True)._light is None
+
+
 def test_close_prompts_are_closer_than_unrelated_ones(embedder: Embedder) -> None:
     walk, stroll, kick = embedder.encode(
         ["a man walks to the shop", "a person strolls to the store", "a kid kicks a football"]

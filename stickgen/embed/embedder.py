@@ -227,7 +227,9 @@ class Embedder:
 
     `model` is a Hugging Face hub name or a local sentence-transformers directory; `device` is
     a `stickgen.compute` device choice (vectors are always computed in fp32). `threads` caps
-    torch's CPU threads while encoding (default: every core this process may use).
+    torch's CPU threads while encoding (default: every core this process may use). `light`
+    (for prompts at inference, a few at a time, on the CPU): a local plain-BERT folder runs with
+    torch alone (`stickgen.embed.bert`), without importing sentence-transformers.
     """
 
     def __init__(
@@ -236,6 +238,7 @@ class Embedder:
         device: str = "cpu",
         batch_size: int = 64,
         threads: int | None = None,
+        light: bool = False,
     ) -> None:
         if batch_size < 1:
             raise StickGenError(f"batch size must be at least 1, got {batch_size}")
@@ -248,6 +251,11 @@ class Embedder:
         self.local_dir = _resolve_local(model)
         self._model_id: str | None = None
         self._model: Any = None
+        self._light: Any = None
+        if light and self.local_dir is not None and self.device == "cpu":
+            from stickgen.embed.bert import BertSentenceEncoder
+
+            self._light = BertSentenceEncoder.load(self.local_dir)
 
     @property
     def model_id(self) -> str:
@@ -297,6 +305,8 @@ class Embedder:
     @property
     def dim(self) -> int:
         """Embedding dimension, read from the model."""
+        if self._light is not None:
+            return self._light.dim
         model = self.model
         getter = getattr(model, "get_embedding_dimension", None)
         if getter is None:  # sentence-transformers < 5
@@ -319,6 +329,12 @@ class Embedder:
         """
         texts = list(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
+        if self._light is not None:
+            with torch_threads(self.threads):
+                for row, text in enumerate(texts):
+                    out[row] = self._light.encode_one(text)
+                    progress(row + 1, len(texts), "encoding")
+            return out
         done = 0
         with torch_threads(self.threads):
             for lo in range(0, len(texts), ENCODE_WINDOW):
