@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from stickgen.compute import autocast, resolve_device, resolve_precision, torch_threads
-from stickgen.diffusion import GUIDANCE, SAMPLE_STEPS, Guidance
+from stickgen.diffusion import Guidance
 from stickgen.errors import NotFoundError, StickGenError
 from stickgen.model import TYPICAL_NOISE_SEED, MotionStats, StickGenModel, predicted_motion
 from stickgen.physics import physics_from_motion
@@ -145,11 +145,12 @@ class LearnedGenerator:
         plan: torch.Tensor | None,
         seeds: Sequence[int | None],
         frames: int | None = None,
-        guidance: float | Guidance = GUIDANCE,
-        steps: int = SAMPLE_STEPS,
+        guidance: float | Guidance | None = None,
+        steps: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Rigid motion `[B, T, 20]` and per-frame actions `[B, T]` for text embeddings
-        `[B, D]`, a plan `[B, T]` (None: text alone, `frames` long) and one seed per row."""
+        `[B, D]`, a plan `[B, T]` (None: text alone, `frames` long) and one seed per row,
+        sampled with `steps` and `guidance` (None: the checkpoint's sampler)."""
         frames = plan.shape[1] if plan is not None else frames
         if frames is None:
             raise StickGenError("give an action plan or a number of frames")
@@ -163,8 +164,9 @@ class LearnedGenerator:
         actions = outputs["actions"].argmax(dim=-1).cpu().numpy().astype(np.int64)
         return np.stack([constant_segment_lengths(clip) for clip in motion]), actions
 
-    def generate(self, scene: Scene, seed: int | None = None) -> MotionClip:
-        """Actor 0 of `scene` as a `MotionClip` (see the module docstring)."""
+    def request(self, scene: Scene) -> tuple[torch.Tensor, torch.Tensor | None, int]:
+        """What `generate_batch` needs for actor 0 of `scene`: its text embedding `[1, D]`, its
+        plan `[1, T]` (None without actors) and its number of frames."""
         if not scene.description.strip():
             raise StickGenError("the scene has no description to generate from")
         checked_duration(scene.duration)
@@ -172,27 +174,40 @@ class LearnedGenerator:
         if frames < 1:
             raise StickGenError(f"a {scene.duration} s scene has no frames at {self.fps} fps")
         plan = torch.from_numpy(scene.action_track(0, self.fps))[None] if scene.actors else None
+        return self.embed([scene.description]), plan, frames
+
+    def clip(self, motion: np.ndarray, actions: np.ndarray) -> MotionClip:
+        """One row of `generate_batch` as a `MotionClip` (physics from the final motion)."""
+        return MotionClip(motion, actions, physics_from_motion(motion, self.fps), self.fps)
+
+    def generate(self, scene: Scene, seed: int | None = None) -> MotionClip:
+        """Actor 0 of `scene` as a `MotionClip` (see the module docstring)."""
+        text, plan, frames = self.request(scene)
         threads = torch_threads(CLIP_THREADS) if self.device.type == "cpu" else nullcontext()
         with threads:
-            motion, actions = self.generate_batch(
-                self.embed([scene.description]), plan, [seed], frames=frames
-            )
-        return MotionClip(
-            motion=motion[0],
-            actions=actions[0],
-            physics=physics_from_motion(motion[0], self.fps),
-            fps=self.fps,
-        )
+            motion, actions = self.generate_batch(text, plan, [seed], frames=frames)
+        return self.clip(motion[0], actions[0])
 
 
-@lru_cache(maxsize=4)
-def _load_cached(
-    path: str, mtime_ns: int, text_model: str | None, device: str, precision: str
+def checkpoint_file(checkpoint: str | Path) -> Path:
+    """The absolute path of an existing checkpoint file (NotFoundError otherwise)."""
+    path = Path(checkpoint).expanduser().resolve()
+    if not path.is_file():
+        raise NotFoundError(f"no checkpoint at {checkpoint}")
+    return path
+
+
+def read_generator(
+    checkpoint: str | Path,
+    text_model: str | Path | None = None,
+    device: str = "auto",
+    precision: str = "fp32",
 ) -> LearnedGenerator:
-    where = Path(path)
+    """Load a checkpoint for inference, uncached (see `load_generator`)."""
+    where = checkpoint_file(checkpoint)
     payload = load_checkpoint(where)
     model, stats = model_from_checkpoint(payload, where)
-    source = _text_model_source(payload, text_model, where)
+    source = _text_model_source(payload, str(text_model) if text_model else None, where)
     chosen = resolve_device(device)
     embedder = _embedder(source, str(chosen))
     expected = payload.get("embedding_model")
@@ -213,6 +228,13 @@ def _load_cached(
     )
 
 
+@lru_cache(maxsize=4)
+def _load_cached(
+    path: str, mtime_ns: int, text_model: str | None, device: str, precision: str
+) -> LearnedGenerator:
+    return read_generator(path, text_model, device, precision)
+
+
 def load_generator(
     checkpoint: str | Path,
     text_model: str | Path | None = None,
@@ -226,9 +248,7 @@ def load_generator(
     when the checkpoint has no loadable reference, and must be the same model (same id) either
     way. `precision` "bf16" (or "auto" where native) samples under bfloat16 autocast.
     """
-    path = Path(checkpoint).expanduser().resolve()
-    if not path.is_file():
-        raise NotFoundError(f"no checkpoint at {checkpoint}")
+    path = checkpoint_file(checkpoint)
     return _load_cached(
         str(path),
         path.stat().st_mtime_ns,

@@ -46,7 +46,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from stickgen import diffusion
-from stickgen.diffusion import GUIDANCE, SAMPLE_STEPS, Guidance
+from stickgen.diffusion import Guidance, Sampler
 from stickgen.errors import StickGenError, refuse_unknown_keys
 from stickgen.schema import FPS, MOTION_DIM, NUM_ACTIONS, PHYSICS_DIM
 
@@ -235,6 +235,7 @@ class StickGenModel(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.config = cfg
+        self.sampler = Sampler()  # what `generate` does by default (a checkpoint's record)
         self.no_plan = cfg.num_actions
         self.register_buffer("text_mean", torch.zeros(cfg.text_dim))
         self.register_buffer("text_scale", torch.ones(()))
@@ -397,16 +398,17 @@ class StickGenModel(nn.Module):
         plan: Tensor | None = None,
         frames: int | None = None,
         noise: Tensor | None = None,
-        steps: int = SAMPLE_STEPS,
-        guidance: float | Guidance = GUIDANCE,
+        steps: int | None = None,
+        guidance: float | Guidance | None = None,
     ) -> dict[str, Tensor]:
         """Normalised outputs (as `denoise`) generated from text and plan alone.
 
         `noise` (standard normal, `noise_shape`) picks one of the possible clips; None picks the
         draw of `TYPICAL_NOISE_SEED` for every row (x_1 = 0 would be no draw the model ever saw).
         DDIM runs `steps` steps, each prediction guided by `guidance` (one scale for text and
-        plan, or a `Guidance` with one each): every condition it needs is one more row block of
-        the same pass. The conditioning is computed once for all steps.
+        plan, or a `Guidance` with one each; None: the model's `sampler`): every condition it
+        needs is one more row block of the same pass. The conditioning is computed once for all
+        steps.
         """
         batch = text.shape[0]
         plan = self.full_plan(batch, plan, frames if noise is None else noise.shape[1])
@@ -414,7 +416,8 @@ class StickGenModel(nn.Module):
             seeded = torch.Generator().manual_seed(TYPICAL_NOISE_SEED)
             noise = torch.randn(self.noise_shape(1, plan.shape[1]), generator=seeded)
             noise = noise.to(text.device).expand(batch, -1, -1)
-        guidance = Guidance.of(guidance)
+        steps = self.sampler.steps if steps is None else steps
+        guidance = self.sampler.guidance if guidance is None else Guidance.of(guidance)
         conditions = guidance.conditions
         n = len(conditions)
         no_plan = torch.full_like(plan, self.no_plan)

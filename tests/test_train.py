@@ -14,11 +14,13 @@ from tiny_motion_data import embed_tiny_dataset, write_tiny_dataset
 
 from stickgen.cli import main
 from stickgen.data.store import Dataset
+from stickgen.diffusion import UNGUIDED, Guidance, Sampler
 from stickgen.errors import Cancelled, StickGenError
 from stickgen.model import build_model
 from stickgen.train import LossWeights, TrainConfig, load_checkpoint, model_from_checkpoint, train
 from stickgen.train.batches import BatchReader
 from stickgen.train.checkpoint import save_checkpoint
+from stickgen.train.distill import Teacher, TeacherSamples, teacher_gap
 from stickgen.train.losses import denoising_loss
 from stickgen.train.metrics import action_accuracy, validate_epoch, validation_noise
 from stickgen.train.schedule import learning_rate
@@ -455,3 +457,85 @@ def test_limb_contrasts_tell_opposite_from_matching_leg_swings():
     # the feet-x contrast swings 0.6 against 0: about |a - A| = 0.6 in one of 24 channels
     assert contrast == pytest.approx(0.6 / 24, rel=0.2)
     assert with_limb_contrasts(walking)[0, :, 22].abs().max() == pytest.approx(0.6, abs=0.01)
+
+
+# ---- distillation into a few-step sampler (stickgen.train.distill) ------------------------------
+
+FAST_WEIGHTS = LossWeights()
+DISTIL = dict(batch_size=8, accumulate=1, lr=1e-3, warmup_epochs=0, precision="fp32")
+
+
+@pytest.fixture(scope="module")
+def distilled(dataset, trained, tmp_path_factory):
+    result, _ = trained
+    out = tmp_path_factory.mktemp("distilled")
+    return fit(dataset, out, epochs=6, teacher=str(result.best_checkpoint), **DISTIL)
+
+
+def test_a_distilled_checkpoint_records_its_parent_and_sampler(trained, distilled):
+    teacher = load_checkpoint(trained[0].best_checkpoint)
+    payload = load_checkpoint(distilled.best_checkpoint)
+    parent = payload["parent"]
+    assert parent["path"] == str(trained[0].best_checkpoint.resolve())
+    assert (parent["epoch"], parent["step"]) == (teacher["epoch"], teacher["step"])
+    assert parent["sampler"] == {"steps": 20, "text": 2.0, "plan": 2.0}
+    assert payload["config"]["sampler"] == {"steps": 4, "text": 1.0, "plan": 1.0}
+    assert payload["config"]["train"]["preset"] == "tiny"  # the teacher's, not the default
+    assert teacher["parent"] is None and teacher["config"]["sampler"]["steps"] == 20
+    model, _ = model_from_checkpoint(payload)
+    assert model.sampler == Sampler(4, Guidance(1.0, 1.0))
+    # a checkpoint from before samplers were recorded samples as every model did then
+    del payload["config"]["sampler"]
+    assert model_from_checkpoint(payload)[0].sampler == Sampler(20, Guidance(2.0, 2.0))
+    with pytest.raises(StickGenError, match="itself distilled"):
+        Teacher.load(distilled.best_checkpoint)
+
+
+def test_distillation_follows_the_teacher_in_fewer_passes(dataset, trained, distilled):
+    teacher = Teacher.load(trained[0].best_checkpoint)
+    student, stats = model_from_checkpoint(load_checkpoint(distilled.best_checkpoint))
+    ds = Dataset(dataset)
+    val = ds.split_indices("val")
+    samples = TeacherSamples.sample(teacher, ds, val, 0.5, 0, torch.device("cpu"))
+    rows = np.arange(len(samples))
+
+    def gap(model, steps, guidance):
+        model.sampler = Sampler(steps, guidance)
+        return teacher_gap(model, samples, rows, stats, FAST_WEIGHTS, 8, torch.device("cpu"))
+
+    # the recorded val_loss is this gap: the teacher's clips are the same every time
+    assert gap(student, 4, UNGUIDED) == pytest.approx(distilled.best_val_loss, rel=1e-5)
+    # one pass per step does better than the teacher's own weights with as many passes or more
+    assert gap(student, 1, UNGUIDED) < 0.8 * gap(teacher.model, 1, UNGUIDED)
+    assert gap(student, 1, UNGUIDED) < 0.5 * gap(teacher.model, 1, Guidance())
+    assert gap(student, 2, UNGUIDED) < 0.9 * gap(teacher.model, 2, UNGUIDED)
+
+
+def test_a_distilled_checkpoint_animates_like_any_other(distilled):
+    from stickgen.infer import load_generator
+    from stickgen.schema import ActionSegment, ActionType, Actor, Scene
+
+    generator = load_generator(distilled.best_checkpoint)
+    assert generator.model.sampler.steps == 4
+    scene = Scene(
+        "a person waving a hand", [Actor([ActionSegment(ActionType.WAVE, 0.0, 2.0)])], 2.0
+    )
+    clip = generator.generate(scene, seed=3)
+    assert clip.motion.shape == (50, 20) and np.isfinite(clip.motion).all()
+    assert np.mean(clip.actions == ActionType.WAVE) > 0.8
+
+
+def test_cli_distils_a_checkpoint(dataset, trained, tmp_path, capsys):
+    out = tmp_path / "student"
+    args = ["train", str(dataset), "--out", str(out), "--distill", str(trained[0].best_checkpoint)]
+    options = ["--epochs", "1", "--batch-size", "8", "--max-train-samples", "8", "--threads", "1"]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, *options, "--sample-steps", "2", "--precision", "fp32"])
+    assert exit_info.value.code == 0
+    assert "distilled into 2 step(s)" in capsys.readouterr().err
+    payload = load_checkpoint(out / "last.pt")
+    assert payload["config"]["sampler"]["steps"] == 2
+    assert payload["config"]["train"]["max_train_samples"] == 8
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", str(dataset), "--out", str(tmp_path / "x"), "--distill", str(tmp_path)])
+    assert exit_info.value.code == 2

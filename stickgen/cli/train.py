@@ -58,7 +58,9 @@ def train_command(
         Path | None,
         typer.Option(help="Checkpoint directory [default: checkpoints/DATASET_NAME]."),
     ] = None,
-    preset: Annotated[str, typer.Option(help=PRESET_HELP + ".")] = DEFAULTS.preset,
+    preset: Annotated[
+        str, typer.Option(help=PRESET_HELP + "; a distillation keeps its teacher's.")
+    ] = DEFAULTS.preset,
     epochs: Annotated[int, typer.Option(min=1, help="Passes over the train split.")] = (
         DEFAULTS.epochs
     ),
@@ -114,9 +116,26 @@ def train_command(
     threads: Annotated[
         int | None, typer.Option(min=1, help="torch threads per process [default: cores / nproc].")
     ] = None,
+    distill: Annotated[
+        Path | None,
+        typer.Option(
+            help="Distil this checkpoint (the teacher) into a few-step sampler: start from its "
+            "weights (and preset) and learn its clips for DATASET's prompts (at most 1,024 "
+            "train and 64 val unless limited)."
+        ),
+    ] = None,
+    sample_steps: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="DDIM steps the model samples with by default [default: 20; 4 distilled]."
+        ),
+    ] = None,
 ) -> None:
     """Train the text-to-motion model on DATASET (Ctrl-C saves last.pt; --resume continues)."""
     from stickgen.train import train
+
+    if distill is not None and not distill.is_file():
+        raise fail(f"no checkpoint to distil at {distill}")
 
     config = _config(
         preset=preset,
@@ -132,9 +151,12 @@ def train_command(
         plan_dropout=plan_dropout,
         loss_weights=LossWeights(spectrum=spectrum_weight),
         precision=precision,
+        teacher=str(distill.resolve()) if distill is not None else None,
+        sample_steps=sample_steps,
     )
     out_dir = out if out is not None else Path("checkpoints") / dataset.resolve().name
-    with _stop_on_interrupt() as stop, progress_bar(f"training {preset}") as progress:
+    what = f"distilling {distill.name}" if distill is not None else f"training {preset}"
+    with _stop_on_interrupt() as stop, progress_bar(what) as progress:
         try:
             result = train(
                 dataset,
@@ -151,6 +173,11 @@ def train_command(
         except Cancelled as exc:
             raise fail(f"{exc} (continue with --resume)", code=130) from None
     last = result.history[-1] if result.history else {}
+    if distill is not None:
+        console.print(
+            f"distilled into {config.steps} step(s): gap to the teacher's clips (val_loss) "
+            f"{last.get('val_loss', float('nan')):.4f}"
+        )
     console.print(
         f"trained {result.preset} ({result.num_parameters:,} parameters) for "
         f"{result.epochs_completed} epochs, {result.steps} steps; "

@@ -5,7 +5,10 @@ A checkpoint is a dict of tensors and plain Python containers::
     format, version          "stickgen-checkpoint", 2
     model                    the model's state_dict
     config                   {"model": ModelConfig dict, "stats": MotionStats dict, "fps",
-                              "frames", "train": TrainConfig dict (warmup and precision concrete)}
+                              "frames", "train": TrainConfig dict (warmup and precision concrete),
+                              "sampler": the default `Sampler` (absent: 20 steps, guidance 2)}
+    parent                   a distilled model's teacher (`stickgen.train.distill`): its path,
+                             epoch, step, sampler and val_loss; None for a model trained on data
     epoch, step              completed epochs, optimizer steps taken
     train_loss, val_loss, val_smoothness, val_position, val_action_accuracy   (None before the
                              first validation); metrics: every validation figure of that epoch
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from stickgen.artefact import read_artefact, write_artefact
+from stickgen.diffusion import Sampler
 from stickgen.errors import StickGenError
 from stickgen.model import ModelConfig, MotionStats, StickGenModel
 from stickgen.schema import NUM_ACTIONS
@@ -128,5 +132,6 @@ def model_from_checkpoint(
         raise StickGenError(f"{source}: checkpoint is missing {exc}") from None
     model = StickGenModel(cfg)
     load_weights(model, state, source)
+    model.sampler = Sampler.from_dict(payload["config"].get("sampler"))
     model.eval()
     return model, stats

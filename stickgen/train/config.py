@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from stickgen.compute import PRECISIONS
+from stickgen.diffusion import DISTILLED_STEPS, SAMPLE_STEPS
 from stickgen.errors import StickGenError, refuse_unknown_keys
 from stickgen.model import PRESETS
 from stickgen.train.losses import PLAN_DROPOUT, LossWeights
@@ -22,6 +23,12 @@ class TrainConfig:
     `warmup_epochs` None means automatic: min(10, epochs // 5); on resume, the run's own.
     `precision` "auto" means bf16 where the device runs it natively (`stickgen.compute`); on
     resume, the run's own. `max_*_samples` cap the train and val splits (None: all of them).
+
+    `teacher` (a checkpoint path) makes the run a distillation (`stickgen.train.distill`): the
+    model starts from the teacher's weights (its preset replaces `preset`) and learns from the
+    teacher's clips for at most `max_*_samples` of the dataset's prompts (None: 1,024 train and
+    64 val). `sample_steps` is how many DDIM steps the trained model samples with by default
+    (None: 20, or 4 for a distilled model).
     """
 
     preset: str = "base"
@@ -39,11 +46,13 @@ class TrainConfig:
     plan_dropout: float = PLAN_DROPOUT
     loss_weights: LossWeights = field(default_factory=LossWeights)
     precision: str = "auto"
+    teacher: str | None = None
+    sample_steps: int | None = None
 
     # settings that shape the optimisation trajectory: a resumed run must keep them
     TRAJECTORY = (
         "preset", "batch_size", "accumulate", "lr", "warmup_epochs", "seed", "max_train_samples",
-        "weight_decay", "grad_clip", "plan_dropout", "loss_weights", "precision",
+        "weight_decay", "grad_clip", "plan_dropout", "loss_weights", "precision", "teacher",
     )  # fmt: skip
 
     def __post_init__(self) -> None:
@@ -78,6 +87,8 @@ class TrainConfig:
             self.precision in PRECISIONS,
             f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}",
         )
+        steps = self.sample_steps
+        need(steps is None or steps >= 1, f"sample_steps must be at least 1, got {steps}")
 
     @property
     def warmup(self) -> int:
@@ -106,6 +117,13 @@ class TrainConfig:
             f"{k}={mine[k]!r} (now {theirs[k]!r})" for k in self.TRAJECTORY if mine[k] != theirs[k]
         ]
 
+    @property
+    def steps(self) -> int:
+        """Default DDIM steps of the trained model, the automatic choice filled in."""
+        if self.sample_steps is not None:
+            return self.sample_steps
+        return DISTILLED_STEPS if self.teacher else SAMPLE_STEPS
+
     def settled(self, recorded: TrainConfig | None, native_precision: str) -> TrainConfig:
         """This config with its automatic choices made: those of the run it continues
         (`recorded`), else a fifth of the epochs for warmup and `native_precision`."""
@@ -117,4 +135,4 @@ class TrainConfig:
             warmup = self.warmup_epochs
         else:
             warmup = recorded.warmup if recorded else self.warmup
-        return replace(self, warmup_epochs=warmup, precision=precision)
+        return replace(self, warmup_epochs=warmup, precision=precision, sample_steps=self.steps)

@@ -9,7 +9,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from stickgen.compute import (
     torch_threads,
 )
 from stickgen.data.store import Dataset
+from stickgen.diffusion import UNGUIDED, Guidance, Sampler
 from stickgen.errors import Cancelled, StickGenError
 from stickgen.model import MotionStats, build_model, count_parameters, preset_config
 from stickgen.progress import Progress, no_progress
@@ -52,6 +53,15 @@ from stickgen.train.checkpoint import (
 )
 from stickgen.train.config import TrainConfig
 from stickgen.train.curves import plot_loss_curve, write_metrics
+from stickgen.train.distill import (
+    DISTILL_SAMPLES,
+    DISTILL_VAL_SAMPLES,
+    Teacher,
+    TeacherSamples,
+    distillation_loss,
+    distillation_times,
+    teacher_gap,
+)
 from stickgen.train.distributed import (
     Ranks,
     Share,
@@ -139,6 +149,9 @@ class _Trainer:
             self.state = load_checkpoint(self.last_path)
         recorded = TrainConfig.from_dict(self.state["config"]["train"]) if self.state else None
         config = config.settled(recorded, resolve_precision("auto", device))
+        self.teacher = Teacher.load(config.teacher) if config.teacher else None
+        if self.teacher is not None:
+            config = self._distillation_settings(config, self.teacher)
         if self.state is not None:
             check_resume(self.state, self.last_path, dataset, embedding, config)
             if source := (self.state.get("embedding") or {}).get("source"):
@@ -158,23 +171,55 @@ class _Trainer:
                 f"batch_size {config.batch_size} is smaller than the {ranks.world} processes"
             )
         self._build()
-        batches = math.ceil(len(self.train_idx) / config.batch_size)
+        # what the optimizer steps go over: the dataset's samples, or the teacher's clips of
+        # them (sampled when the run starts, `_sample_teacher`)
+        self.source: BatchReader | TeacherSamples = BatchReader(dataset)
+        self.train_rows = self.train_idx
+        if self.teacher is not None:
+            if ranks.world > 1:
+                raise StickGenError("a distillation runs in one process (nproc 1)")
+            self.train_rows = np.arange(len(self.train_idx))
+        batches = math.ceil(len(self.train_rows) / config.batch_size)
         self.steps_per_epoch = math.ceil(batches / config.accumulate)
         self.total_steps = config.epochs * self.steps_per_epoch
         self.warmup_steps = config.warmup * self.steps_per_epoch
         self.reader = BatchReader(dataset)
 
+    def _distillation_settings(self, config: TrainConfig, teacher: Teacher) -> TrainConfig:
+        """`config` with the teacher's preset and the distillation's sample limits, after
+        checking that the dataset speaks the teacher's text model."""
+        if self.embedding.get("model") != teacher.payload.get("embedding_model"):
+            raise StickGenError(
+                f"{self.dataset.path} was embedded with {self.embedding.get('model')!r}, the "
+                f"teacher {teacher.path} with {teacher.payload.get('embedding_model')!r}"
+            )
+        if source := (teacher.payload.get("embedding") or {}).get("source"):
+            self.embedding.setdefault("source", source)
+        return replace(
+            config,
+            preset=teacher.preset,
+            max_train_samples=config.max_train_samples or DISTILL_SAMPLES,
+            max_val_samples=config.max_val_samples or DISTILL_VAL_SAMPLES,
+        )
+
     def _build(self) -> None:
         """Model, statistics, optimizer and position: fresh, or exactly as saved in last.pt."""
         state, cfg = self.state, self.config
-        if state is None:
+        if state is None and self.teacher is not None:
+            self.model_config = self.teacher.model.config
+            self.stats = self.teacher.stats
+        elif state is None:
             self.model_config = preset_config(cfg.preset, self.embedding["dim"])
             self.stats = train_statistics(self.dataset, self.train_idx, cfg.seed)
         else:
             self.model_config = model_config(state, self.last_path)
             self.stats = MotionStats.from_dict(state["config"]["stats"])
         self.model = build_model(self.model_config, cfg.seed)
-        if state is None:
+        guidance = UNGUIDED if self.teacher is not None else Guidance()
+        self.model.sampler = Sampler(cfg.steps, guidance)
+        if state is None and self.teacher is not None:
+            self.model.load_state_dict(self.teacher.model.state_dict())
+        elif state is None:
             self.model.set_text_statistics(distinct_texts(self.dataset, self.train_idx))
         else:
             load_weights(self.model, state["model"], self.last_path)
@@ -205,6 +250,8 @@ class _Trainer:
         self.should_stop = should_stop or (lambda: False)
         self.on_checkpoint = on_checkpoint if main else None
         self.progress(self.position.step, self.total_steps, "starting")
+        if self.teacher is not None:
+            self._sample_teacher()
         while self.position.epoch < self.config.epochs:
             started = time.perf_counter()
             self._train_epoch()
@@ -222,6 +269,19 @@ class _Trainer:
             history=self.position.history,
         )
 
+    def _sample_teacher(self) -> None:
+        """The teacher's clips for the train and val prompts (progress in clips)."""
+        cfg, teacher = self.config, self.teacher
+        assert teacher is not None
+        self.source, self.val_samples = (
+            TeacherSamples.sample(
+                teacher, self.dataset, idx, cfg.plan_dropout, cfg.seed, self.device, progress
+            )
+            for idx, progress in ((self.train_idx, self.progress), (self.val_idx, no_progress))
+        )
+        teacher.model.cpu()  # the teacher's work is done
+        self.progress(self.position.step, self.total_steps, "distilling")
+
     def _lr(self, step: int) -> float:
         total, warmup = self.total_steps, self.warmup_steps
         return learning_rate(step, base_lr=self.config.lr, warmup_steps=warmup, total_steps=total)
@@ -229,29 +289,24 @@ class _Trainer:
     def _shares(self, batches: list[np.ndarray]) -> Iterator[tuple[dict[str, Any], Share]]:
         """This rank's share of each global batch, read ahead in the background."""
         shares = (self.ranks.take(batch) for batch in batches)
-        return prefetch((to_device(self.reader.read(s.rows), self.device), s) for s in shares)
+        return prefetch((to_device(self.source.read(s.rows), self.device), s) for s in shares)
 
     def _train_epoch(self) -> None:
         """Train the rest of the current epoch, one optimizer step per `accumulate` batches."""
         pos, cfg, ranks = self.position, self.config, self.ranks
-        batches = split_batches(epoch_order(self.train_idx, cfg.seed, pos.epoch), cfg.batch_size)
+        batches = split_batches(epoch_order(self.train_rows, cfg.seed, pos.epoch), cfg.batch_size)
         self.network.train()
         self.optimizer.zero_grad(set_to_none=True)
         group_loss = 0.0
         for b, (batch, share) in enumerate(self._shares(batches[pos.batch :]), pos.batch):
             group_start = b - b % cfg.accumulate
             group_size = min(cfg.accumulate, len(batches) - group_start)
-            rows, frames = len(batches[b]), batch["actions"].shape[1]
             generator = torch.Generator().manual_seed(_batch_seed(cfg.seed, pos.epoch, b))
-            draws = Draws.sample(rows, frames, cfg.plan_dropout, generator)
-            draws = draws.rows(share.start, share.stop, self.device)
             last_of_group = b + 1 - group_start == group_size
             sync = nullcontext() if last_of_group or ranks.world == 1 else self.network.no_sync()
             with sync:
                 with autocast(self.device, cfg.precision):
-                    loss, _ = training_loss(
-                        self.network, batch, self.stats, cfg.loss_weights, draws
-                    )
+                    loss = self._loss(batch, len(batches[b]), share, generator)
                 (loss * share.weight / group_size).backward()
             group_loss += float(loss.detach()) * share.weight / ranks.world
             pos.batch = b + 1
@@ -277,6 +332,20 @@ class _Trainer:
                     f"{self.last_path} holds the state to resume from"
                 )
 
+    def _loss(
+        self, batch: dict[str, Any], rows: int, share: Share, generator: torch.Generator
+    ) -> torch.Tensor:
+        """The loss of this rank's share of one global batch of `rows` rows, its draws taken
+        from `generator`."""
+        cfg = self.config
+        if self.teacher is not None:
+            t = distillation_times(rows, generator)[share.start : share.stop].to(self.device)
+            return distillation_loss(self.network, batch, self.stats, cfg.loss_weights, t)[0]
+        frames = batch["actions"].shape[1]
+        draws = Draws.sample(rows, frames, cfg.plan_dropout, generator)
+        draws = draws.rows(share.start, share.stop, self.device)
+        return training_loss(self.network, batch, self.stats, cfg.loss_weights, draws)[0]
+
     def _end_epoch(self, seconds: float) -> None:
         """Validate, record the epoch, write the checkpoints and the curves."""
         pos, cfg, ranks = self.position, self.config, self.ranks
@@ -294,6 +363,17 @@ class _Trainer:
                 device=self.device,
                 total=ranks.sum,
             )
+            if self.teacher is not None:  # the student is judged against its teacher's clips
+                metrics["val_denoising_loss"] = metrics["val_loss"]
+                metrics["val_loss"] = teacher_gap(
+                    self.model,
+                    self.val_samples,
+                    np.arange(len(self.val_samples)),
+                    self.stats,
+                    cfg.loss_weights,
+                    cfg.batch_size * cfg.accumulate,
+                    self.device,
+                )
         row = {
             "epoch": epoch,
             "step": pos.step,
@@ -350,7 +430,9 @@ class _Trainer:
                 "fps": FPS,
                 "frames": self.dataset.frames,
                 "train": self.config.to_dict(),
+                "sampler": self.model.sampler.to_dict(),
             },
+            "parent": self.teacher.record() if self.teacher is not None else None,
             "epoch": epochs_done,
             "step": self.position.step,
             **self._summary(),
