@@ -356,3 +356,30 @@ def test_animate_prints_what_it_understood_and_a_notice_when_nothing(tmp_path, c
     assert "notice: nothing in the prompt was understood" in out
     data = json.loads((tmp_path / "b.json").read_text())
     assert data["scene"]["understanding"]["understood"] is False
+
+
+# --- grammar of movement and manner --------------------------------------------------------------
+
+
+def test_a_pair_like_back_and_forth_is_a_manner_not_two_actions():
+    assert plan("The guard marches back and forth by the gate") == [[A.WALK]]
+    assert plan("The girl hops up and down three times") == [[A.JUMP] * 3]
+
+
+def test_a_verb_before_an_action_word_is_not_part_of_the_subject():
+    scene = parse_prompt("The lifeguard keeps watch over the beach")
+    assert [[s.action for s in a.segments] for a in scene.actors] == [[A.LOOK_AROUND]]
+
+
+def test_an_action_noun_after_with_a_is_what_the_verb_does():
+    scene = parse_prompt("The cousins welcome each other with a hug")
+    assert [[s.action for s in a.segments] for a in scene.actors] == [[A.HUG], [A.HUG]]
+    assert plan("She replies with a shrug") == [[A.SHRUG]]
+    [seg] = parse_prompt("He strolls off with a wave").actors[0].segments
+    assert (seg.action, seg.upper) == (A.WALK, A.WAVE)  # moving along: both at once
+
+
+def test_going_somewhere_and_then_doing_something_is_a_sequence():
+    assert plan("The nurse hurries into the ward and shouts for help") == [[A.SPRINT, A.SHOUT]]
+    [seg] = parse_prompt("A man strolls along and whistles a tune").actors[0].segments
+    assert seg.action is A.WALK and seg.upper is not None  # no destination: at the same time

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache
 
-from stickgen.schema import ActionType, FacialExpression
+from stickgen.schema import ACTION_SPECS, ActionType, FacialExpression, Layer
 from stickgen.story.counts import Count, match_count
 from stickgen.story.lexer import Token
 from stickgen.story.matcher import PhraseIndex, VerbMatch, verb_index
@@ -217,9 +217,15 @@ def read_tokens(tokens: list[Token]) -> Reading:
     r = Reading(tokens, boundary=[False] * len(tokens), claimed=[False] * len(tokens))
     verbs, connectors = _verbs(), _connectors()
     manners: list[tuple[int, ActionType, int]] = []
+    pairs = _binomials(tokens)
     i, n = 0, len(tokens)
     while i < n:
         token = tokens[i]
+        if i in pairs:  # "and forth" of "back and forth": a manner, not a connector
+            r.quiet.append(i)
+            r.claimed[i] = True
+            i += 1
+            continue
         if token.kind == "quote":
             r.quotes.append(i)
             r.claimed[i] = True
@@ -283,6 +289,39 @@ def read_tokens(tokens: list[Token]) -> Reading:
     _climbs(r)
     _read_names(r)
     return r
+
+
+# Word pairs joined by "and" that say how one moves ("paces back and forth", "jumps up and
+# down"): the "and" links no actions.
+_BINOMIALS = frozenset(
+    {
+        ("up", "down"),
+        ("back", "forth"),
+        ("to", "fro"),
+        ("round", "round"),
+        ("around", "around"),
+        ("in", "out"),
+        ("on", "off"),
+        ("over", "over"),
+        ("again", "again"),
+        ("here", "there"),
+        ("side", "side"),
+        ("left", "right"),
+        ("forward", "back"),
+        ("forwards", "backwards"),
+        ("backwards", "forwards"),
+        ("down", "up"),
+    }
+)
+
+
+def _binomials(tokens: list[Token]) -> set[int]:
+    """Positions of the "and" and the second word of each pair like "back and forth"."""
+    out: set[int] = set()
+    for k in range(1, len(tokens) - 1):
+        if tokens[k].text == "and" and (tokens[k - 1].text, tokens[k + 1].text) in _BINOMIALS:
+            out.update((k, k + 1))
+    return out
 
 
 def _manner_verb(r: Reading, lo: int, start: int) -> int:
@@ -373,6 +412,14 @@ _FUNCTIONAL = frozenset(
 )
 
 
+# Verbs that come before an action word ("keeps watch", "takes a nap", "starts dancing").
+_VERBS_BEFORE_ACTIONS = LIGHT_VERBS | frozenset(
+    w
+    for base in words("keep stay continue stop decide want need like love seem finish")
+    for w in conjugate(base)
+)
+
+
 def _unknown_subjects(r: Reading) -> None:
     """A noun phrase the vocabulary does not know that opens a clause and does its action ("the
     *sprinter* bursts out...", "while *the crowd* goes wild") is a person: plural-looking nouns
@@ -401,6 +448,8 @@ def _unknown_subjects(r: Reading) -> None:
         while j >= 0 and tokens[j].text in NUMBER_WORDS and words_:
             count = int(NUMBER_WORDS[tokens[j].text])  # "the two leaders"
             j -= 1
+        if len(words_) == 2 and tokens[words_[0]].text in _VERBS_BEFORE_ACTIONS:
+            words_ = words_[1:]  # "the sentry *keeps* watch": the verb is not part of a name
         if not words_ or j < 0 or tokens[j].text not in _SUBJECT_DETERMINERS or r.boundary[j]:
             continue  # "her shoulders bob": a body part or a belonging, not a new person
         if tokens[words_[0]].text in BODY_PARTS or tokens[words_[0]].text in _NOT_PEOPLE:
@@ -456,6 +505,10 @@ def _read_verb(r: Reading, tokens: list[Token], i: int, match: VerbMatch, end: i
         return end
     if use == "noun":
         r.nouns.append(i)
+        return end
+    if use == "with":
+        _with_action(r, Event(match.action, start, end, phrase=match.phrase))
+        _claim(r, start, end)
         return end
     if not _ignored_verb(r, tokens, start, end) or use == "light":
         r.events.append(Event(match.action, start, end, phrase=match.phrase))
@@ -525,7 +578,7 @@ def _light_verb(r: Reading, tokens: list[Token], j: int) -> int | None:
 def _verb_use(
     r: Reading, tokens: list[Token], i: int, end: int, match: VerbMatch
 ) -> tuple[str, int]:
-    """("verb" | "light" | "noun" | "compound", first token of the event)."""
+    """("verb" | "light" | "with" | "noun" | "compound", first token of the event)."""
     word = tokens[i].text
     base = match.phrase.split()[0]
     plain = not match.fixed and end == i + 1
@@ -579,9 +632,25 @@ def _verb_use(
     light = _light_verb(r, tokens, j)
     if light is not None:
         return "light", light
+    if j >= 1 and tokens[j].text in ("a", "an") and tokens[j - 1].text == "with":
+        return "with", i  # "greets her with a hug", "answers with a shrug"
     if match.fixed:
         return "verb", i
     return "noun", i
+
+
+def _with_action(r: Reading, event: Event) -> None:
+    """An action noun after "with a" is what the verb before it does ("greets him with a hug" is a
+    hug, "answers with a shrug" a shrug), unless that verb moves the figure along ("walks off
+    with a wave": both)."""
+    before = [e for e in r.events if e.end <= event.start]
+    last = before[-1] if before else None
+    apart = last is None or any(r.boundary[j] for j in range(last.end, event.start))
+    if apart or ACTION_SPECS[last.action].layer is Layer.LOWER:
+        r.events.append(event)
+    else:
+        last.action, last.phrase, last.end = event.action, event.phrase, event.end
+    r.events.sort(key=lambda e: e.start)
 
 
 def _claim(r: Reading, start: int, end: int) -> None:

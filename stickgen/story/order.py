@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stickgen.schema import ACTION_SPECS, Layer
 from stickgen.story.grammar import Event, Link, Reading
 
 
@@ -89,9 +90,22 @@ def _clauses(r: Reading) -> list[_Clause]:
             clauses.append(_Clause([event], after_comma=gap.comma and not gap.strong))
         elif gap.joined and clauses[-1].after_comma:  # "X, Y and Z": the end of a list
             clauses.append(_Clause([event]))
+        elif gap.joined and _arrives(r, clauses[-1].events[-1], event):
+            clauses.append(_Clause([event]))  # "walks to the fridge and drinks a beer"
         else:
             clauses[-1].events.append(event)
     return clauses
+
+
+_DESTINATIONS = frozenset(("to", "into", "towards", "toward", "onto", "inside"))
+
+
+def _arrives(r: Reading, moving: Event, then: Event) -> bool:
+    """Whether `moving` travels somewhere named before "and" `then` ("walks to the fridge and
+    drinks a beer"): it arrives first, so the two come one after the other."""
+    if ACTION_SPECS[moving.action].layer is not Layer.LOWER:
+        return False
+    return any(r.tokens[j].text in _DESTINATIONS for j in range(moving.end, then.start))
 
 
 def order_events(r: Reading) -> list[list[Event]]:
