@@ -56,6 +56,10 @@ def evaluate_command(
             help="Diffusion checkpoints' guidance: W, or TEXT,PLAN scales (default: the model's)."
         ),
     ] = None,
+    steps: Annotated[
+        int | None,
+        typer.Option(min=1, help="Checkpoints' sampling steps [default: each model's own]."),
+    ] = None,
 ) -> None:
     """Score DATASET's test split: ground truth, baselines, noise rows and each --checkpoint."""
     from stickgen.diffusion import Guidance
@@ -83,6 +87,7 @@ def evaluate_command(
                 evaluator_settings=EvaluatorTraining(epochs=evaluator_epochs, seed=seed),
                 threads=threads,
                 guidance=scales,
+                steps=steps,
             )
         except Cancelled as exc:
             raise fail(str(exc), code=130) from None

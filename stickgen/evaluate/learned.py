@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stickgen.diffusion import GUIDANCE, Guidance
+from stickgen.diffusion import Guidance
 from stickgen.errors import StickGenError
 from stickgen.evaluate.systems import System, TestSet
 
@@ -17,7 +17,7 @@ BATCH = 32
 class CheckpointSystem(System):
     """Generates each test prompt from its description and the story engine's plan, with the
     noise drawn from the item's seed (as `load_generator(path).generate(scene, seed)`), sampled
-    with `guidance` (None: the model's default)."""
+    with `guidance` and `steps` (None: the checkpoint's own sampler)."""
 
     def __init__(
         self,
@@ -26,6 +26,7 @@ class CheckpointSystem(System):
         text_model: str | Path | None = None,
         guidance: Guidance | None = None,
         device: str = "auto",
+        steps: int | None = None,
     ) -> None:
         from stickgen.infer import load_generator
 
@@ -33,8 +34,10 @@ class CheckpointSystem(System):
         name = f"checkpoint {path.parent.name}/{path.name}"
         if guidance is not None:
             name += f" (guidance {guidance})"
+        if steps is not None:
+            name += f" ({steps} steps)"
         super().__init__(name, "checkpoint")
-        self.guidance = guidance if guidance is not None else Guidance.of(GUIDANCE)
+        self.guidance, self.steps = guidance, steps
         self.path = path
         self.generator = load_generator(path, text_model, device)
         if self.generator.fps != test.fps:
@@ -60,6 +63,7 @@ class CheckpointSystem(System):
                 self.plans[chunk],
                 [int(s) for s in seeds[lo : lo + BATCH]],
                 guidance=self.guidance,
+                steps=self.steps,
             )
             out.append(motion)
         return np.concatenate(out).astype(np.float32)

@@ -176,6 +176,7 @@ def evaluate_checkpoints(
     max_test_samples: int | None = None,
     include_augmented: bool = False,
     guidance: Guidance | None = None,
+    steps: int | None = None,
     device: str = "auto",
 ) -> dict[str, Any]:
     """Score ground truth, the baselines and `checkpoints` on the test split of `dataset_dir`.
@@ -186,7 +187,7 @@ def evaluate_checkpoints(
     result: dataset, evaluator, protocol, chance levels, warnings, and `systems` (name -> row
     with `metrics` {key: {mean, ci}}, confusion matrix, per-repeat values, notes, warnings).
     `protocol_options` sets other `Protocol` fields (pool_size, mm_prompts, ...). Checkpoints
-    sample on `device` with `guidance` (None: each model's default).
+    sample on `device` with `guidance` and `steps` (None: each model's default).
     `should_stop` is polled between repeats (and training steps); `Cancelled` is raised.
     """
     started = time.perf_counter()
@@ -199,7 +200,7 @@ def evaluate_checkpoints(
     threads = threads or available_cores()
     with torch_threads(threads):
         trained = [
-            CheckpointSystem(path, test, generator_text_model, guidance, device)
+            CheckpointSystem(path, test, generator_text_model, guidance, device, steps)
             for path in checkpoints
         ]
         if isinstance(evaluator, str | Path):
