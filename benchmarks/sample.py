@@ -1,13 +1,15 @@
 """Sampling speed of the learned model (run by hand): model time for one 10 s clip at batch 1
-(after load) and clips/s at batch 32, for the 20-step guided DDIM sampler.
+(after load) and clips/s at batch 32, for the 20-step guided DDIM sampler and distilled ones.
 
 Side by side, in one run, on the same weights (a freshly initialised preset: the time does not
-depend on what the weights learnt):
+depend on what the weights learnt, and a distilled model has its teacher's architecture):
 
 - every pass:  the conditioning (plan embedding and timing, text MLP) recomputed in each of the
                20 x 2 guided passes, as the model sampled before `condition` / `denoise`
 - cached:      the conditioning computed once per request (`StickGenModel.generate`)
-- cached bf16: the same under bf16 autocast (where the CPU has native bf16)
+- cached bf16: the same under bf16 autocast (only where the CPU has native bf16)
+- distilled N: a distilled model's sampler (`stickgen.train.distill`): N steps of one unguided
+               pass each, the conditioning cached
 
 Prints median milliseconds per clip at batch 1, clips/s at batch 32, and each ratio to "every
 pass".
@@ -54,6 +56,7 @@ def main() -> None:
     import torch
 
     from stickgen.compute import autocast, available_cores, resolve_precision
+    from stickgen.diffusion import UNGUIDED
     from stickgen.model import build_model, preset_config
     from stickgen.schema import CLIP_FRAMES, NUM_ACTIONS
 
@@ -80,6 +83,10 @@ def main() -> None:
                 return model.generate(t, p, noise=n, steps=args.steps)
 
         ways["cached bf16"] = cached_bf16
+    for steps in (4, 2, 1):
+        ways[f"distilled {steps}"] = lambda t, p, n, steps=steps: model.generate(
+            t, p, noise=n, steps=steps, guidance=UNGUIDED
+        )
 
     print(
         f"{args.preset} preset, {args.steps} DDIM steps x 2 guided passes, 10 s clips "
@@ -104,7 +111,7 @@ def main() -> None:
                 row.append(f"{seconds * 1000:7.0f} ms per clip at batch 1 ({ratio:.2f}x)")
             else:
                 row.append(f"{batch / seconds:6.1f} clips/s at batch 32 ({ratio:.2f}x)")
-        print(f"  {name:>12}: " + "; ".join(row))
+        print(f"  {name:>12}: " + "; ".join(row), flush=True)
 
 
 if __name__ == "__main__":
