@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -80,15 +81,17 @@ class WorkerProcess:
     env: dict[str, str]
     log_path: Path
     concurrency: int = 2
+    queues: str = "default,train"
     process: subprocess.Popen | None = None
     starts: int = 0
 
-    def start(self, timeout_s: float = 60.0) -> None:
+    def start(self, timeout_s: float = 60.0, *, wait: bool = True) -> None:
+        """Start the worker; with `wait`, return once it says it is ready."""
         self.starts += 1
         name = f"test-{uuid.uuid4().hex[:8]}@%h"
         command = [
             sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker",
-            "-Q", "default,train", "-c", str(self.concurrency), "-n", name,
+            "-Q", self.queues, "-c", str(self.concurrency), "-n", name,
             "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]  # fmt: skip
         log = open(self.log_path, "a")  # noqa: SIM115 - the child keeps writing to it
@@ -103,6 +106,11 @@ class WorkerProcess:
             start_new_session=True,
         )
         log.close()
+        if wait:
+            self.wait_ready(timeout_s)
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        assert self.process is not None
         marker = f"===== worker start {self.starts} ====="
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -132,6 +140,73 @@ class WorkerProcess:
 
     def log_tail(self, chars: int = 4000) -> str:
         return self.log_path.read_text()[-chars:] if self.log_path.exists() else ""
+
+    def log_text(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory (`VmRSS`) or its peak (`VmHWM`) in MiB, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(field)
+
+
+@dataclass
+class ApiProcess:
+    """The API as compose runs it: `uvicorn app.main:create_app --factory` in its own process."""
+
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen | None = None
+    port: int = 0
+
+    def start(self, timeout_s: float = 60.0) -> None:
+        import httpx
+
+        self.port = free_port()
+        command = [
+            sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+            "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
+        ]  # fmt: skip
+        log = open(self.log_path, "a")  # noqa: SIM115 - the child keeps writing to it
+        self.process = subprocess.Popen(
+            command, cwd=REPO, env={**os.environ, **self.env}, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        log.close()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"API exited early:\n{self.log_path.read_text()[-4000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"API not up after {timeout_s} s")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
 
 @dataclass
@@ -175,6 +250,22 @@ class Service:
                     f"worker log:\n{self.worker.log_tail()}"
                 )
             time.sleep(poll_s)
+
+    def checkpoint_file(self, job_id: str, kind: str = "last") -> Path:
+        """Where the job's checkpoint of `kind` is on disk (its row knows; clients never see it)."""
+        from sqlalchemy import select
+
+        from jobcore.db import session_scope
+        from jobcore.models import CheckpointRow
+
+        with session_scope(self.settings.db_url) as session:
+            path = session.scalar(
+                select(CheckpointRow.path).where(
+                    CheckpointRow.job_id == job_id, CheckpointRow.kind == kind
+                )
+            )
+        assert path is not None, f"job {job_id} has no {kind} checkpoint"
+        return Path(path)
 
     def checkpoints(self, **params: Any) -> list[dict[str, Any]]:
         response = self.client.get("/v1/checkpoints", params=params)

@@ -94,6 +94,22 @@ def test_serve_runs_api_and_worker_until_interrupted(tmp_path: Path) -> None:
             assert re.search(rf"\.> {queue} +exchange=\S+ key={queue}\n", banner), banner
         children = _children(serve.pid)
         assert len(children) == 3  # uvicorn, the default queue's worker, the train worker
+
+        # a worker that crashes is started again; the API keeps answering meanwhile
+        (crashed,) = [
+            pid for pid in children if b"default" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        for pid in [*_children(crashed), crashed]:
+            os.kill(pid, signal.SIGKILL)
+        while (
+            len(now := [pid for pid in _children(serve.pid) if _alive(pid)]) < 3 or crashed in now
+        ):
+            assert httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+            assert serve.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline + 90, (tmp_path / "serve.log").read_text()
+            time.sleep(0.2)
+        assert "the default worker exited" in (tmp_path / "serve.log").read_text()
+        children = _children(serve.pid)
         serve.send_signal(signal.SIGINT)
         assert serve.wait(timeout=30) == 0
         time.sleep(0.5)

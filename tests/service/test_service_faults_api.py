@@ -1,0 +1,366 @@
+"""Fault injection on the API, run as compose runs it (`uvicorn app.main:create_app --factory`
+in its own process) on real Postgres and Redis, each behind a loopback TCP proxy that can hang
+or drop the link (`faultproxy`): bounded answers while a dependency hangs, 503 with
+`Retry-After` while one is down, limits applied before any work, rendering memory bounded."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from faultproxy import FaultProxy
+from service_harness import (
+    REDIS_URL,
+    ApiProcess,
+    memory_mb,
+    postgres_database,
+    redis_reason,
+    settings_env,
+)
+from sqlalchemy.engine import make_url
+
+from app.main import create_app
+from jobcore import flow, jobs
+from jobcore.db import session_scope, upgrade_to_head
+from jobcore.dispatch import Dispatcher
+from jobcore.models import Job, JobKind, JobStatus
+from jobcore.public import public_text
+from jobcore.settings import Settings
+
+KEY = "faults-key"
+GENERATE = {"kind": "generate", "params": {"num_base": 4}}
+
+
+@dataclass
+class Api:
+    process: ApiProcess
+    db_proxy: FaultProxy
+    redis_proxy: FaultProxy
+    data_dir: Path
+
+    def client(self, key: str | None = KEY, timeout_s: float = 10.0) -> httpx.Client:
+        headers = {"X-API-Key": key} if key is not None else {}
+        return httpx.Client(base_url=self.process.url, headers=headers, timeout=timeout_s)
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    reason = redis_reason()
+    database = postgres_database() if reason is None else reason
+    if isinstance(database, str):
+        pytest.skip(database)
+    direct_url, drop = database
+    db_target, redis_target = make_url(direct_url), make_url(REDIS_URL)
+    db_proxy = FaultProxy(db_target.host or "127.0.0.1", db_target.port or 5432)
+    redis_proxy = FaultProxy(redis_target.host or "127.0.0.1", redis_target.port or 6379)
+    root = tmp_path_factory.mktemp("faults-api")
+    upgrade_to_head(direct_url)
+    values: dict[str, Any] = {
+        "data_dir": root / "data",
+        "database_url": db_target.set(port=db_proxy.port).render_as_string(hide_password=False),
+        "broker_url": f"redis://127.0.0.1:{redis_proxy.port}/{redis_target.database or 0}",
+        "redis_key_prefix": f"stickgen-faults-{uuid.uuid4().hex[:8]}:",
+        "api_key": KEY,
+        "auto_migrate": False,
+        "reaper_interval_s": 0.5,
+        "max_concurrent_renders": 1,
+        "render_wait_s": 0.2,
+    }
+    process = ApiProcess(settings_env(values), root / "api.log")
+    try:
+        process.start()
+        yield Api(process, db_proxy, redis_proxy, root / "data")
+    finally:
+        process.kill()
+        db_proxy.close()
+        redis_proxy.close()
+        drop()
+
+
+# -- 5. limits before work ---------------------------------------------------------------------
+def _raw_post(api: Api, headers: dict[str, str], body_bytes: int, chunked: bool = False) -> tuple[
+        int, float]:  # fmt: skip
+    """Send a POST of `body_bytes` zero bytes as fast as the server takes them; returns the
+    status of the answer and the seconds until it came. The body is made on the fly: the
+    client never holds it whole."""
+    sock = socket.create_connection(("127.0.0.1", api.process.port), timeout=10)
+    head = [
+        "POST /v1/jobs HTTP/1.1",
+        f"Host: 127.0.0.1:{api.process.port}",
+        "Content-Type: application/json",
+        "Transfer-Encoding: chunked" if chunked else f"Content-Length: {body_bytes}",
+    ]
+    head += [f"{name}: {value}" for name, value in headers.items()]
+    start = time.monotonic()
+    sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+    answer = bytearray()
+
+    def read() -> None:
+        while b"\r\n" not in answer:
+            try:
+                data = sock.recv(4096)
+            except OSError:
+                return
+            if not data:
+                return
+            answer.extend(data)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    chunk = bytes(1 << 20)
+    sent = 0
+    try:
+        while sent < body_bytes and reader.is_alive():
+            piece = chunk if not chunked else b"%x\r\n" % len(chunk) + chunk + b"\r\n"
+            sock.sendall(piece)
+            sent += len(chunk)
+    except OSError:  # the server closed the connection: it read no more
+        pass
+    reader.join(10)
+    took = time.monotonic() - start
+    sock.close()
+    return int(answer.split(b" ", 2)[1]), took
+
+
+def test_a_huge_body_is_refused_before_it_is_read(api: Api) -> None:
+    """300 MB without a key: a 401 in under 0.5 s, the API's memory unchanged; with the key but
+    over the size limit, declared or not: a 413."""
+    before = memory_mb(api.process.pid)
+    status, took = _raw_post(api, {}, 300 << 20)
+    grown = memory_mb(api.process.pid) - before
+    print(f"300 MB body without a key: {status} in {took * 1000:.0f} ms, RSS +{grown:.1f} MB")
+    assert status == 401 and took < 0.5 and grown < 50
+    status, took = _raw_post(api, {"X-API-Key": KEY}, 300 << 20)
+    assert status == 413 and took < 0.5
+    status, took = _raw_post(api, {"X-API-Key": KEY}, 8 << 20, chunked=True)
+    assert status == 413 and took < 2
+    assert memory_mb(api.process.pid) - before < 50
+
+
+def test_keys_of_any_bytes_are_compared_as_bytes(api: Api) -> None:
+    sock = socket.create_connection(("127.0.0.1", api.process.port), timeout=5)
+    sock.sendall(b"GET /v1/jobs HTTP/1.1\r\nHost: x\r\nX-API-Key: cl\xe9\xff\r\n\r\n")
+    assert sock.recv(4096).startswith(b"HTTP/1.1 401")
+    sock.close()
+    with api.client(key="wrong") as client:
+        assert client.get("/v1/jobs").status_code == 401
+    with api.client() as client:
+        assert client.get("/v1/jobs").status_code == 200
+
+
+# -- 4. timeouts ---------------------------------------------------------------------------------
+def _storm(api: Api, count: int = 45) -> list[tuple[str, int, float, dict[str, str]]]:
+    """`count` job POSTs and a few readiness and liveness checks at once; each answer's route,
+    status, seconds and headers."""
+
+    def call(method: str, path: str) -> tuple[str, int, float, dict[str, str]]:
+        with api.client() as client:
+            start = time.monotonic()
+            try:
+                response = client.request(method, path, json=GENERATE if method == "POST" else None)
+                status, headers = response.status_code, dict(response.headers)
+            except httpx.TimeoutException:
+                status, headers = 0, {}
+            return path, status, time.monotonic() - start, headers
+
+    calls = [("POST", "/v1/jobs")] * count + [("GET", "/readyz"), ("GET", "/healthz")] * 5
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(lambda args: call(*args), calls))
+
+
+def _summary(answers: list[tuple[str, int, float, dict[str, str]]]) -> str:
+    seen: dict[tuple[str, int], float] = {}
+    for path, status, took, _ in answers:
+        seen[path, status] = max(took, seen.get((path, status), 0.0))
+    return ", ".join(f"{p} {s}: <= {t:.2f} s" for (p, s), t in sorted(seen.items()))
+
+
+def _recovered(api: Api, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    with api.client() as client:
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, client.get("/readyz").text
+            time.sleep(0.2)
+        assert client.post("/v1/jobs", json=GENERATE).status_code == 202
+
+
+def test_every_request_answers_within_3_s_while_the_database_hangs(api: Api) -> None:
+    with api.db_proxy.hanging():
+        answers = _storm(api)
+    slowest = max(took for _, _, took, _ in answers)
+    print(f"database hanging: slowest of {len(answers)} {slowest:.2f} s ({_summary(answers)})")
+    for path, status, took, headers in answers:
+        assert took < 3.0, (path, status, took)
+        if path == "/healthz":
+            assert status == 200
+        else:
+            assert status == 503 and headers.get("retry-after"), (path, status)
+    _recovered(api)
+
+
+def test_every_request_answers_within_3_s_while_the_broker_hangs(api: Api) -> None:
+    """Jobs are committed and answered (their messages go out with the sweep later), or at
+    worst refused with a 503 when the database itself is slow to connect under the storm."""
+    with api.redis_proxy.hanging():
+        answers = _storm(api)
+        slowest = max(took for _, _, took, _ in answers)
+        print(f"broker hanging: slowest of {len(answers)} {slowest:.2f} s ({_summary(answers)})")
+        for path, status, took, _ in answers:
+            assert took < 3.0, (path, status, took)
+            expected = {"/v1/jobs": {202, 503}, "/readyz": {503}, "/healthz": {200}}[path]
+            assert status in expected, (path, status, took)
+        accepted = sum(status == 202 for _, status, _, _ in answers)
+        assert accepted > 20, _summary(answers)
+    _recovered(api)
+
+
+def test_a_database_that_is_down_is_a_503(api: Api) -> None:
+    api.db_proxy.drop()
+    try:
+        with api.client() as client:
+            for method, path in (("POST", "/v1/jobs"), ("GET", "/v1/jobs"), ("GET", "/readyz")):
+                response = client.request(method, path, json=GENERATE)
+                assert response.status_code == 503, (path, response.text)
+                assert int(response.headers["retry-after"]) > 0
+                assert "Traceback" not in response.text
+    finally:
+        api.db_proxy.restore()
+    _recovered(api)
+
+
+# -- 6. rendering, 8. its temporary files ------------------------------------------------------
+def _animate(api: Api, duration: float, fmt: str = "gif") -> httpx.Response:
+    body = {"prompt": "a man walks then jumps", "duration": duration, "width": 1920,
+            "height": 1920, "format": fmt}  # fmt: skip
+    with api.client(timeout_s=300) as client:
+        return client.post("/v1/animate", json=body)
+
+
+def test_rendering_memory_does_not_grow_with_the_clip_and_renders_are_limited(api: Api) -> None:
+    """At the largest frame size a 1 s and a 6 s GIF peak at the same memory (the frames go to
+    the encoder one at a time); a second render beyond the server's one slot is a 503."""
+    first = _animate(api, 1.0)
+    assert first.status_code == 200 and first.content.startswith(b"GIF89a"), first.text
+    peak_short = memory_mb(api.process.pid, "VmHWM")
+    with ThreadPoolExecutor(1) as pool:
+        long_render = pool.submit(_animate, api, 6.0)
+        temp = api.data_dir / "tmp"
+        deadline = time.monotonic() + 30
+        while not (temp.is_dir() and any(temp.iterdir())):
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        busy = _animate(api, 1.0, "mp4")
+        assert busy.status_code == 503 and int(busy.headers["retry-after"]) > 0, busy.text
+        done = long_render.result()
+    assert done.status_code == 200 and len(done.content) > 100_000
+    peak_long = memory_mb(api.process.pid, "VmHWM")
+    print(f"1920x1920 GIF: peak RSS {peak_short:.0f} MB after 1 s, {peak_long:.0f} MB after 6 s")
+    assert peak_long - peak_short < 60 and peak_long < 1024
+    deadline = time.monotonic() + 5
+    while any(temp.iterdir()):  # removed once sent
+        assert time.monotonic() < deadline, list(temp.iterdir())
+        time.sleep(0.02)
+
+
+def test_an_api_killed_mid_render_leaves_no_temporary_folder(api: Api) -> None:
+    temp = api.data_dir / "tmp"
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(_animate, api, 6.0)
+        deadline = time.monotonic() + 30
+        while not (temp.is_dir() and any(temp.iterdir())):
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        os.killpg(api.process.pid, signal.SIGKILL)
+    left = list(temp.iterdir())
+    assert left, "the killed API should have left its folder behind"
+    api.process.process.wait()  # type: ignore[union-attr]
+    api.process.start()  # the clean-up at start removes a folder whose process is gone
+    assert not any(folder.exists() for folder in left)
+
+
+# -- in process, on SQLite: 4. full disk, 9. links and paths, 10. the smaller findings -------------
+def test_a_full_disk_refuses_new_work_with_a_503(api_settings: Settings) -> None:
+    full = api_settings.model_copy(update={"min_free_disk_mb": 1 << 40})  # more than any disk
+    with TestClient(create_app(full)) as client:
+        for path, body in (("/v1/jobs", GENERATE), ("/v1/animate", {"prompt": "a man waves"})):
+            response = client.post(path, json=body)
+            assert response.status_code == 503 and int(response.headers["retry-after"]) > 0
+            assert response.json()["type"] == "/problems/disk-full"
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["checks"]["disk"].startswith("unavail")
+        assert ready.json()["disk_free_mb"] > 0
+
+
+def test_a_link_at_any_depth_of_a_named_folder_is_refused(
+    client: TestClient, api_settings: Settings
+) -> None:
+    root = api_settings.mocap_path
+    (root / "ok" / "deeper").mkdir(parents=True)
+    (root / "ok" / "walk.bvh").write_text("HIERARCHY\n")
+    (root / "ok" / "deeper" / "inner.bvh").symlink_to("/etc/passwd")
+    body = {"kind": "generate", "params": {"num_base": 10, "mocap": {"sources": ["ok"]}}}
+    response = client.post("/v1/jobs", json=body)
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert "ok/deeper/inner.bvh" in detail and "leads outside" in detail
+    assert "/etc" not in detail and str(root) not in detail
+
+
+def test_client_visible_errors_name_no_absolute_path(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    text = f"cannot read {data}/datasets/x/motion.npy, nor /opt/models/secret/weights.pt"
+    shown = public_text(text, (data,))
+    assert shown == "cannot read datasets/x/motion.npy, nor …/weights.pt"
+
+
+def test_the_smaller_refusals(client: TestClient, api_settings: Settings) -> None:
+    empty_key = client.post("/v1/jobs", json=GENERATE, headers={"Idempotency-Key": ""})
+    assert empty_key.status_code == 422, empty_key.text
+    tiny = {"generate": {"num_base": 1}, "embed": {}, "train": {"epochs": 1}}
+    too_small = client.post("/v1/jobs", json={"kind": "pipeline", "params": tiny})
+    assert too_small.status_code == 422 and "num_base 1" in too_small.json()["detail"]
+    limit = api_settings.page_limit
+    assert client.get("/v1/jobs", params={"limit": limit}).status_code == 200
+    assert client.get("/v1/jobs", params={"limit": limit + 1}).status_code == 422
+    schema = client.get("/openapi.json").json()
+    for path in ("/v1/jobs", "/v1/datasets", "/v1/checkpoints"):
+        (param,) = [p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == "limit"]
+        assert param["schema"]["maximum"] == limit
+    assert str(api_settings.max_body_bytes) in schema["info"]["description"]
+
+
+def test_a_cancel_after_the_last_step_finished_leaves_the_pipeline_succeeded(
+    api_settings: Settings,
+) -> None:
+    """A cancel that reaches a pipeline while its last step (training) ends successfully."""
+    url = api_settings.db_url
+    upgrade_to_head(url)
+    params = {"generate": {"num_base": 4}, "embed": {}, "train": {"epochs": 1}}
+    with session_scope(url) as session:
+        pipeline = flow.create_job(session, JobKind.PIPELINE, params).id
+        steps = [kid.id for kid in jobs.children(session, pipeline)]
+    for step in steps:
+        with session_scope(url) as session:
+            assert jobs.claim(session, step, "worker", 60)
+            flow.mark_ancestors_started(session, pipeline)
+            if step != steps[-1]:
+                assert jobs.finish(session, step, "worker", JobStatus.SUCCEEDED, result={})
+    with session_scope(url) as session:
+        jobs.request_cancel(session, pipeline)
+    with session_scope(url) as session:  # the training was past its last check: it succeeds
+        assert jobs.finish(session, steps[-1], "worker", JobStatus.SUCCEEDED, result={})
+    flow.advance(api_settings, Dispatcher(api_settings), pipeline)
+    with session_scope(url) as session:
+        assert session.get(Job, pipeline).status == JobStatus.SUCCEEDED
