@@ -6,8 +6,9 @@ import json
 import shutil
 import tempfile
 import threading
+from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -21,11 +22,23 @@ from app.schemas import AnimateRequest
 from jobcore.cleanup import temp_prefix
 from jobcore.settings import Settings
 
+if TYPE_CHECKING:
+    from stickgen.serving import ModelCache
+
 router = APIRouter(prefix="/v1", tags=["animate"])
 
 MEDIA_TYPES = {"mp4": "video/mp4", "gif": "image/gif", "json": "application/json"}
 ENGINE_HEADER = "X-StickGen-Engine"
 UNDERSTOOD_HEADER = "X-StickGen-Understood"
+
+
+@cache
+def loaded_models() -> ModelCache:
+    """The checkpoints this process keeps loaded, shared by every request (bounded; concurrent
+    requests for one checkpoint are batched into one forward pass), imported on first use."""
+    from stickgen.serving import ModelCache
+
+    return ModelCache()
 
 
 def understood_header(report: dict | None) -> str:
@@ -101,6 +114,7 @@ def animate(
             width=body.width,
             height=body.height,
             fmt=body.format,
+            loader=loaded_models().get if checkpoint is not None else None,
         )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
