@@ -383,3 +383,22 @@ def test_going_somewhere_and_then_doing_something_is_a_sequence():
     assert plan("The nurse hurries into the ward and shouts for help") == [[A.SPRINT, A.SHOUT]]
     [seg] = parse_prompt("A man strolls along and whistles a tune").actors[0].segments
     assert seg.action is A.WALK and seg.upper is not None  # no destination: at the same time
+
+
+@pytest.mark.parametrize(
+    ("prompt", "action"),
+    [
+        ("Grandpa hits the hay early", A.LIE_DOWN),
+        ("The bride and groom cut a rug", A.DANCE),
+        ("He pumps iron at the gym", A.LIFT),
+        ("She cries her eyes out", A.CRY),
+        ("The scout keeps his eyes peeled", A.LOOK_AROUND),
+    ],
+)
+def test_everyday_idioms_name_their_action(prompt, action):
+    assert {s.action for a in parse_prompt(prompt).actors for s in a.segments} == {action}
+
+
+def test_two_words_of_one_action_close_together_are_it_once():
+    assert plan("The old dog lies down for a nap") == [[A.LIE_DOWN]]
+    assert plan("She jumps and jumps") == [[A.JUMP, A.JUMP]]  # said twice: done twice

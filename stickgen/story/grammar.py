@@ -379,11 +379,33 @@ def finish_reading(r: Reading) -> None:
     are, hang counts and seats, and drop a guessed "stand still" when something else happens."""
     if len(r.events) > 1:
         r.events = [e for e in r.events if not (e.score is not None and e.action is A.IDLE)]
+    _same_action_once(r)
     _joined_subjects(r)
     _unknown_subjects(r)
     _subjects_before_actions(r)
     _resolve_counts(r)
     _resolve_seats(r)
+
+
+def _same_action_once(r: Reading) -> None:
+    """Two words of one action close together in a clause are that action once ("drifts off *to
+    sleep*", "lies down for a nap"); joined by "and" or a comma they stay two."""
+    out: list[Event] = []
+    for event in r.events:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and last.action is event.action
+            and not last.derived
+            and not event.derived
+            and 0 <= event.start - last.end <= 3
+            and not any(r.boundary[j] for j in range(last.end, event.start))
+        ):
+            last.end = max(last.end, event.end)
+            last.count = max(last.count, event.count)
+            continue
+        out.append(event)
+    r.events = out
 
 
 def _subjects_before_actions(r: Reading) -> None:
