@@ -24,11 +24,11 @@ def euclidean_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(squared, 0.0))
 
 
-def _hit_probability(distances: np.ndarray, top_k: int) -> np.ndarray:
-    """`[N, top_k]`: probability that row i's own column (the diagonal) is among its k nearest
-    columns, for k = 1..top_k, with ties broken uniformly at random (so identical motions score
-    chance, not 0 or 1)."""
-    own = np.diagonal(distances)[:, None]
+def _hit_probability(distances: np.ndarray, own: np.ndarray, top_k: int) -> np.ndarray:
+    """`[N, top_k]`: probability that row i's own candidate, at distance `own[i]`, is among
+    the k nearest of the row's candidates `distances[i]` (its own included), for k = 1..top_k,
+    with ties broken uniformly at random (so identical motions score chance, not 0 or 1)."""
+    own = np.asarray(own)[:, None]
     closer = (distances < own - TIE).sum(axis=1)[:, None]
     tied = (np.abs(distances - own) <= TIE).sum(axis=1)[:, None]  # includes the own column
     ks = np.arange(1, top_k + 1)[None, :]
@@ -59,8 +59,56 @@ def r_precision(
     pools = order[: n - n % pool_size].reshape(-1, pool_size)
     hits = np.zeros(top_k)
     for pool in pools:
-        hits += _hit_probability(euclidean_distances(text[pool], motion[pool]), top_k).sum(0)
+        distances = euclidean_distances(text[pool], motion[pool])
+        hits += _hit_probability(distances, np.diagonal(distances), top_k).sum(0)
     return hits / pools.size
+
+
+def look_alike_keys(plan: np.ndarray, description_ids: np.ndarray) -> np.ndarray:
+    """float32 `[N, N]`: how much prompt j looks like prompt i, for the hard pools: 2 when
+    j's plan starts with i's first action, plus the Jaccard overlap of the two plans' sets of
+    actions (0..1); -1 for every other prompt with i's description (a pool takes them only
+    when nothing else fills it), -inf for i itself.
+
+    `plan` is the per-frame action plan `[N, T]` of each prompt, `description_ids` `[N]` says
+    which prompts have the same description."""
+    plan = np.asarray(plan)
+    first = plan[:, 0]
+    actions = np.zeros((len(plan), int(plan.max()) + 1), dtype=np.float32)
+    np.put_along_axis(actions, plan, 1.0, axis=1)
+    shared = actions @ actions.T
+    sizes = actions.sum(1)
+    keys = 2.0 * (first[:, None] == first[None, :]) + shared / (sizes[:, None] + sizes - shared)
+    ids = np.asarray(description_ids)
+    keys[ids[:, None] == ids[None, :]] = -1.0
+    np.fill_diagonal(keys, -np.inf)
+    return keys.astype(np.float32)
+
+
+def look_alike_pools(keys: np.ndarray, pool_size: int, rng: np.random.Generator) -> np.ndarray:
+    """int64 `[N, pool_size]` hard pools: prompt i (column 0) and the `pool_size - 1` other
+    prompts that look most like it by `look_alike_keys` `[N, N]`, equal keys in random order."""
+    keys = np.asarray(keys, dtype=np.float64)
+    others = pool_size - 1
+    if (np.isfinite(keys).sum(1) < others).any():
+        raise ValueError(f"a hard pool of {pool_size} needs {pool_size} prompts")
+    jittered = keys + rng.uniform(0.0, 1e-4, keys.shape)  # keys differ by >= 1/90 or not at all
+    chosen = np.argpartition(-jittered, others - 1, axis=1)[:, :others]
+    return np.concatenate([np.arange(len(keys))[:, None], chosen], axis=1)
+
+
+def pooled_r_precision(
+    text: np.ndarray, motion: np.ndarray, pools: np.ndarray, top_k: int = 3
+) -> np.ndarray:
+    """R-precision top-1..top-k `[top_k]` in given pools `[P, K]`: text `pools[p, 0]` ranks the
+    motions of its pool (its own is `motion[pools[p, 0]]`) by Euclidean distance; top-k is the
+    share of pools whose own motion is among the k nearest (ties: a random tie-break's
+    expected value). Chance level: k / K."""
+    text = np.asarray(text, dtype=np.float64)
+    motion = np.asarray(motion, dtype=np.float64)
+    pools = np.asarray(pools)
+    distances = np.linalg.norm(text[pools[:, :1]] - motion[pools], axis=-1)  # [P, K]
+    return _hit_probability(distances, distances[:, 0], top_k).mean(0)
 
 
 def matching_distance(text: np.ndarray, motion: np.ndarray) -> float:
