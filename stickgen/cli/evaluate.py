@@ -39,7 +39,10 @@ def evaluate_command(
     ] = 12,
     allow_shared_text_model: Annotated[
         bool,
-        typer.Option(help="Score a checkpoint that uses the evaluator's text model (warns)."),
+        typer.Option(
+            hidden=True,
+            help="No effect (kept for old scripts): the evaluator's text encoder is its own.",
+        ),
     ] = False,
     text_model: Annotated[
         str | None,

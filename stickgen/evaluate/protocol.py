@@ -1,6 +1,14 @@
-"""Score systems with the protocol: every repeat regenerates the test set, then R-precision,
-MM-Dist, FID, diversity, multimodality, action and physics metrics; mean and 95% interval over
-repeats.
+"""Score systems with the protocol: every repeat regenerates the test set, then R-precision
+(in random pools and in hard pools of look-alike prompts), MM-Dist, FID, diversity,
+multimodality, action and physics metrics; mean and 95% interval over repeats.
+
+Hard R-precision (defined before any model was scored on it): each test prompt's pool holds
+its own motion and the motions of the `pool_size - 1` other test prompts that look most like
+it: first those whose plan starts with the same action, then by the Jaccard overlap of the two
+plans' sets of actions, ties in random order, prompts with its very description last
+(`metrics.look_alike_keys`, `metrics.look_alike_pools`). Every prompt is a query; chance is
+k / pool_size as in the random pools. The negatives differ in order, timing, further actions or
+manner, so ground truth does not saturate it as it saturates R@3 in random pools.
 
 Each repeat r draws its random numbers from `SeedSequence([seed, r])`, one independent stream
 per use (generation seeds, R-precision pools, diversity pairs, multimodality prompts, their
@@ -67,6 +75,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("r_precision_top1", "R@1", "higher"),
     Metric("r_precision_top2", "R@2", "higher"),
     Metric("r_precision_top3", "R@3", "higher"),
+    Metric("hard_r_precision_top1", "Hard R@1", "higher"),
+    Metric("hard_r_precision_top3", "Hard R@3", "higher"),
     Metric("mm_dist", "MM-Dist", "lower"),
     Metric("fid", "FID", "lower"),
     Metric("diversity", "Diversity", "ground truth"),
@@ -89,19 +99,22 @@ class Reference:
     text: np.ndarray  # [N, D] evaluator text features of the test descriptions
     motion: np.ndarray  # [N, D] evaluator motion features of the ground truth
     jerk: float  # mean ground-truth jerk, m/s^3
+    look_alike: np.ndarray  # [N, N] metrics.look_alike_keys of the test prompts
 
     @classmethod
-    def build(cls, evaluator: Evaluator, test: TestSet, text_embeddings: np.ndarray) -> Reference:
+    def build(cls, evaluator: Evaluator, test: TestSet) -> Reference:
         jerk = float(physical.mean_jerk(test.motion, test.fps).mean())
+        _, description_ids = np.unique(test.descriptions, return_inverse=True)
         return cls(
-            text=evaluator.encode_text(text_embeddings),
+            text=evaluator.encode_text(test.descriptions),
             motion=evaluator.encode_motion(test.motion),
             jerk=max(jerk, 1e-9),
+            look_alike=fm.look_alike_keys(test.plan, description_ids),
         )
 
 
 def _streams(seed: int, repeat: int) -> list[np.random.SeedSequence]:
-    return np.random.SeedSequence([seed, repeat]).spawn(6)
+    return np.random.SeedSequence([seed, repeat]).spawn(7)
 
 
 def _seeds(stream: np.random.SeedSequence, count: int) -> np.ndarray:
@@ -131,17 +144,23 @@ def _one_repeat(
 ) -> tuple[dict[str, float | None], int]:
     """The repeat's figures (and multimodality prompts checked for order), adding its frame
     counts to `confusion`."""
-    gen, pools, pairs, mm_pick, mm_gen, mm_pairs = _streams(protocol.seed, repeat)
+    gen, pools, pairs, mm_pick, mm_gen, mm_pairs, hard = _streams(protocol.seed, repeat)
     n = len(test)
     motion = _generate(system, np.arange(n), _seeds(gen, n), test.frames)
     feats = evaluator.encode_motion(motion)
     top = fm.r_precision(
         reference.text, feats, np.random.default_rng(pools), protocol.pool_size, top_k=3
     )
+    hard_pools = fm.look_alike_pools(
+        reference.look_alike, protocol.pool_size, np.random.default_rng(hard)
+    )
+    hard_top = fm.pooled_r_precision(reference.text, feats, hard_pools, top_k=3)
     values: dict[str, float | None] = {
         "r_precision_top1": float(top[0]),
         "r_precision_top2": float(top[1]),
         "r_precision_top3": float(top[2]),
+        "hard_r_precision_top1": float(hard_top[0]),
+        "hard_r_precision_top3": float(hard_top[2]),
         "mm_dist": fm.matching_distance(reference.text, feats),
         "fid": fm.fid(reference.motion, feats),
         "diversity": fm.diversity(feats, np.random.default_rng(pairs), protocol.diversity_pairs),
@@ -211,20 +230,21 @@ def score_system(
 
 
 def above_ground_truth(rows: dict[str, dict[str, Any]], reference: str) -> None:
-    """Warn on every row whose R-precision mean (top-1, 2 or 3) lies above the ground truth's
-    95% interval: the evaluator then rewards something other than matching the text as real
-    motion does (copying the input, retrieval from training data). Differences inside the
-    ground truth's interval are ties, not flagged."""
+    """Warn on every row whose R-precision mean (top-1, 2 or 3; hard top-1 or 3) lies above the
+    ground truth's 95% interval: the evaluator then rewards something other than matching the
+    text as real motion does (copying the input, retrieval from training data). Differences
+    inside the ground truth's interval are ties, not flagged."""
     truth = rows[reference]["metrics"]
-    keys = [f"r_precision_top{k}" for k in (1, 2, 3)]
+    keys = [m.key for m in METRICS if "r_precision" in m.key]
     for name, row in rows.items():
         if name == reference or any(truth[k] is None or row["metrics"][k] is None for k in keys):
             continue
         above = [k for k in keys if row["metrics"][k]["mean"] > truth[k]["mean"] + truth[k]["ci"]]
         if not above:
             continue
+        labels = {m.key: m.label for m in METRICS}
         figures = ", ".join(
-            f"R@{k[-1]} {row['metrics'][k]['mean']:.3f} vs {truth[k]['mean']:.3f} "
+            f"{labels[k]} {row['metrics'][k]['mean']:.3f} vs {truth[k]['mean']:.3f} "
             f"± {truth[k]['ci']:.3f}"
             for k in above
         )
@@ -237,7 +257,6 @@ def score_systems(
     systems: list[System],
     evaluator: Evaluator,
     test: TestSet,
-    text_embeddings: np.ndarray,
     protocol: Protocol,
     *,
     progress: Progress = no_progress,
@@ -248,7 +267,7 @@ def score_systems(
     names = [s.name for s in systems]
     if len(set(names)) != len(names):
         raise StickGenError(f"system names must be unique: {names}")
-    reference = Reference.build(evaluator, test, text_embeddings)
+    reference = Reference.build(evaluator, test)
     total = len(systems) * protocol.repeats
     rows: dict[str, dict[str, Any]] = {}
     for k, system in enumerate(systems):
@@ -282,10 +301,29 @@ def classifier_ceiling(evaluator: Evaluator, test: TestSet) -> dict[str, Any]:
 
 
 def chance_levels(test: TestSet, protocol: Protocol) -> dict[str, float]:
-    """R-precision of a random ranking, and the action accuracy of always predicting the most
-    frequent planned action."""
+    """R-precision of a random ranking (in random and in hard pools alike), and the action
+    accuracy of always predicting the most frequent planned action."""
     counts = np.bincount(test.plan.ravel(), minlength=NUM_ACTIONS)
     return {
         **{f"r_precision_top{k}": k / protocol.pool_size for k in (1, 2, 3)},
+        **{f"hard_r_precision_top{k}": k / protocol.pool_size for k in (1, 3)},
         "action_accuracy": float(counts.max() / counts.sum()),
+    }
+
+
+def hard_pool_makeup(test: TestSet, protocol: Protocol) -> dict[str, float]:
+    """What the hard pools of repeat 0 hold: the share of their negatives whose plan starts
+    with the prompt's first action, and the share of prompts whose negatives all do."""
+    _, description_ids = np.unique(test.descriptions, return_inverse=True)
+    hard = _streams(protocol.seed, 0)[6]
+    pools = fm.look_alike_pools(
+        fm.look_alike_keys(test.plan, description_ids),
+        protocol.pool_size,
+        np.random.default_rng(hard),
+    )
+    first = test.plan[:, 0]
+    same = first[pools[:, 1:]] == first[pools[:, :1]]
+    return {
+        "negatives_sharing_first_action": float(same.mean()),
+        "prompts_with_all_negatives_sharing": float(same.all(1).mean()),
     }

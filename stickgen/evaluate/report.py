@@ -40,6 +40,7 @@ def _header(result: dict[str, Any]) -> list[str]:
         result["chance"],
     )
     own = ev.get("own", {})
+    hard = result["hard_pools"]
     ceiling = result["ceiling"]
     mm_repeats = proto["mm_repeats"] if proto["mm_repeats"] is not None else proto["repeats"]
     lines = [
@@ -49,20 +50,28 @@ def _header(result: dict[str, Any]) -> list[str]:
         f"prompts ({'all clips' if data['include_augmented'] else 'original clips only'}), "
         f"{data['frames']} frames each.",
         f"- Evaluator `{ev['path']}`: trained on dataset `{ev['dataset_id']}`"
-        f"{'' if ev['same_dataset'] else ' (**another dataset**)'}; text side "
-        f"`{ev['text_model']}` + trained projection. Own figures on the val split "
+        f"{'' if ev['same_dataset'] else ' (**another dataset**)'}; text side: {ev['text_model']} "
+        f"(a {ev.get('vocabulary_size', '?')}-word vocabulary of its train split, learned "
+        "with the motion encoder; no generator's text model). Own figures on the val split "
         f"({own.get('val_samples', '?')} clips): R@1/2/3 "
-        f"{_figures(own.get('val_r_precision', []))} (pools of {own.get('val_pool_size', '?')}), "
-        f"MM-Dist {own.get('val_mm_dist', float('nan')):.3f}, classifier per-frame accuracy "
-        f"{own.get('val_action_accuracy', float('nan')):.3f}.",
+        f"{_figures(own.get('val_r_precision', []))}, hard R@1/2/3 "
+        f"{_figures(own.get('val_hard_r_precision', []))} (pools of "
+        f"{own.get('val_pool_size', '?')}), MM-Dist {own.get('val_mm_dist', float('nan')):.3f}, "
+        f"classifier per-frame accuracy {own.get('val_action_accuracy', float('nan')):.3f}.",
         f"- Protocol: {proto['repeats']} repeats, mean ± 1.96·std/√{proto['repeats']}; "
         f"R-precision in pools of {proto['pool_size']}; diversity over "
         f"{proto['diversity_pairs']} pairs; multimodality {proto['mm_prompts']} prompts × "
         f"{proto['mm_generations']} generations × {proto['mm_pairs']} pairs in {mm_repeats} "
         f"repeats; seed {proto['seed']}.",
         f"- Chance: R@1 {chance['r_precision_top1']:.3f}, R@2 {chance['r_precision_top2']:.3f}, "
-        f"R@3 {chance['r_precision_top3']:.3f}; action accuracy of always predicting the most "
-        f"frequent planned action {chance['action_accuracy']:.3f}.",
+        f"R@3 {chance['r_precision_top3']:.3f} (the same in hard pools); action accuracy of "
+        f"always predicting the most frequent planned action {chance['action_accuracy']:.3f}.",
+        f"- Hard R@k: each prompt's pool of {proto['pool_size']} holds the other test prompts "
+        "that look most like it (plan starting with the same action first, then the most "
+        "actions in common); in repeat 0, "
+        f"{100 * hard['negatives_sharing_first_action']:.0f}% of their negatives share the "
+        f"prompt's first action, and all do for "
+        f"{100 * hard['prompts_with_all_negatives_sharing']:.0f}% of prompts.",
         f"- Classifier ceiling (on the ground truth against the dataset's own labels): action "
         f"accuracy {ceiling['action_accuracy']:.3f}, order {_maybe(ceiling['order_accuracy'])} "
         f"({ceiling['order_checked_prompts']} multi-action prompts). Rows are scored against the "

@@ -17,8 +17,7 @@ from stickgen.compute import available_cores, torch_threads
 from stickgen.data.store import Dataset
 from stickgen.diffusion import Guidance
 from stickgen.embed.cache import default_cache_dir
-from stickgen.errors import StickGenError
-from stickgen.evaluate.evaluator import Evaluator
+from stickgen.evaluate.evaluator import TEXT_MODEL_ID, Evaluator
 from stickgen.evaluate.learned import CheckpointSystem
 from stickgen.evaluate.networks import EvaluatorConfig
 from stickgen.evaluate.protocol import (
@@ -26,6 +25,7 @@ from stickgen.evaluate.protocol import (
     Protocol,
     chance_levels,
     classifier_ceiling,
+    hard_pool_makeup,
     score_systems,
 )
 from stickgen.evaluate.report import markdown_report
@@ -37,7 +37,7 @@ from stickgen.evaluate.systems import (
     TrainingPool,
     baseline_systems,
 )
-from stickgen.evaluate.training import EvaluatorTraining, description_embeddings, train_evaluator
+from stickgen.evaluate.training import EvaluatorTraining, train_evaluator
 from stickgen.progress import Progress, no_progress
 
 FORMAT = "stickgen-evaluation"
@@ -50,15 +50,10 @@ def cached_evaluator_path(
     dataset: Dataset,
     settings: EvaluatorTraining,
     config: EvaluatorConfig,
-    text_model: str | Path | None,
     cache_dir: str | Path | None = None,
 ) -> Path:
-    """Where the evaluator for (dataset, settings, config, text model) is cached."""
-    recipe = {
-        "settings": asdict(settings),
-        "config": config.to_dict(),
-        "text_model": str(text_model) if text_model else "packaged all-MiniLM-L6-v2",
-    }
+    """Where the evaluator for (dataset, settings, config) is cached."""
+    recipe = {"settings": asdict(settings), "config": config.to_dict(), "text": TEXT_MODEL_ID}
     key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir("evaluators")
     return directory / f"evaluator-{dataset.dataset_id}-{key}.pt"
@@ -69,7 +64,6 @@ def obtain_evaluator(
     evaluator: Evaluator | str | Path | None,
     *,
     settings: EvaluatorTraining | None = None,
-    text_model: str | Path | None = None,
     cache_dir: str | Path | None = None,
     threads: int | None = None,
     progress: Progress = no_progress,
@@ -83,13 +77,12 @@ def obtain_evaluator(
         return Evaluator.load(evaluator)
     settings = settings or EvaluatorTraining()
     config = EvaluatorConfig()
-    path = cached_evaluator_path(dataset, settings, config, text_model, cache_dir)
+    path = cached_evaluator_path(dataset, settings, config, cache_dir)
     if path.is_file():
         return Evaluator.load(path)
     return train_evaluator(
         dataset.path,
         out_path=path,
-        text_model=text_model,
         config=config,
         settings=settings,
         threads=threads,
@@ -98,40 +91,10 @@ def obtain_evaluator(
     )
 
 
-def evaluator_text_model_id(
-    evaluator: Evaluator | str | Path | None, text_model: str | Path | None = None
-) -> str:
-    """The text model id of the evaluator `obtain_evaluator` would give, known before it is
-    trained: a given evaluator's own, else that of `text_model` (default: the packaged
-    all-MiniLM-L6-v2). Reading it loads no text model."""
-    if isinstance(evaluator, Evaluator):
-        return evaluator.text_model_id
-    if evaluator is not None:
-        return Evaluator.load(evaluator).text_model_id
-    from stickgen.embed import Embedder
-    from stickgen.evaluate.evaluator import default_text_model
-
-    return Embedder(text_model or default_text_model()).model_id
-
-
-def _check_text_models(
-    systems: Sequence[CheckpointSystem], evaluator_text_model: str, allow_shared_text_model: bool
-) -> None:
-    """Refuse a checkpoint that conditions on the evaluator's own text model unless allowed, in
-    which case its row carries a loud warning. Runs before any evaluator is trained."""
-    for system in systems:
-        if system.text_model_id != evaluator_text_model:
-            continue
-        problem = (
-            f"{system.path} conditions on {system.text_model_id}, the evaluator's own text "
-            "model, so its R-precision and MM-Dist are not independent of its input"
-        )
-        if not allow_shared_text_model:
-            raise StickGenError(
-                f"{problem}; train it on a dataset embedded with another model, or pass "
-                "allow_shared_text_model (--allow-shared-text-model) to score it with a warning"
-            )
-        system.warnings.append(f"SHARED TEXT MODEL: {problem}")
+def evaluator_text_model_id(evaluator: Evaluator | str | Path | None = None) -> str:
+    """What reads the prompts in any evaluator: its own word encoder, which no generator
+    conditions on, so no checkpoint shares the evaluator's text model."""
+    return TEXT_MODEL_ID
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
@@ -170,7 +133,6 @@ def evaluate_checkpoints(
     allow_shared_text_model: bool = False,
     generator_text_model: str | Path | None = None,
     evaluator_settings: EvaluatorTraining | None = None,
-    evaluator_text_model: str | Path | None = None,
     cache_dir: str | Path | None = None,
     threads: int | None = None,
     max_test_samples: int | None = None,
@@ -189,7 +151,10 @@ def evaluate_checkpoints(
     `protocol_options` sets other `Protocol` fields (pool_size, mm_prompts, ...). Checkpoints
     sample on `device` with `guidance` and `steps` (None: each model's default).
     `should_stop` is polled between repeats (and training steps); `Cancelled` is raised.
+    `allow_shared_text_model` is accepted and has no effect: the evaluator reads prompts with
+    its own word encoder, which no checkpoint shares.
     """
+    del allow_shared_text_model
     started = time.perf_counter()
     dataset = Dataset(dataset_dir)
     protocol = Protocol(seed=seed, repeats=repeats, **(protocol_options or {}))
@@ -203,31 +168,20 @@ def evaluate_checkpoints(
             CheckpointSystem(path, test, generator_text_model, guidance, device, steps)
             for path in checkpoints
         ]
-        if isinstance(evaluator, str | Path):
-            evaluator = Evaluator.load(evaluator)
-        shared = evaluator_text_model_id(evaluator, evaluator_text_model)
-        _check_text_models(trained, shared, allow_shared_text_model)  # before any training
         scorer = obtain_evaluator(
             dataset,
             evaluator,
             settings=evaluator_settings,
-            text_model=evaluator_text_model,
             cache_dir=cache_dir,
             threads=threads,
             progress=progress,
             should_stop=should_stop,
-        )
-        if scorer.text_model_id != shared:  # a cached evaluator of another text model
-            _check_text_models(trained, scorer.text_model_id, allow_shared_text_model)
-        text = description_embeddings(
-            dataset, np.asarray(dataset.description_index)[test.indices], scorer.embedder
         )
         systems = _baselines(dataset, test, scorer, noise_levels, seed) if baselines else []
         rows = score_systems(
             [*(systems or [GroundTruth(test)]), *trained],
             scorer,
             test,
-            text,
             protocol,
             progress=progress,
             should_stop=should_stop,
@@ -280,12 +234,14 @@ def _result(
             "dataset_id": scorer.dataset_id,
             "same_dataset": scorer.dataset_id == dataset.dataset_id,
             "text_model": scorer.text_model_id,
+            "vocabulary_size": len(scorer.vocabulary),
             "config": scorer.config.to_dict(),
             "own": {k: v for k, v in scorer.info.items() if k.startswith("val_")},
             "training": scorer.info.get("training"),
         },
         "protocol": asdict(protocol),
         "chance": chance_levels(test, protocol),
+        "hard_pools": hard_pool_makeup(test, protocol),
         "metrics": [{"key": m.key, "label": m.label, "better": m.better} for m in METRICS],
         "systems": rows,
         "warnings": _warnings(dataset, test, scorer),
@@ -300,7 +256,8 @@ def _baselines(
     seed: int,
 ) -> list[System]:
     """Ground truth, baselines and calibration rows; retrieval uses the dataset's own text
-    embeddings when it has them (the generators' text model), else the evaluator's."""
+    embeddings when it has them (the generators' text model), else the evaluator's text
+    features."""
     pool = TrainingPool.from_dataset(dataset, seed)
     test_rows = np.asarray(dataset.description_index)[test.indices]
     if dataset.embeddings is not None:
@@ -310,6 +267,6 @@ def _baselines(
         pool_text = np.asarray(table[pool.description_rows], dtype=np.float32)
     else:
         model = scorer.text_model_id
-        test_text = scorer.text_embeddings([dataset.descriptions[r] for r in test_rows])
-        pool_text = scorer.text_embeddings([dataset.descriptions[r] for r in pool.description_rows])
+        test_text = scorer.encode_text([dataset.descriptions[r] for r in test_rows])
+        pool_text = scorer.encode_text([dataset.descriptions[r] for r in pool.description_rows])
     return baseline_systems(test, pool, test_text, pool_text, model, noise_levels)

@@ -1,6 +1,8 @@
-"""Train the evaluator on the *train* split of a dataset: a symmetric contrastive loss between
-text and motion features (near-duplicate captions are not negatives) plus per-frame action
-cross-entropy for the classifier; then measure its own figures on the val split and freeze it."""
+"""Train the evaluator on the *train* split of a dataset: its vocabulary from the split's
+descriptions, then a symmetric contrastive loss between its own text encoder's and the motion
+encoder's features (near-duplicate captions are not negatives) plus per-frame action
+cross-entropy for the classifier, all from scratch; then measure its own figures on the val
+split and freeze it."""
 
 from __future__ import annotations
 
@@ -18,9 +20,15 @@ import torch.nn.functional as F
 from stickgen.compute import available_cores, torch_threads
 from stickgen.data.store import Dataset
 from stickgen.errors import Cancelled, StickGenError
-from stickgen.evaluate.evaluator import Evaluator, default_text_model
+from stickgen.evaluate.evaluator import Evaluator
 from stickgen.evaluate.features import frame_features
-from stickgen.evaluate.metrics import matching_distance, r_precision
+from stickgen.evaluate.metrics import (
+    look_alike_keys,
+    look_alike_pools,
+    matching_distance,
+    pooled_r_precision,
+    r_precision,
+)
 from stickgen.evaluate.networks import (
     ActionClassifierNet,
     EvaluatorConfig,
@@ -28,6 +36,8 @@ from stickgen.evaluate.networks import (
     TextEncoder,
     contrastive_loss,
 )
+from stickgen.evaluate.protocol import Protocol
+from stickgen.evaluate.text import Vocabulary
 from stickgen.progress import Progress, no_progress
 from stickgen.schema import FPS
 from stickgen.skeleton import BODY_HEIGHT
@@ -43,7 +53,9 @@ class EvaluatorTraining:
     batch_size: int = 128
     lr: float = 1e-3
     temperature: float = 0.1
-    duplicate_threshold: float = 0.9  # text-model cosine at or above which captions are twins
+    duplicate_threshold: float = 0.9  # bag-of-words cosine at or above which captions are twins
+    min_word_count: int = 2  # rarer words of the train split are <unk>
+    word_dropout: float = 0.05  # share of training tokens replaced by <unk>
     classifier_weight: float = 1.0
     jitter: float = 0.01  # max std of the noise added to training clips, in body heights
     jitter_share: float = 0.5  # share of training clips that get noise
@@ -64,20 +76,11 @@ def _subset(indices: np.ndarray, limit: int | None, rng: np.random.Generator) ->
     return np.sort(indices)
 
 
-def description_embeddings(dataset: Dataset, rows: np.ndarray, embedder: Any) -> np.ndarray:
-    """float32 `[len(rows), text_dim]` embeddings of the dataset's description rows `rows` from
-    `embedder`'s model: read from the dataset when it was embedded with that model, else
-    encoded now."""
-    entry = dataset.manifest.get("embedding") or {}
-    if dataset.embeddings is not None and entry.get("model") == embedder.model_id:
-        return np.asarray(dataset.embeddings[np.asarray(rows)], dtype=np.float32)
-    return embedder.encode([dataset.descriptions[int(r)] for r in rows])
-
-
 class _Data:
-    """The train/val samples, their text embeddings and the feature statistics."""
+    """The train/val samples, the vocabulary, every description's token ids and the feature
+    statistics."""
 
-    def __init__(self, dataset: Dataset, settings: EvaluatorTraining, embedder: Any) -> None:
+    def __init__(self, dataset: Dataset, settings: EvaluatorTraining) -> None:
         rng = np.random.default_rng(settings.seed)
         self.dataset = dataset
         self.train = _subset(dataset.split_indices("train"), settings.max_train_samples, rng)
@@ -90,23 +93,28 @@ class _Data:
                 f"({len(self.train)} train samples, batch {settings.batch_size}; "
                 f"{len(self.val)} val samples)"
             )
-        index = np.asarray(dataset.description_index)
-        rows = np.unique(index[np.concatenate([self.train, self.val])])
-        table = description_embeddings(dataset, rows, embedder)
-        self.text = np.zeros((int(rows.max()) + 1, table.shape[1]), dtype=np.float32)
-        self.text[rows] = table
-        self.text_index = index
+        self.text_index = np.asarray(dataset.description_index)
+        train_rows = np.unique(self.text_index[self.train])
+        self.vocabulary = Vocabulary.build(
+            (dataset.descriptions[int(r)] for r in train_rows), settings.min_word_count
+        )
+        self.word_dropout = settings.word_dropout
         chosen = _subset(self.train, STATS_CLIPS, rng)
         features = frame_features(dataset.motion[chosen]).reshape(-1, 22).astype(np.float64)
         self.mean = features.mean(axis=0).astype(np.float32)
         self.std = (features.std(axis=0) + 1e-3).astype(np.float32)
 
+    def texts(self, samples: np.ndarray) -> list[str]:
+        return [self.dataset.descriptions[int(r)] for r in self.text_index[samples]]
+
     def batch(
         self, samples: np.ndarray, rng: np.random.Generator, jitter: float, share: float
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(normalised frame features, text embeddings, per-frame labels) of `samples`; a
-        `share` of the clips get Gaussian noise of std up to `jitter` body heights, so that
-        the features describe what the figure does rather than how smooth its trace is."""
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(normalised frame features, token ids, text lengths, twins, per-frame labels) of
+        `samples`. A `share` of the clips get Gaussian noise of std up to `jitter` body heights,
+        so that the features describe what the figure does rather than how smooth its trace
+        is; `word_dropout` of the tokens become <unk>. Twins (bool `[B, B]`) are the pairs
+        whose bag-of-words cosine reaches the duplicate threshold (see `train_evaluator`)."""
         samples = np.sort(samples)
         motion = np.asarray(self.dataset.motion[samples], dtype=np.float64)
         sigma = rng.uniform(0.0, jitter * BODY_HEIGHT, len(samples)) * (
@@ -114,25 +122,38 @@ class _Data:
         )
         motion = motion + rng.standard_normal(motion.shape) * sigma[:, None, None]
         features = (frame_features(motion) - self.mean) / self.std
-        text = self.text[self.text_index[samples]]
+        ids, lengths = self.vocabulary.encode(self.texts(samples))
+        words = self.vocabulary.bag_of_words(ids)
+        dropped = torch.from_numpy(rng.random(tuple(ids.shape)) < self.word_dropout) & (ids > 0)
         labels = np.asarray(self.dataset.actions[samples], dtype=np.int64)
-        return torch.from_numpy(features), torch.from_numpy(text), torch.from_numpy(labels)
+        return (
+            torch.from_numpy(features),
+            ids.masked_fill(dropped, 1),
+            lengths,
+            words @ words.T,
+            torch.from_numpy(labels),
+        )
 
 
-def _own_figures(evaluator: Evaluator, data: _Data, seed: int) -> dict[str, Any]:
-    """R-precision, MM-Dist and per-frame classifier accuracy on the val split."""
+def _own_figures(evaluator: Evaluator, data: _Data, pool_size: int, seed: int) -> dict[str, Any]:
+    """R-precision (random and hard pools, the hard ones by the dataset's own labels),
+    MM-Dist and per-frame classifier accuracy on the val split."""
     ds = data.dataset
     motion = np.asarray(ds.motion[data.val])
-    text = evaluator.encode_text(data.text[data.text_index[data.val]])
+    text = evaluator.encode_text(data.texts(data.val))
     feats = evaluator.encode_motion(motion)
-    pool = min(32, len(data.val))
-    top = r_precision(text, feats, np.random.default_rng(seed), pool_size=pool)
-    predicted = evaluator.classify(motion)
+    pool = min(pool_size, len(data.val))
     labels = np.asarray(ds.actions[data.val], dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    top = r_precision(text, feats, rng, pool_size=pool)
+    keys = look_alike_keys(labels, data.text_index[data.val])
+    hard = pooled_r_precision(text, feats, look_alike_pools(keys, pool, rng))
+    predicted = evaluator.classify(motion)
     return {
         "val_samples": len(data.val),
         "val_pool_size": pool,
         "val_r_precision": [round(float(v), 4) for v in top],
+        "val_hard_r_precision": [round(float(v), 4) for v in hard],
         "val_mm_dist": round(matching_distance(text, feats), 4),
         "val_action_accuracy": round(float((predicted == labels).mean()), 4),
     }
@@ -142,7 +163,6 @@ def train_evaluator(
     dataset_dir: str | Path,
     *,
     out_path: str | Path | None = None,
-    text_model: str | Path | None = None,
     config: EvaluatorConfig | None = None,
     settings: EvaluatorTraining | None = None,
     threads: int | None = None,
@@ -151,23 +171,20 @@ def train_evaluator(
 ) -> Evaluator:
     """Train, freeze and (with `out_path`) save an evaluator on `dataset_dir`'s train split.
 
-    `text_model` is a sentence-transformers directory (default: the packaged all-MiniLM-L6-v2).
-    Deterministic for a given `settings.seed` and thread count. `should_stop` is polled after
-    every step; when true, `Cancelled` is raised and nothing is saved.
+    Its vocabulary comes from the split's descriptions (`config.vocabulary_size` is set from
+    it). Deterministic for a given `settings.seed` and thread count. `should_stop` is polled
+    after every step; when true, `Cancelled` is raised and nothing is saved.
     """
-    from stickgen.embed import Embedder
-
     settings = settings or EvaluatorTraining()
     settings.check()
     started = time.perf_counter()
     dataset = Dataset(dataset_dir)
     threads = threads or available_cores()
-    embedder = Embedder(text_model or default_text_model(), threads=threads)
-    config = config or EvaluatorConfig()
-    if config.text_dim != embedder.dim:
-        config = EvaluatorConfig(**{**config.to_dict(), "text_dim": embedder.dim})
     with torch.random.fork_rng(devices=[]), torch_threads(threads):
-        data = _Data(dataset, settings, embedder)
+        data = _Data(dataset, settings)
+        config = EvaluatorConfig(
+            **{**(config or EvaluatorConfig()).to_dict(), "vocabulary_size": len(data.vocabulary)}
+        )
         torch.manual_seed(settings.seed)
         nets = (MotionEncoder(config), TextEncoder(config), ActionClassifierNet(config))
         params = [p for net in nets for p in net.parameters()]
@@ -181,15 +198,15 @@ def train_evaluator(
             order = rng.permutation(data.train)
             sums = np.zeros(2)
             for b in range(per_epoch):
-                features, text, labels = data.batch(
+                features, ids, lengths, overlap, labels = data.batch(
                     order[b * settings.batch_size : (b + 1) * settings.batch_size],
                     rng,
                     settings.jitter,
                     settings.jitter_share,
                 )
-                twins = text @ text.T >= settings.duplicate_threshold
+                twins = overlap >= settings.duplicate_threshold
                 contrast = contrastive_loss(
-                    nets[1](text), nets[0](features), twins, settings.temperature
+                    nets[1](ids, lengths), nets[0](features), twins, settings.temperature
                 )
                 logits = nets[2](features)
                 action = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
@@ -218,20 +235,17 @@ def train_evaluator(
             classifier=nets[2],
             feature_mean=data.mean,
             feature_std=data.std,
-            text_model={
-                "id": embedder.model_id,
-                "source": str(embedder.local_dir or embedder.source),
-                "dim": embedder.dim,
-            },
+            vocabulary=data.vocabulary,
             dataset_id=dataset.dataset_id,
             fps=int(dataset.manifest.get("fps", FPS)),
         )
         evaluator.info = {
             "dataset_path": str(dataset.path),
             "train_samples": len(data.train),
+            "vocabulary_size": len(data.vocabulary),
             "training": asdict(settings),
             "history": history,
-            **_own_figures(evaluator, data, settings.seed),
+            **_own_figures(evaluator, data, Protocol().pool_size, settings.seed),
             "seconds": round(time.perf_counter() - started, 1),
         }
     if out_path is not None:

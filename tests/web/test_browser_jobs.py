@@ -318,14 +318,12 @@ def test_evaluate_from_the_button_then_animate_with_it(
     prompts = int(find(browser, "#evaluate-form").get_attribute("data-test-prompts"))
     assert prompts >= 2
     assert int(find(browser, "#eval-pool-size").get_attribute("value")) == min(32, prompts)
-    assert find(browser, "#eval-shared").is_selected()  # MiniLM: the evaluator's own model
     find(browser, "#evaluate-button").click()
     wait_for(browser, lambda d: "Evaluating" in find(d, "#evaluate-status").text)
     done = "return document.getElementById('evaluate-status')?.textContent ?? ''"
     wait_for(browser, lambda d: d.execute_script(done).endswith("done"), timeout_s=240)
     columns, rows = evaluation_table(browser)
     assert "R@1 ↑" in columns and "ground truth" in rows
-    assert any(name.endswith("⚠") for name in rows)  # the shared text model's warning
     assert "null" not in find(browser, "#checkpoint-detail").text
     # the 15-column table scrolls inside its card; the page itself never gets wider
     assert browser.execute_script(

@@ -97,7 +97,7 @@ function renderDetail(checkpoint) {
       el("div", {}, el("h3", {}, "Metrics"), keyValueTable(metricRows(metrics), "metrics-table")),
       el("div", {}, el("h3", {}, "Loss curve"), image, curveNote),
     ),
-    evaluatePanel(checkpoint),
+    evaluatePanel(),
     evaluation === undefined || evaluation === null
       ? null
       : el("div", { class: "evaluation" }, el("h3", {}, "Evaluation"), evaluationView(evaluation)),
@@ -109,7 +109,6 @@ function renderDetail(checkpoint) {
 }
 
 // -- evaluate from the page ----------------------------------------------------------------
-const EVALUATOR_TEXT_MODEL = "all-MiniLM-L6-v2@"; // the evaluator's own text model (its id)
 let evaluating = null; // the evaluate job being followed
 let evaluatingCheckpoint = null; // and the checkpoint it scores
 
@@ -122,8 +121,7 @@ function numberField(label, id, value, limit) {
   );
 }
 
-function evaluatePanel(checkpoint) {
-  const shared = (checkpoint.embedding_model ?? "").startsWith(EVALUATOR_TEXT_MODEL);
+function evaluatePanel() {
   return el(
     "form",
     { id: "evaluate-form", class: "evaluate", novalidate: true },
@@ -134,12 +132,6 @@ function evaluatePanel(checkpoint) {
       numberField("Repeats", "eval-repeats", 2, "evaluate_repeats"),
       numberField("Pool size", "eval-pool-size", 32, "evaluate_pool_size"),
       numberField("Evaluator epochs", "eval-epochs", 4, "evaluate_epochs"),
-    ),
-    el(
-      "label",
-      { class: "field check", hidden: !shared },
-      el("input", { id: "eval-shared", type: "checkbox", checked: shared }),
-      " Score it although it uses the evaluator's own text model (the scores carry a warning)",
     ),
     el(
       "div",
@@ -217,7 +209,6 @@ async function startEvaluation(checkpoint) {
     mm_prompts: Math.min(10, prompts),
     mm_generations: 3,
     mm_pairs: 2,
-    allow_shared_text_model: byId("eval-shared").checked,
   };
   let job;
   try {
