@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stickgen.compute import torch_threads
+from stickgen.compute import available_cores, torch_threads
 from stickgen.errors import StickGenError
 from stickgen.infer import CLIP_THREADS, LearnedGenerator, checkpoint_file, read_generator
 from stickgen.schema import MotionClip, Scene
@@ -104,7 +104,10 @@ class BatchedGenerator:
         try:
             text = torch.cat([c.text for c in batch])
             plan = None if batch[0].plan is None else torch.cat([c.plan for c in batch])
-            with torch_threads(CLIP_THREADS) if gen.device.type == "cpu" else nullcontext():
+            # one clip samples on one thread (`CLIP_THREADS`); a batch on as many as it has rows,
+            # up to the cores, as the requests it replaces would have run side by side
+            threads = min(max(CLIP_THREADS, len(batch)), available_cores())
+            with torch_threads(threads) if gen.device.type == "cpu" else nullcontext():
                 motion, actions = gen.generate_batch(
                     text, plan, [c.seed for c in batch], frames=batch[0].frames
                 )
