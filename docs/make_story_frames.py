@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 
 from stickgen.animate import make_animation
+from stickgen.render import scene_furniture
 from stickgen.render_panels import Panel, panel_stills
 from stickgen.schema import FPS
 
@@ -28,6 +29,9 @@ TWO_PEOPLE = [
 SEATS = [
     ("A man waits, then sits down on a bench", (2.0, 4.7, 5.3, 8.0)),
     ("A man waits, then sits down on the floor", (2.0, 4.7, 5.3, 8.0)),
+    ("She walks to the sofa and sits down", (2.0, 4.7, 5.3, 8.0)),
+    ("He sits on a bar stool", (0.3, 1.5, 3.0, 6.0)),
+    ("Grandpa sits in his armchair and reads", (0.3, 1.5, 3.0, 6.0)),
     ("She waits, then lies down on the bed", (2.0, 4.5, 5.3, 8.0)),
     ("She waits, then lies down on the grass", (2.0, 4.5, 5.3, 8.0)),
 ]
@@ -42,6 +46,7 @@ def sheet(rows: list[tuple[str, tuple[float, ...]]], path: Path, size: int = 224
             prompt,
             animation.face(),
             [a.facing for a in animation.scene.actors],
+            scene_furniture(animation.scene, animation.fps),
         )
         strips.append(panel_stills([panel], [round(t * FPS) for t in times], size, size))
         print(f"{prompt}: {animation.summary()}")

@@ -25,7 +25,7 @@ from stickgen.errors import StickGenError
 from stickgen.face import face_track
 from stickgen.progress import Progress, no_progress
 from stickgen.render import FORMATS as VIDEO_FORMATS
-from stickgen.render import check_size, write_video
+from stickgen.render import check_size, scene_furniture, write_video
 from stickgen.schema import FPS, ActionType, MotionClip, Scene, checked_duration
 from stickgen.timeline import action_segments, describe, smoothed
 
@@ -373,6 +373,7 @@ def write_animation(
         height=height,
         fmt=fmt,
         facing=[actor.facing for actor in animation.scene.actors],
+        furniture=scene_furniture(animation.scene, animation.fps),
         progress=progress,
     )
 

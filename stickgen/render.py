@@ -10,6 +10,12 @@ bounding box with Gaussian smoothing and is then clamped so every figure stays i
 "static" camera frames the whole clip once. Right limbs are the far side and are drawn first and
 darker. The face looks towards the figure's front, inferred per actor from travel, torso lean
 and where the hands and feet are, with hysteresis so it does not flicker.
+
+Furniture: the seat or bed a figure sits or lies on (`Furniture`, from the scene's segments with
+`scene_furniture`) is drawn behind it for the frames it is used, fixed in the world where the
+figure's hip is (a bed under the whole body), its top at the segment's support height: a chair with
+a back behind the figure, a bench, a sofa with cushions, a stool, a bed with a headboard, or a plain
+block for a rock, a step or a wall.
 """
 
 from __future__ import annotations
@@ -25,7 +31,16 @@ import numpy as np
 
 from stickgen.errors import StickGenError
 from stickgen.progress import Progress, no_progress
-from stickgen.schema import FACE_DIM, FPS, MOTION_DIM, EyeType, FacialExpression, MouthShape
+from stickgen.schema import (
+    FACE_DIM,
+    FPS,
+    MOTION_DIM,
+    ActionType,
+    EyeType,
+    FacialExpression,
+    MouthShape,
+    Scene,
+)
 from stickgen.skeleton import (
     BODY_HEIGHT,
     HEAD_RADIUS,
@@ -51,6 +66,8 @@ FEATURE = (28, 28, 34)
 MOUTH_FILL = (110, 36, 44)
 ACTOR_COLOURS = ((62, 82, 128), (150, 60, 52), (46, 118, 78), (120, 78, 140))
 FAR_SHADE = 0.6  # far-side limbs: this fraction of the actor colour
+WOOD = (150, 116, 82)
+CUSHION = (205, 186, 160)
 
 GROUND_ROW = 0.8  # ground line position as a fraction of the frame height
 MARGIN = 0.05  # keep figures this fraction of the frame away from the edges
@@ -83,6 +100,61 @@ class Camera:
         px = self.width / 2 + (xy[..., 0] - cx) * self.scale
         py = self.height * GROUND_ROW - (xy[..., 1] - cy) * self.scale
         return np.stack([px, py], axis=-1)
+
+
+@dataclass(frozen=True)
+class Furniture:
+    """A seat or bed under actor `actor` from frame `start` to `end` (exclusive): its top is
+    `height` metres up, `kind` is how it is drawn (see `FURNITURE_KINDS`)."""
+
+    actor: int
+    start: int
+    end: int
+    height: float
+    kind: str
+
+
+# How a named seat or bed is drawn; anything else one sits on is a "block".
+FURNITURE_KINDS: dict[str, str] = {
+    **dict.fromkeys(
+        ("chair", "chairs", "seat", "seats", "throne", "armchair", "armchairs"), "chair"
+    ),
+    **dict.fromkeys(("recliner", "deckchair", "swing"), "chair"),
+    **dict.fromkeys(("bench", "benches", "pew"), "bench"),
+    **dict.fromkeys(("sofa", "sofas", "couch", "couches", "beanbag", "futon"), "sofa"),
+    **dict.fromkeys(("stool", "stools", "barstool", "barstools"), "stool"),
+    **dict.fromkeys(("bed", "beds", "bunk", "cot", "daybed", "hammock", "mattress"), "bed"),
+    **dict.fromkeys(("lounger", "sunbed", "sunlounger", "stretcher"), "bed"),
+}
+
+
+def furniture_kind(prop: str | None, lying: bool) -> str:
+    """How to draw the thing named `prop` (the last word counts: "park bench" is a bench)."""
+    word = (prop or "").split()[-1].lower() if prop and prop.split() else ""
+    kind = FURNITURE_KINDS.get(word, "block")
+    return "bed" if lying and kind in ("block", "chair", "stool") else kind
+
+
+def scene_furniture(scene: Scene, fps: int = FPS) -> list[Furniture]:
+    """The seats and beds of a scene's segments, one per run of segments on the same thing."""
+    out: list[Furniture] = []
+    for a, actor in enumerate(scene.actors):
+        for seg in actor.segments:
+            if seg.support <= 0:
+                continue
+            start, end = round(seg.start * fps), round(seg.end * fps)
+            kind = furniture_kind(seg.prop, seg.action is ActionType.LIE_DOWN)
+            last = out[-1] if out else None
+            if last is not None and (last.actor, last.end, last.height, last.kind) == (
+                a,
+                start,
+                seg.support,
+                kind,
+            ):
+                out[-1] = Furniture(a, last.start, end, seg.support, kind)
+            elif end > start:
+                out.append(Furniture(a, start, end, seg.support, kind))
+    return out
 
 
 def check_size(width: int, height: int, fmt: str = "mp4") -> None:
@@ -311,12 +383,13 @@ def render_frames(
     *,
     fps: int = FPS,
     facing: Sequence[int] | None = None,
+    furniture: Sequence[Furniture] = (),
 ) -> Iterator[np.ndarray]:
     """Yield uint8 `[height, width, 3]` RGB frames for `[T, 20]` or `[A, T, 20]` motion.
 
     `face` rows (`[T, 7]` / `[A, T, 7]`) draw eyes, brows and mouth; without them the head is
-    blank. `facing` gives each actor's facing (+1/-1) when the motion shows none. Validation
-    happens before the first frame is produced.
+    blank. `facing` gives each actor's facing (+1/-1) when the motion shows none; `furniture` the
+    seats and beds to draw under them. Validation happens before the first frame is produced.
     """
     check_size(width, height, fmt="")
     m, f = _as_actors(motion, face)
@@ -324,10 +397,15 @@ def render_frames(
     hints = list(facing) if facing is not None else [1] * m.shape[0]
     if len(hints) != m.shape[0]:
         raise StickGenError(f"facing needs one entry per actor ({m.shape[0]}), got {len(hints)}")
-    return _frames(m, f, cam, hints, fps)
+    for item in furniture:
+        if not 0 <= item.actor < m.shape[0]:
+            raise StickGenError(f"furniture for actor {item.actor}, but there are {m.shape[0]}")
+    return _frames(m, f, cam, hints, fps, furniture)
 
 
-def _frames(m, f, cam: Camera, hints: list[int], fps: int) -> Iterator[np.ndarray]:
+def _frames(
+    m, f, cam: Camera, hints: list[int], fps: int, furniture: Sequence[Furniture] = ()
+) -> Iterator[np.ndarray]:
     n_actors, n_frames = m.shape[:2]
     s = cam.scale
     segs = as_segments(m)  # [A, T, 5, 2, 2]
@@ -353,6 +431,7 @@ def _frames(m, f, cam: Camera, hints: list[int], fps: int) -> Iterator[np.ndarra
     background = np.empty((cam.height, cam.width, 3), dtype=np.uint8)
     background[:] = BACKGROUND
     order_far, order_near = (RIGHT_ARM, RIGHT_LEG), (TORSO, LEFT_LEG, LEFT_ARM)
+    pieces = [_place_furniture(item, segs, facings, n_frames) for item in furniture]
 
     for t in range(n_frames):
         img = background.copy()
@@ -361,6 +440,9 @@ def _frames(m, f, cam: Camera, hints: list[int], fps: int) -> Iterator[np.ndarra
             _draw_ground(img, cam, t, gy, s)
             for a in range(n_actors):
                 _draw_shadow(img, cam, t, float(hips_x[a, t]), float(feet_y[a, t]), gy, s)
+        for piece in pieces:
+            if piece.start <= t < piece.end:
+                _draw_furniture(img, cam, t, piece, limb_w)
         for a in range(n_actors):
             lines = seg_px[a][t]
             for k in order_far:
@@ -377,6 +459,85 @@ def _frames(m, f, cam: Camera, hints: list[int], fps: int) -> Iterator[np.ndarra
             if f is not None and head_r >= 5:
                 _draw_face(img, hc, front_px[a, t], up_px[a, t], head_r, f[a, t], feature_w)
         yield img
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """A piece of furniture placed in the world: centre x, top height, the side its back (or a
+    bed's head) is on (-1 / +1), and the frames it shows."""
+
+    kind: str
+    x: float
+    height: float
+    back: int
+    start: int
+    end: int
+
+
+def _place_furniture(item: Furniture, segs: np.ndarray, facings: np.ndarray, n: int) -> _Piece:
+    """Where `item` stands: under the hip (a bed under the middle of the body), with its back
+    behind the figure (a bed's head under the figure's head), fixed for all its frames."""
+    start, end = max(0, min(item.start, n)), max(0, min(item.end, n))
+    frames = slice(start, max(end, start + 1))
+    body = segs[item.actor, frames]  # [t, 5, 2, 2]
+    if item.kind == "bed":
+        head = body[:, TORSO, 0, 0]
+        feet = body[:, [LEFT_LEG, RIGHT_LEG], 1, 0].mean(-1)
+        x = float(np.median((head + feet) / 2))
+        back = 1 if float(np.median(head)) >= x else -1
+    else:
+        x = float(np.median(body[:, TORSO, 1, 0]))
+        back = -1 if float(np.median(facings[item.actor, frames])) >= 0 else 1
+    return _Piece(item.kind, x, item.height, back, start, end)
+
+
+def _draw_furniture(img: np.ndarray, cam: Camera, t: int, piece: _Piece, limb_w: int) -> None:
+    """One piece of furniture at frame t, drawn as wooden lines and cushioned slabs."""
+    s, h, b = cam.scale, piece.height, piece.back
+
+    def px(x: float, y: float) -> tuple[int, int]:
+        u = cam.width / 2 + (piece.x + x - cam.cx[t]) * s
+        v = cam.height * GROUND_ROW - (y - cam.cy[t]) * s
+        return round(u * _ONE), round(v * _ONE)
+
+    def line(x0: float, y0: float, x1: float, y1: float, width: float = 1.0) -> None:
+        cv2.line(img, px(x0, y0), px(x1, y1), WOOD, max(1, round(width * limb_w)), _AA, _SHIFT)
+
+    def slab(x0: float, y0: float, x1: float, y1: float, colour=CUSHION) -> None:
+        corners = np.array([px(x0, y0), px(x1, y0), px(x1, y1), px(x0, y1)], dtype=np.int32)
+        cv2.fillConvexPoly(img, corners, colour, _AA, _SHIFT)
+        cv2.polylines(img, [corners], True, WOOD, max(1, round(0.5 * limb_w)), _AA, _SHIFT)
+
+    if piece.kind == "chair":  # seat from just behind the hip forwards, a back behind
+        rear, front = 0.12 * b, -0.32 * b
+        line(rear, 0, rear, h + 0.5)
+        line(front, 0, front, h)
+        slab(min(rear, front), h - 0.05, max(rear, front), h, WOOD)
+    elif piece.kind == "stool":
+        line(-0.12, h, -0.2, 0)
+        line(0.12, h, 0.2, 0)
+        line(-0.16, 0.25 * h, 0.16, 0.25 * h, 0.6)
+        slab(-0.2, h - 0.05, 0.2, h, WOOD)
+    elif piece.kind == "bench":
+        for x in (-0.55, 0.55):
+            line(x, 0, x, h)
+        slab(-0.65, h - 0.06, 0.65, h, WOOD)
+    elif piece.kind == "sofa":
+        rear, front = 0.2 * b, -0.45 * b
+        lo, hi = min(rear, front), max(rear, front)
+        slab(lo, 0.08, hi, h - 0.12)
+        slab(rear, 0.08, rear + 0.15 * b, h + 0.4)  # the back, behind the figure
+        slab(lo, h - 0.12, hi, h)
+        for x in (lo + 0.05, hi - 0.05):
+            line(x, 0, x, 0.08)
+    elif piece.kind == "bed":
+        slab(-1.0, h - 0.3, 1.0, h - 0.12, WOOD)
+        slab(-1.0, h - 0.12, 1.0, h)
+        for x in (-0.95, 0.95):
+            line(x, 0, x, h - 0.3)
+        line(1.0 * b, 0, 1.0 * b, h + 0.4, 1.4)
+    else:  # a rock, a box, a step, a wall...
+        slab(-0.3, 0, 0.3, h)
 
 
 def _draw_ground(img: np.ndarray, cam: Camera, t: int, gy: float, s: float) -> None:
@@ -436,6 +597,7 @@ def write_video(
     *,
     camera: str = "follow",
     facing: Sequence[int] | None = None,
+    furniture: Sequence[Furniture] = (),
     progress: Progress = no_progress,
 ) -> Path:
     """Render motion to `path` as H.264 MP4 (yuv420p, +faststart) or an animated GIF.
@@ -444,7 +606,9 @@ def write_video(
     """
     check_video_options(fmt, fps)
     check_size(width, height, fmt)
-    frames = render_frames(motion, face, width, height, camera, fps=fps, facing=facing)
+    frames = render_frames(
+        motion, face, width, height, camera, fps=fps, facing=facing, furniture=furniture
+    )
     total = np.shape(motion)[-2]
     return encode_frames(path, frames, total, fps, width, height, fmt, progress=progress)
 

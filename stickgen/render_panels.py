@@ -23,6 +23,7 @@ from stickgen.render import (
     BACKGROUND,
     FEATURE,
     TICK,
+    Furniture,
     check_size,
     check_video_options,
     encode_frames,
@@ -37,12 +38,14 @@ SEPARATOR = 2  # pixels between neighbouring panels
 
 @dataclass(frozen=True)
 class Panel:
-    """One clip to draw: `[T, 20]` (or `[A, T, 20]`) motion, optional faces, a title."""
+    """One clip to draw: `[T, 20]` (or `[A, T, 20]`) motion, optional faces, a title, the seats
+    and beds under the figures."""
 
     motion: np.ndarray
     title: str = ""
     face: np.ndarray | None = None
     facing: Sequence[int] | None = None
+    furniture: Sequence[Furniture] = ()
 
     @property
     def num_frames(self) -> int:
@@ -136,7 +139,17 @@ def panel_frames(
     total = max(p.num_frames for p in panels)
     streams = [
         _held(
-            render_frames(p.motion, p.face, width, height, camera, fps=fps, facing=p.facing), total
+            render_frames(
+                p.motion,
+                p.face,
+                width,
+                height,
+                camera,
+                fps=fps,
+                facing=p.facing,
+                furniture=p.furniture,
+            ),
+            total,
         )
         for p in panels
     ]
@@ -209,7 +222,7 @@ def panel_stills(
     for panel in panels:
         wanted = {min(i, panel.num_frames - 1) for i in indices}
         frames = render_frames(panel.motion, panel.face, width, height, camera, fps=fps,
-                               facing=panel.facing)  # fmt: skip
+                               facing=panel.facing, furniture=panel.furniture)  # fmt: skip
         kept = {t: frame for t, frame in enumerate(frames) if t in wanted}
         cells = []
         for index in indices:

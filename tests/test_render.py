@@ -1,4 +1,5 @@
-"""Renderer: frame shape, where the figure is drawn, facing, faces, camera, MP4 and GIF files."""
+"""Renderer: frame shape, where the figure is drawn, facing, faces, camera, furniture, MP4 and GIF
+files."""
 
 from __future__ import annotations
 
@@ -12,9 +13,14 @@ from stickgen.errors import StickGenError
 from stickgen.face import face_track
 from stickgen.render import (
     BACKGROUND,
+    CUSHION,
     HEAD_FILL,
+    WOOD,
+    Furniture,
+    furniture_kind,
     make_camera,
     render_frames,
+    scene_furniture,
     write_video,
 )
 from stickgen.schema import ActionType
@@ -343,3 +349,55 @@ def test_bad_panels_raise(panels, kwargs, words: str) -> None:
 
     with pytest.raises(StickGenError, match=words):
         panel_frames([Panel(m, "x") for m in panels], **kwargs)
+
+
+# --- furniture ------------------------------------------------------------------------------------
+
+
+def _wood_pixels(frame: np.ndarray) -> int:
+    """Pixels drawn in the furniture's colours (wood or cushion)."""
+    near = [np.abs(frame.astype(int) - np.array(c)).sum(-1) < 30 for c in (WOOD, CUSHION)]
+    return int((near[0] | near[1]).sum())
+
+
+def test_the_seat_a_figure_sits_on_is_drawn_where_it_sits_and_only_then():
+    from stickgen.story import parse_prompt
+
+    scene = parse_prompt("A man waits, then sits down on a bench")
+    [bench] = scene_furniture(scene, 25)
+    sitting = [s for s in scene.actors[0].segments if s.action is ActionType.SIT]
+    assert (bench.kind, bench.height) == ("bench", sitting[0].support)
+    assert bench.start == round(sitting[0].start * 25) and bench.end == 250
+    assert scene_furniture(parse_prompt("A man sits down on the floor"), 25) == []
+
+    motion = figure(np.zeros(20))
+    item = Furniture(0, 10, 20, 0.45, "bench")
+    frames = list(render_frames(motion, width=128, height=128, furniture=[item]))
+    assert _wood_pixels(frames[5]) == 0 and _wood_pixels(frames[15]) > 50
+    plain = list(render_frames(motion, width=128, height=128))
+    assert np.array_equal(frames[5], plain[5])
+
+
+@pytest.mark.parametrize(
+    ("prop", "lying", "kind"),
+    [
+        ("park bench", False, "bench"),
+        ("sofa", False, "sofa"),
+        ("bar stool", False, "stool"),
+        ("armchair", False, "chair"),
+        ("bed", True, "bed"),
+        ("rock", False, "block"),
+        ("bench", True, "bench"),
+    ],
+)
+def test_how_a_named_seat_or_bed_is_drawn(prop, lying, kind):
+    assert furniture_kind(prop, lying) == kind
+    motion = figure(np.zeros(4))
+    [frame] = list(render_frames(motion[:1], width=96, height=96, furniture=[
+        Furniture(0, 0, 1, 0.45, kind)]))  # fmt: skip
+    assert _wood_pixels(frame) > 20
+
+
+def test_furniture_for_a_missing_actor_is_refused():
+    with pytest.raises(StickGenError, match="furniture for actor 1"):
+        render_frames(figure(np.zeros(3)), furniture=[Furniture(1, 0, 3, 0.45, "chair")])
