@@ -51,7 +51,7 @@ def _header(result: dict[str, Any]) -> list[str]:
         f"{data['frames']} frames each.",
         f"- Evaluator `{ev['path']}`: trained on dataset `{ev['dataset_id']}`"
         f"{'' if ev['same_dataset'] else ' (**another dataset**)'}; text side: {ev['text_model']} "
-        f"(a {ev.get('vocabulary_size', '?')}-word vocabulary of its train split, learned "
+        f"(a vocabulary of {ev.get('vocabulary_size', '?')} words of its train split, learned "
         "with the motion encoder; no generator's text model). Own figures on the val split "
         f"({own.get('val_samples', '?')} clips): R@1/2/3 "
         f"{_figures(own.get('val_r_precision', []))}, hard R@1/2/3 "
