@@ -476,7 +476,9 @@ def test_batched_checkpoint_generation_equals_the_generator(checkpoint, test_set
     batched = system.generate(items, seeds)
     for clip, i, s in zip(batched, items, seeds, strict=True):
         single = system.generator.generate(test_set.scenes[i], seed=int(s)).motion
-        np.testing.assert_allclose(clip, single, atol=1e-5)
+        # a batch of 3 and a batch of 1 run different matmul kernels; 20 guided steps amplify
+        # their rounding to about 1e-5 m (it once reached 1.2e-5): 0.1 mm is still exact here
+        np.testing.assert_allclose(clip, single, atol=1e-4)
     assert not np.allclose(batched[1], batched[2])  # another seed, another noise
 
 
