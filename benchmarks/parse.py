@@ -13,6 +13,7 @@ path under 30 ms per prompt.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from pathlib import Path
@@ -29,15 +30,22 @@ RULE_GOAL_MS = 2.0
 MEANING_GOAL_MS = 30.0
 
 
-def _per_prompt(prompts: list[str], repeats: int, **kwargs) -> list[float]:
-    """Milliseconds per prompt for each pass over `prompts`."""
+def _per_prompt(prompts: list[str], repeats: int, **kwargs) -> list[tuple[float, float]]:
+    """(wall, CPU) milliseconds per prompt for each pass over `prompts`. The CPU time is what the
+    parse itself costs (the reader embeds on one thread); the wall time also counts the time other
+    jobs on a shared machine hold the cores."""
     out = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for prompt in prompts:
             parse_prompt(prompt, **kwargs)
-        out.append(1000 * (time.perf_counter() - start) / len(prompts))
+        wall_ms = 1000 * (time.perf_counter() - start) / len(prompts)
+        out.append((wall_ms, 1000 * (time.process_time() - cpu) / len(prompts)))
     return out
+
+
+def _median(passes: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(p[0] for p in passes), statistics.median(p[1] for p in passes)
 
 
 def main() -> None:
@@ -56,19 +64,24 @@ def main() -> None:
     start = time.perf_counter()
     reader()
     load = time.perf_counter() - start
-    first = _per_prompt(leftovers, 1)[0]
+    first_pass = _per_prompt(leftovers, 1)
     cached = _per_prompt(leftovers, args.repeats)
 
-    rule_ms = statistics.median(rules)
-    verdict = "met" if rule_ms < RULE_GOAL_MS else "NOT met"
-    print(f"rule path:    {rule_ms:.3f} ms per prompt ({len(sampled) + len(plain)} prompts, "
-          f"median of {args.repeats} passes); goal < {RULE_GOAL_MS} ms: "
-          f"{verdict} ({RULE_GOAL_MS / rule_ms:.0f}x under)")  # fmt: skip
+    (rule_ms, rule_cpu), (first, first_cpu) = _median(rules), _median(first_pass)
+    cached_ms, _ = _median(cached)
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (wall times grow "
+          "with it; CPU times are this process's own)")  # fmt: skip
+    print(
+        f"rule path:    {rule_ms:.3f} ms per prompt wall, {rule_cpu:.3f} ms CPU "
+        f"({len(sampled) + len(plain)} prompts, median of {args.repeats} passes); "
+        f"goal < {RULE_GOAL_MS} ms: {'met' if rule_ms < RULE_GOAL_MS else 'NOT met'}"
+    )
     print(f"text model:   loaded in {load:.2f} s (once per process)")
-    print(f"meaning path: {first:.1f} ms per prompt on first sight ({len(leftovers)} prompts with "
-          f"leftovers), {statistics.median(cached):.2f} ms when the leftovers were seen before; "
-          f"goal < {MEANING_GOAL_MS} ms: {'met' if first < MEANING_GOAL_MS else 'NOT met'} "
-          f"({MEANING_GOAL_MS / first:.1f}x under)")  # fmt: skip
+    print(f"meaning path: {first:.1f} ms per prompt wall, {first_cpu:.1f} ms CPU on first sight "
+          f"({len(leftovers)} prompts with leftovers), {cached_ms:.2f} ms when the leftovers were "
+          f"seen before; goal < {MEANING_GOAL_MS} ms: "
+          f"{'met' if first < MEANING_GOAL_MS else 'NOT met'} (wall), "
+          f"{'met' if first_cpu < MEANING_GOAL_MS else 'NOT met'} (CPU)")  # fmt: skip
 
 
 if __name__ == "__main__":
