@@ -61,6 +61,7 @@ async def _sweep_forever(app: FastAPI) -> None:
         if interval > 0 and time.monotonic() - cleaned >= interval:
             cleaned = time.monotonic()
             await asyncio.to_thread(cleanup.clean, settings)
+    _ = app.state.dispatcher.celery  # built now (no connection), not by the first request
 
 
 @contextlib.asynccontextmanager

@@ -7,7 +7,7 @@ import os
 import threading
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from celery import Celery
@@ -98,9 +98,9 @@ class Dispatcher:
         """Send the job's task unless a message went out less than `resend_after_s` ago.
 
         Returns True when a message was sent. Waits at most half of `broker_timeout_s` for the
-        broker (a healthy one answers in milliseconds): a publish still pending then finishes,
-        or is undone, in the background, and for a few seconds after such a failure sends are
-        left to the sweep instead of each waiting on the broker again."""
+        broker (a healthy one answers in milliseconds); a publish still pending then is left to
+        finish in the background and the job to the sweep, and for a few seconds after such a
+        failure sends are left to the sweep instead of each waiting on the broker again."""
         if self.broker_failing:
             return False
         name = task_name or task_for(job)
@@ -114,22 +114,17 @@ class Dispatcher:
         try:
             publish.result(timeout=self.settings.broker_timeout_s / 2)
             return True
-        except FutureTimeout:
+        except FutureTimeout:  # it may still go out: a second message would be harmless
             error = f"no answer within {self.settings.broker_timeout_s / 2:g} s"
-            publish.add_done_callback(lambda done: self._settle(done, job.id, task_id))
         except Exception as exc:
             error = type(exc).__name__
-            self._unreserve(job.id, task_id)
+        self._unreserve(job.id, task_id)
         self._quiet_until = time.monotonic() + 2 * self.settings.broker_timeout_s
         log.error("could not send %s for job %s (%s); a later sweep retries", name, job.id, error)
         return False
 
-    def _settle(self, publish: Future, job_id: str, task_id: str) -> None:
-        """A publish that outlived its wait: when it failed, let the sweep send the job again."""
-        if publish.exception() is not None:
-            self._unreserve(job_id, task_id)
-
     def _unreserve(self, job_id: str, task_id: str) -> None:
+        """The message may not have gone out: let the sweep send the job again."""
         try:
             with session_scope(self.db_url) as session:
                 jobs.unreserve_dispatch(session, job_id, task_id)
