@@ -85,6 +85,12 @@ def native_bf16(device: torch.device) -> bool:
     return device.type == "cpu" and cpu_has_native_bf16()
 
 
+def emulated_bf16(precision: str, device: torch.device) -> bool:
+    """Whether `precision` asks for bf16 on a device that only emulates it (a CPU without
+    AVX512-BF16 or AMX, where a bf16 step is several times slower than fp32)."""
+    return precision == "bf16" and not native_bf16(device)
+
+
 def resolve_precision(spec: str, device: torch.device) -> str:
     """ "fp32" or "bf16" for a precision choice on `device` (auto: bf16 where native)."""
     if spec not in PRECISIONS:

@@ -63,6 +63,25 @@ def test_auto_precision_is_bf16_only_where_it_is_native(monkeypatch):
     assert compute.resolve_precision("auto", torch.device("cuda")) == "fp32"
 
 
+def test_bf16_where_it_is_emulated_is_named_and_the_cli_warns(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    import stickgen.cli.train  # noqa: F401  (registers the command)
+    from stickgen.cli.app import app
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(compute, "_cpu_flags", lambda: frozenset())  # an AVX2-only CPU
+    assert compute.emulated_bf16("bf16", cpu) and not compute.emulated_bf16("fp32", cpu)
+    args = ["train", str(tmp_path / "missing"), "--device", "cpu"]
+    result = CliRunner().invoke(app, [*args, "--precision", "bf16"])
+    assert result.exit_code != 0  # no dataset there
+    assert "does not run bf16 natively" in result.output
+    assert "does not run bf16" not in CliRunner().invoke(app, [*args, "--precision", "auto"]).output
+    monkeypatch.setattr(compute, "_cpu_flags", lambda: frozenset({"amx_bf16"}))
+    assert not compute.emulated_bf16("bf16", cpu)
+    assert "does not run bf16" not in CliRunner().invoke(app, [*args, "--precision", "bf16"]).output
+
+
 def test_bf16_autocast_computes_matmuls_in_bf16_and_fp32_leaves_them():
     x, w = torch.randn(4, 8), torch.randn(8, 8)
     cpu = torch.device("cpu")

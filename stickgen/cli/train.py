@@ -19,6 +19,21 @@ from stickgen.train.config import TrainConfig
 from stickgen.train.losses import LossWeights
 
 
+def _warn_if_emulated(precision: str, device: str) -> None:
+    """One warning line when bf16 is asked for where the hardware only emulates it."""
+    from stickgen.compute import emulated_bf16, resolve_device
+
+    try:
+        chosen = resolve_device(device)
+    except StickGenError:
+        return  # the training itself reports a bad device
+    if emulated_bf16(precision, chosen):
+        console.print(
+            f"[yellow]warning:[/] {chosen} does not run bf16 natively (a CPU needs AVX512-BF16 or "
+            "AMX): it is emulated, several times slower than fp32 (--precision auto picks fp32)"
+        )
+
+
 @contextmanager
 def _stop_on_interrupt() -> Iterator[list[bool]]:
     """Turn the first Ctrl-C into a polite stop request (the second one interrupts)."""
@@ -155,6 +170,7 @@ def train_command(
         sample_steps=sample_steps,
     )
     out_dir = out if out is not None else Path("checkpoints") / dataset.resolve().name
+    _warn_if_emulated(precision, device)
     what = f"distilling {distill.name}" if distill is not None else f"training {preset}"
     with _stop_on_interrupt() as stop, progress_bar(what) as progress:
         try:
