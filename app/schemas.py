@@ -191,11 +191,6 @@ class EvaluateParams(_Params):
     evaluator_epochs: int = Field(
         12, ge=1, le=100, description="Epochs if an evaluator must be trained for the dataset"
     )
-    allow_shared_text_model: bool = Field(
-        False,
-        description="Score a checkpoint that conditions on the evaluator's own text model "
-        "(its row then carries a warning)",
-    )
 
 
 class GenerateJobCreate(BaseModel):

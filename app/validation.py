@@ -138,13 +138,6 @@ def test_prompts(dataset: DatasetRow, *, include_augmented: bool = False) -> int
     return int(test.sum())
 
 
-def evaluator_text_model_id() -> str:
-    """The text model id of the evaluator an evaluate job trains (the packaged MiniLM)."""
-    from stickgen.evaluate.run import evaluator_text_model_id as library_id
-
-    return library_id(None)
-
-
 def evaluate_params(params: EvaluateParams, session: Session) -> dict:
     """Resolve the checkpoint and dataset ids (default: the checkpoint's dataset) and make
     every check the evaluation would make later, so a refusal comes before any work."""
@@ -170,14 +163,6 @@ def evaluate_params(params: EvaluateParams, session: Session) -> dict:
             f"pool_size {params.pool_size} exceeds the {prompts} test prompts of dataset "
             f"{dataset.id[:8]}; choose at most {prompts}"
         )
-    if not params.allow_shared_text_model and checkpoint.embedding_model is not None:
-        shared = evaluator_text_model_id()
-        if checkpoint.embedding_model == shared:
-            raise invalid(
-                f"checkpoint {checkpoint.id[:8]} conditions on {shared}, the evaluator's own "
-                "text model, so its R-precision is not independent of its input; set "
-                "allow_shared_text_model to score it with a warning"
-            )
     return {**params.model_dump(), "checkpoint": checkpoint.id, "dataset": dataset.id}
 
 

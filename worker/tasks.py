@@ -367,7 +367,6 @@ def _evaluate_body(run: JobRun) -> None:
             "mm_repeats": params.get("mm_repeats"),
         },
         baselines=bool(params.get("baselines", True)),
-        allow_shared_text_model=bool(params.get("allow_shared_text_model", False)),
         generator_text_model=run.settings.text_model_dir(checkpoint.embedding_model),
         device=run.settings.device,
         evaluator_settings=EvaluatorTraining(

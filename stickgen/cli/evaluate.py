@@ -37,13 +37,6 @@ def evaluate_command(
     evaluator_epochs: Annotated[
         int, typer.Option(min=1, help="Epochs when an evaluator is trained.")
     ] = 12,
-    allow_shared_text_model: Annotated[
-        bool,
-        typer.Option(
-            hidden=True,
-            help="No effect (kept for old scripts): the evaluator's text encoder is its own.",
-        ),
-    ] = False,
     text_model: Annotated[
         str | None,
         typer.Option(
@@ -85,7 +78,6 @@ def evaluate_command(
                     "mm_generations": mm_generations,
                     "mm_repeats": mm_repeats,
                 },
-                allow_shared_text_model=allow_shared_text_model,
                 generator_text_model=text_model,
                 evaluator_settings=EvaluatorTraining(epochs=evaluator_epochs, seed=seed),
                 threads=threads,

@@ -91,12 +91,6 @@ def obtain_evaluator(
     )
 
 
-def evaluator_text_model_id(evaluator: Evaluator | str | Path | None = None) -> str:
-    """What reads the prompts in any evaluator: its own word encoder, which no generator
-    conditions on, so no checkpoint shares the evaluator's text model."""
-    return TEXT_MODEL_ID
-
-
 def _write_text_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w") as fh:
@@ -130,7 +124,6 @@ def evaluate_checkpoints(
     protocol_options: dict[str, Any] | None = None,
     baselines: bool = True,
     noise_levels: tuple[float, ...] = NOISE_LEVELS,
-    allow_shared_text_model: bool = False,
     generator_text_model: str | Path | None = None,
     evaluator_settings: EvaluatorTraining | None = None,
     cache_dir: str | Path | None = None,
@@ -151,10 +144,7 @@ def evaluate_checkpoints(
     `protocol_options` sets other `Protocol` fields (pool_size, mm_prompts, ...). Checkpoints
     sample on `device` with `guidance` and `steps` (None: each model's default).
     `should_stop` is polled between repeats (and training steps); `Cancelled` is raised.
-    `allow_shared_text_model` is accepted and has no effect: the evaluator reads prompts with
-    its own word encoder, which no checkpoint shares.
     """
-    del allow_shared_text_model
     started = time.perf_counter()
     dataset = Dataset(dataset_dir)
     protocol = Protocol(seed=seed, repeats=repeats, **(protocol_options or {}))
