@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator
+from importlib.metadata import version
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -86,10 +87,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     db.configure(settings.db_timeout_s)
     app = FastAPIOffline(  # /docs and /redoc with their scripts served here: no CDN
         title="Stick-Gen",
-        version="1",
+        version=version("stick-gen"),
         description=DESCRIPTION,
         lifespan=lifespan,
         static_url=DOCS_ASSETS,
+        generate_unique_id_function=lambda route: route.name,  # operation ids: create_job, ...
     )
     app.state.settings = settings
     app.state.dispatcher = Dispatcher(settings)
@@ -122,6 +124,7 @@ def _state_limits(app: FastAPI, settings: Settings) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = build()
+        problems.document_problems(schema)
         fields = schema["components"]["schemas"]["AnimateRequest"]["properties"]
         fields["prompt"]["maxLength"] = settings.max_prompt_chars
         fields["duration"].update(_number_bounds(settings.min_duration_s, settings.max_duration_s))

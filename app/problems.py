@@ -77,6 +77,28 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def document_problems(schema: dict[str, Any]) -> None:
+    """Document every problem answer of an OpenAPI `schema` under its true media type,
+    `application/problem+json`, in place of the framework's `application/json` entries and its
+    422 validation-error schema (the server never sends those). Other answers (a readiness
+    report with its 503) stay as they are."""
+    ref = {"$ref": "#/components/schemas/Problem"}
+    replaced = {ref["$ref"], "#/components/schemas/HTTPValidationError"}
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+        Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    )
+    for path in schema["paths"].values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                refs = {
+                    c.get("schema", {}).get("$ref") for c in response.get("content", {}).values()
+                }
+                if str(status)[0] in "45" and refs & replaced:
+                    response["content"] = {MEDIA_TYPE: {"schema": ref}}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schema["components"]["schemas"].pop(unused, None)
+
+
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body",)]
     return ".".join(parts) or "body"

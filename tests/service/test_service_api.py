@@ -338,3 +338,28 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
     assert {"video/mp4", "image/gif", "application/json"} <= set(animate)
     assert "APIKeyHeader" in schema["components"]["securitySchemes"]
     assert client.get("/docs").status_code == 200
+
+
+def test_openapi_contract_names_problems_operations_and_version(client: TestClient) -> None:
+    from importlib.metadata import version
+
+    schema = client.get("/openapi.json").json()
+    assert schema["info"]["version"] == version("stick-gen")
+    operations = {
+        op["operationId"]: (method, path)
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+    }
+    assert operations["create_job"] == ("post", "/v1/jobs")
+    assert operations["get_checkpoint"] == ("get", "/v1/checkpoints/{checkpoint_id}")
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for path, item in schema["paths"].items():
+        for op in item.values():
+            for status, response in op["responses"].items():
+                if status[0] in "45" and path != "/readyz":  # readiness answers with its report
+                    assert response["content"] == {"application/problem+json": {"schema": problem}}
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    # and the server sends what it documents
+    answer = client.post("/v1/jobs", json={"kind": "generate", "params": {"num_base": 0}})
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
