@@ -45,9 +45,13 @@ def test_a_version_1_checkpoint_generates_what_it_generated_before():
             expected["text"], frames=expected["plan"].shape[1], noise=expected["noise"],
             guidance=1.0,
         )  # fmt: skip
+    # the same computation: equal up to float rounding, which differs between CPU kernels (the
+    # outputs were recorded on an AVX-512 machine; AVX2 kernels round some sums differently)
     for key, value in expected["planned"].items():
-        assert torch.equal(planned[key], value), key
-        assert torch.equal(text_only[key], expected["text_only"][key]), key
+        torch.testing.assert_close(planned[key], value, rtol=0, atol=1e-5, msg=key)
+        torch.testing.assert_close(
+            text_only[key], expected["text_only"][key], rtol=0, atol=1e-5, msg=key
+        )
     # the optimizer state comes along for resuming, one entry per parameter in the same order
     assert len(payload["optimizer"]["state"]) == len(list(model.parameters()))
 

@@ -136,7 +136,7 @@ def train_command(
         typer.Option(
             help="Distil this checkpoint (the teacher) into a few-step sampler: start from its "
             "weights (and preset) and learn its clips for DATASET's prompts (at most 1,024 "
-            "train and 64 val unless limited)."
+            "train and 64 val unless limited) [default: none, train from scratch]."
         ),
     ] = None,
     sample_steps: Annotated[
