@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from importlib.metadata import version
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
@@ -49,6 +50,9 @@ def prepare_database(settings: Settings) -> None:
         db.require_head(settings.db_url)
 
 
+REQUEST_THREADS = 128
+
+
 async def _sweep_forever(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     cleaned = time.monotonic()
@@ -62,7 +66,6 @@ async def _sweep_forever(app: FastAPI) -> None:
         if interval > 0 and time.monotonic() - cleaned >= interval:
             cleaned = time.monotonic()
             await asyncio.to_thread(cleanup.clean, settings)
-    _ = app.state.dispatcher.celery  # built now (no connection), not by the first request
 
 
 @contextlib.asynccontextmanager
@@ -70,6 +73,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     settings.ensure_dirs()
     prepare_database(settings)
+    # request threads: enough that a burst waiting on a hanging dependency (each bounded by its
+    # deadline) is not queued behind itself for a second deadline
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = max(limiter.total_tokens, REQUEST_THREADS)
+    _ = app.state.dispatcher.celery  # the broker client is built now (no connection yet)
     await asyncio.to_thread(cleanup.clean, settings)
     task = asyncio.create_task(_sweep_forever(app)) if settings.reaper_interval_s > 0 else None
     try:

@@ -174,7 +174,26 @@ def make_engine(url: str, timeout_s: float | None = None) -> Engine:
         connect_args={"connect_timeout": max(1, math.ceil(timeout_s)), "options": options},
     )
     _guard(engine, timeout_s + 0.25)  # the server's own timeout answers first when it can
+    _fail_connects_fast(engine, timeout_s)
     return engine
+
+
+def _fail_connects_fast(engine: Engine, window_s: float) -> None:
+    """For `window_s` after a failed connect, new connects fail at once: a burst of requests
+    queued for the pool then fails within one deadline instead of each waiting out its own
+    connect in turn."""
+    failed_at = -math.inf
+
+    @event.listens_for(engine, "do_connect")
+    def connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
+        nonlocal failed_at
+        if time.monotonic() - failed_at < window_s:
+            raise dialect.loaded_dbapi.OperationalError("the database failed to connect just now")
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception:
+            failed_at = time.monotonic()
+            raise
 
 
 def get_engine(url: str) -> Engine:
