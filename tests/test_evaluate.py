@@ -23,7 +23,6 @@ from stickgen.evaluate import (
     EvaluatorConfig,
     EvaluatorTraining,
     Protocol,
-    evaluate_checkpoints,
     physical,
     score_systems,
     train_evaluator,
@@ -490,33 +489,6 @@ def test_checkpoint_guidance_is_named_and_used(checkpoint, test_set):
     assert plan_heavy.name == f"{default.name} (guidance text 1, plan 3)"
     np.testing.assert_allclose(same.generate(items, seeds), default.generate(items, seeds))
     assert not np.allclose(plan_heavy.generate(items, seeds), default.generate(items, seeds))
-
-
-def test_a_checkpoint_on_the_hub_text_model_needs_no_flag(
-    dataset, checkpoint, evaluator, test_set, tmp_path
-):
-    """The checkpoint conditions on MiniLM; the evaluator reads prompts with its own words, so
-    the checkpoint is scored without `allow_shared_text_model` and without a warning."""
-    system = CheckpointSystem(checkpoint, test_set)
-    assert system.text_model_id.startswith("all-MiniLM-L6-v2@")
-    result = evaluate_checkpoints(
-        dataset,
-        [checkpoint],
-        evaluator=evaluator,
-        out_dir=tmp_path,
-        repeats=1,
-        protocol_options=QUICK,
-        baselines=False,
-        threads=1,
-    )
-    (name,) = [n for n, r in result["systems"].items() if r["kind"] == "checkpoint"]
-    assert result["systems"][name]["warnings"] == []
-    assert result["evaluator"]["text_model"] == TEXT_MODEL_ID
-    assert json.loads((tmp_path / "evaluation.json").read_text())["systems"].keys() == {
-        "ground truth",
-        name,
-    }
-    assert "SHARED TEXT MODEL" not in (tmp_path / "evaluation.md").read_text()
 
 
 def test_hard_pools_of_the_test_split_share_the_first_action(test_set):
