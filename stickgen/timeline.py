@@ -45,13 +45,10 @@ def _runs(labels: Sequence[int]) -> list[list[int]]:
     return runs
 
 
-def action_segments(
-    actions: Sequence[int], fps: int, min_seconds: float = MIN_SEGMENT_S
-) -> list[Segment]:
-    """Segments of a per-frame action track (`ActionType` indices), no run shorter than
-    `min_seconds` unless the whole track is."""
-    labels = [int(a) for a in actions]
-    runs = _runs(labels)
+def _merged_runs(actions: Sequence[int], fps: int, min_seconds: float) -> list[list[int]]:
+    """`[label, start, end]` runs of the track, each shorter than `min_seconds` folded into a
+    neighbour (shortest first) unless the whole track is that short."""
+    runs = _runs([int(a) for a in actions])
     shortest = max(1, round(min_seconds * fps))
     while len(runs) > 1:
         short = [i for i, run in enumerate(runs) if run[2] - run[1] < shortest]
@@ -72,15 +69,26 @@ def action_segments(
             assert right is not None
             right[1] = runs[i][1]
         del runs[i]
+    return runs
+
+
+def action_segments(
+    actions: Sequence[int], fps: int, min_seconds: float = MIN_SEGMENT_S
+) -> list[Segment]:
+    """Segments of a per-frame action track (`ActionType` indices), no run shorter than
+    `min_seconds` unless the whole track is."""
     names = [a.name.lower() for a in ActionType]
-    return [Segment(names[label], start, end) for label, start, end in runs]
+    return [
+        Segment(names[label], start, end)
+        for label, start, end in _merged_runs(actions, fps, min_seconds)
+    ]
 
 
 def smoothed(actions: Sequence[int], fps: int, min_seconds: float = MIN_SEGMENT_S) -> np.ndarray:
     """int64 `[T]`: the action track redrawn from its `action_segments`, one label per frame."""
     track = np.empty(len(actions), dtype=np.int64)
-    for segment in action_segments(actions, fps, min_seconds):
-        track[segment.start : segment.end] = ActionType[segment.action.upper()]
+    for label, start, end in _merged_runs(actions, fps, min_seconds):
+        track[start:end] = label
     return track
 
 
