@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,45 @@ def redis_reason() -> str | None:
     except Exception as exc:
         return f"Redis at {REDIS_URL} unavailable: {type(exc).__name__}: {exc}"
     return None
+
+
+@dataclass
+class Proxied:
+    """A fresh Postgres database and the shared Redis, each behind its own `FaultProxy`."""
+
+    direct_url: str  # the database itself, bypassing the proxy
+    db_proxy: Any
+    redis_proxy: Any
+    settings: dict[str, Any]  # database_url, broker_url and redis_key_prefix through the proxies
+
+
+@contextmanager
+def proxied_services(prefix: str) -> Iterator[Proxied]:
+    """`Proxied` services for a fault-injection module (skips it when either is missing);
+    closes the proxies and drops the database at the end."""
+    import pytest
+    from faultproxy import FaultProxy
+    from sqlalchemy.engine import make_url
+
+    reason = redis_reason()
+    database = postgres_database() if reason is None else reason
+    if isinstance(database, str):
+        pytest.skip(database)
+    direct_url, drop = database
+    db_target, redis_target = make_url(direct_url), make_url(REDIS_URL)
+    db_proxy = FaultProxy(db_target.host or "127.0.0.1", db_target.port or 5432)
+    redis_proxy = FaultProxy(redis_target.host or "127.0.0.1", redis_target.port or 6379)
+    settings = {
+        "database_url": db_target.set(port=db_proxy.port).render_as_string(hide_password=False),
+        "broker_url": f"redis://127.0.0.1:{redis_proxy.port}/{redis_target.database or 0}",
+        "redis_key_prefix": f"{prefix}-{uuid.uuid4().hex[:8]}:",
+    }
+    try:
+        yield Proxied(direct_url, db_proxy, redis_proxy, settings)
+    finally:
+        db_proxy.close()
+        redis_proxy.close()
+        drop()
 
 
 @dataclass

@@ -10,7 +10,6 @@ import signal
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,14 +21,11 @@ import pytest
 from fastapi.testclient import TestClient
 from faultproxy import FaultProxy
 from service_harness import (
-    REDIS_URL,
     ApiProcess,
     memory_mb,
-    postgres_database,
-    redis_reason,
+    proxied_services,
     settings_env,
 )
-from sqlalchemy.engine import make_url
 
 from app.main import create_app
 from jobcore import flow, jobs
@@ -57,36 +53,24 @@ class Api:
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    reason = redis_reason()
-    database = postgres_database() if reason is None else reason
-    if isinstance(database, str):
-        pytest.skip(database)
-    direct_url, drop = database
-    db_target, redis_target = make_url(direct_url), make_url(REDIS_URL)
-    db_proxy = FaultProxy(db_target.host or "127.0.0.1", db_target.port or 5432)
-    redis_proxy = FaultProxy(redis_target.host or "127.0.0.1", redis_target.port or 6379)
-    root = tmp_path_factory.mktemp("faults-api")
-    upgrade_to_head(direct_url)
-    values: dict[str, Any] = {
-        "data_dir": root / "data",
-        "database_url": db_target.set(port=db_proxy.port).render_as_string(hide_password=False),
-        "broker_url": f"redis://127.0.0.1:{redis_proxy.port}/{redis_target.database or 0}",
-        "redis_key_prefix": f"stickgen-faults-{uuid.uuid4().hex[:8]}:",
-        "api_key": KEY,
-        "auto_migrate": False,
-        "reaper_interval_s": 0.5,
-        "max_concurrent_renders": 1,
-        "render_wait_s": 0.2,
-    }
-    process = ApiProcess(settings_env(values), root / "api.log")
-    try:
-        process.start()
-        yield Api(process, db_proxy, redis_proxy, root / "data")
-    finally:
-        process.kill()
-        db_proxy.close()
-        redis_proxy.close()
-        drop()
+    with proxied_services("stickgen-faults") as services:
+        root = tmp_path_factory.mktemp("faults-api")
+        upgrade_to_head(services.direct_url)
+        values: dict[str, Any] = {
+            **services.settings,
+            "data_dir": root / "data",
+            "api_key": KEY,
+            "auto_migrate": False,
+            "reaper_interval_s": 0.5,
+            "max_concurrent_renders": 1,
+            "render_wait_s": 0.2,
+        }
+        process = ApiProcess(settings_env(values), root / "api.log")
+        try:
+            process.start()
+            yield Api(process, services.db_proxy, services.redis_proxy, root / "data")
+        finally:
+            process.kill()
 
 
 # -- 5. limits before work ---------------------------------------------------------------------

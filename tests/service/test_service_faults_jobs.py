@@ -28,12 +28,10 @@ from service_harness import (
     FAST_JOB_SETTINGS,
     REDIS_URL,
     WorkerProcess,
-    postgres_database,
-    redis_reason,
+    proxied_services,
     settings_env,
 )
 from sqlalchemy import select, update
-from sqlalchemy.engine import make_url
 
 from app.main import create_app
 from jobcore import cleanup, flow, jobs
@@ -119,52 +117,41 @@ def _tiny_dataset(root: Path, text_model: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory: pytest.TempPathFactory, text_model_path: Path) -> Iterator[Faulty]:
-    reason = redis_reason()
-    database = postgres_database() if reason is None else reason
-    if isinstance(database, str):
-        pytest.skip(database)
-    direct_url, drop = database
-    db_target, redis_target = make_url(direct_url), make_url(REDIS_URL)
-    db_proxy = FaultProxy(db_target.host or "127.0.0.1", db_target.port or 5432)
-    redis_proxy = FaultProxy(redis_target.host or "127.0.0.1", redis_target.port or 6379)
-    root = tmp_path_factory.mktemp("faults-jobs")
-    values: dict[str, Any] = {
-        **FAST_JOB_SETTINGS,
-        "stale_after_s": 8.0,
-        "claim_timeout_s": 1.5,
-        "data_dir": root / "data",
-        "database_url": db_target.set(port=db_proxy.port).render_as_string(hide_password=False),
-        "broker_url": f"redis://127.0.0.1:{redis_proxy.port}/{redis_target.database or 0}",
-        "redis_key_prefix": f"stickgen-faults-{uuid.uuid4().hex[:8]}:",
-        "embedding_model": str(text_model_path),
-        "worker_concurrency": 1,
-        "train_threads": 1,
-    }
-    env = settings_env(values)
-    settings = Settings(**values)
-    upgrade_to_head(direct_url)
-    trainers = [WorkerProcess(env, root / "trainer.log", concurrency=2, queues="train")]
-    default = WorkerProcess(env, root / "default.log", concurrency=1, queues="default")
-    faulty = None
-    try:
-        for trainer in trainers:
-            trainer.start(wait=False)
-        dataset = _tiny_dataset(root, text_model_path)
-        with session_scope(direct_url) as session:
-            dataset_id = records.upsert_dataset(session, dataset, name="tiny", job_id=None).id
-        for trainer in trainers:
-            trainer.wait_ready()
-        with TestClient(create_app(settings)) as client:
-            faulty = Faulty(settings, direct_url, db_proxy, redis_proxy, client, env, root,
-                            dataset_id, trainers, default)  # fmt: skip
-            yield faulty
-    finally:
-        for worker in [*trainers, default, *(faulty.extra if faulty else [])]:
-            if worker.process is not None and worker.process.poll() is None:
-                worker.kill()
-        db_proxy.close()
-        redis_proxy.close()
-        drop()
+    with proxied_services("stickgen-faults") as services:
+        root = tmp_path_factory.mktemp("faults-jobs")
+        values: dict[str, Any] = {
+            **FAST_JOB_SETTINGS,
+            **services.settings,
+            "stale_after_s": 8.0,
+            "claim_timeout_s": 1.5,
+            "data_dir": root / "data",
+            "embedding_model": str(text_model_path),
+            "worker_concurrency": 1,
+            "train_threads": 1,
+        }
+        env = settings_env(values)
+        settings = Settings(**values)
+        direct_url = services.direct_url
+        upgrade_to_head(direct_url)
+        trainers = [WorkerProcess(env, root / "trainer.log", concurrency=2, queues="train")]
+        default = WorkerProcess(env, root / "default.log", concurrency=1, queues="default")
+        faulty = None
+        try:
+            for trainer in trainers:
+                trainer.start(wait=False)
+            dataset = _tiny_dataset(root, text_model_path)
+            with session_scope(direct_url) as session:
+                dataset_id = records.upsert_dataset(session, dataset, name="tiny", job_id=None).id
+            for trainer in trainers:
+                trainer.wait_ready()
+            with TestClient(create_app(settings)) as client:
+                faulty = Faulty(settings, direct_url, services.db_proxy, services.redis_proxy,
+                                client, env, root, dataset_id, trainers, default)  # fmt: skip
+                yield faulty
+        finally:
+            for worker in [*trainers, default, *(faulty.extra if faulty else [])]:
+                if worker.process is not None and worker.process.poll() is None:
+                    worker.kill()
 
 
 # -- 3. lost dispatch ------------------------------------------------------------------------
