@@ -539,3 +539,35 @@ def test_cli_distils_a_checkpoint(dataset, trained, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["train", str(dataset), "--out", str(tmp_path / "x"), "--distill", str(tmp_path)])
     assert exit_info.value.code == 2
+
+
+def test_retention_keeps_the_newest_epoch_files_best_and_last_and_resume_is_exact(
+    dataset, tmp_path
+):
+    settings = dict(FAST, batch_size=4, accumulate=2, epochs=5, checkpoint_every=1, seed=3)
+    straight = fit(dataset, tmp_path / "a", keep_epoch_checkpoints=2, **settings)
+    names = sorted(p.name for p in (tmp_path / "a").glob("*.pt"))
+    assert names == ["best.pt", "checkpoint_epoch_4.pt", "checkpoint_epoch_5.pt", "last.pt"]
+    best = int(np.argmin([row["val_loss"] for row in straight.history]))
+    assert load_checkpoint(tmp_path / "a" / "best.pt")["epoch"] == straight.history[best]["epoch"]
+
+    # stopped in epoch 3 keeping one file, resumed keeping all: the same weights
+    steps = itertools.count(1)
+    with pytest.raises(Cancelled):
+        fit(dataset, tmp_path / "b", keep_epoch_checkpoints=1,
+            should_stop=lambda: next(steps) == 12, **settings)  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "b").glob("checkpoint_epoch_*")) == [
+        "checkpoint_epoch_2.pt"
+    ]
+    fit(dataset, tmp_path / "b", resume=True, keep_epoch_checkpoints=None, **settings)
+    a = load_checkpoint(tmp_path / "a" / "last.pt")["model"]
+    b = load_checkpoint(tmp_path / "b" / "last.pt")["model"]
+    assert all(torch.equal(a[key], b[key]) for key in a)
+    kept = sorted(p.name for p in (tmp_path / "b").glob("checkpoint_epoch_*"))
+    assert kept == [f"checkpoint_epoch_{n}.pt" for n in (2, 3, 4, 5)]
+
+    # 0 writes no epoch file (and removes what an earlier setting left)
+    fit(dataset, tmp_path / "b", resume=True, keep_epoch_checkpoints=0, **dict(settings, epochs=6))
+    assert sorted(p.name for p in (tmp_path / "b").glob("*.pt")) == ["best.pt", "last.pt"]
+    with pytest.raises(StickGenError, match="keep_epoch_checkpoints"):
+        TrainConfig(keep_epoch_checkpoints=-1)

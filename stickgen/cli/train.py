@@ -93,6 +93,14 @@ def train_command(
     checkpoint_every: Annotated[
         int, typer.Option(min=1, help="Keep checkpoint_epoch_N.pt every N epochs.")
     ] = DEFAULTS.checkpoint_every,
+    keep_epoch_checkpoints: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Keep the newest N checkpoint_epoch_*.pt (best.pt and last.pt always stay; "
+            "0: write none).",
+        ),
+    ] = DEFAULTS.keep_epoch_checkpoints,
     resume: Annotated[bool, typer.Option(help="Continue from OUT/last.pt.")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the data order and every draw.")] = (
         DEFAULTS.seed
@@ -160,6 +168,7 @@ def train_command(
         lr=lr,
         warmup_epochs=warmup_epochs,
         checkpoint_every=checkpoint_every,
+        keep_epoch_checkpoints=keep_epoch_checkpoints,
         seed=seed,
         max_train_samples=max_train_samples,
         max_val_samples=max_val_samples,

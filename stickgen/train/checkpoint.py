@@ -39,8 +39,33 @@ LAST = "last.pt"
 BEST = "best.pt"
 
 
+EPOCH_PREFIX, EPOCH_SUFFIX = "checkpoint_epoch_", ".pt"
+
+
 def epoch_checkpoint_name(epoch: int) -> str:
-    return f"checkpoint_epoch_{epoch}.pt"
+    return f"{EPOCH_PREFIX}{epoch}{EPOCH_SUFFIX}"
+
+
+def epoch_checkpoints(folder: Path) -> dict[int, Path]:
+    """The `checkpoint_epoch_N.pt` files in `folder` by epoch N."""
+    found = {}
+    for path in folder.glob(f"{EPOCH_PREFIX}*{EPOCH_SUFFIX}"):
+        number = path.name.removeprefix(EPOCH_PREFIX).removesuffix(EPOCH_SUFFIX)
+        if number.isdigit():
+            found[int(number)] = path
+    return found
+
+
+def prune_epoch_checkpoints(folder: Path, keep: int | None) -> list[int]:
+    """Delete all but the `keep` newest epoch checkpoints in `folder` (None: keep all); returns
+    the epochs removed. `best.pt` and `last.pt` are separate files and never touched."""
+    if keep is None:
+        return []
+    files = epoch_checkpoints(folder)
+    removed = sorted(files)[: max(len(files) - keep, 0)]
+    for epoch in removed:
+        files[epoch].unlink(missing_ok=True)
+    return removed
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> Path:

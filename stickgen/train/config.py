@@ -13,12 +13,18 @@ from stickgen.model import PRESETS
 from stickgen.train.losses import PLAN_DROPOUT, LossWeights
 
 MAX_WARMUP_EPOCHS = 10  # automatic warmup: a fifth of the epochs, at most this many
+KEEP_EPOCH_CHECKPOINTS = 3  # `checkpoint_epoch_N.pt` files a run keeps (best and last apart)
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """A run's settings. The defaults are the plan's phase 3: the `base` model for 50 epochs of
     optimizer steps over 4 batches of 16, warmup then cosine decay.
+
+    `keep_epoch_checkpoints`: how many of the newest `checkpoint_epoch_N.pt` files (written every
+    `checkpoint_every` epochs) stay on disk; older ones are deleted as new ones are written
+    (None: all; 0: none is written). `best.pt` and `last.pt` are always kept, and resuming needs
+    only `last.pt`, so it may change between runs.
 
     `warmup_epochs` None means automatic: min(10, epochs // 5); on resume, the run's own.
     `precision` "auto" means bf16 where the device runs it natively (`stickgen.compute`); on
@@ -38,6 +44,7 @@ class TrainConfig:
     lr: float = 3e-4
     warmup_epochs: int | None = None
     checkpoint_every: int = 10
+    keep_epoch_checkpoints: int | None = KEEP_EPOCH_CHECKPOINTS
     seed: int = 0
     max_train_samples: int | None = None
     max_val_samples: int | None = None
@@ -74,6 +81,8 @@ class TrainConfig:
             self.checkpoint_every >= 1,
             f"checkpoint_every must be at least 1, got {self.checkpoint_every}",
         )
+        keep = self.keep_epoch_checkpoints
+        need(keep is None or keep >= 0, f"keep_epoch_checkpoints must be >= 0, got {keep}")
         for name in ("max_train_samples", "max_val_samples"):
             value = getattr(self, name)
             need(value is None or value >= 1, f"{name} must be at least 1, got {value}")

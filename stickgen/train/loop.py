@@ -49,6 +49,7 @@ from stickgen.train.checkpoint import (
     load_checkpoint,
     load_weights,
     model_config,
+    prune_epoch_checkpoints,
     save_checkpoint,
 )
 from stickgen.train.config import TrainConfig
@@ -390,8 +391,10 @@ class _Trainer:
         if is_best:
             pos.best_val_loss = metrics["val_loss"]
         pos.epoch, pos.batch, pos.loss_sum, pos.loss_count = epoch, 0, 0.0, 0
-        if epoch % cfg.checkpoint_every == 0:
+        if epoch % cfg.checkpoint_every == 0 and cfg.keep_epoch_checkpoints != 0:
             self._save("epoch", self.out / epoch_checkpoint_name(epoch), epoch, is_best)
+        if ranks.main:
+            prune_epoch_checkpoints(self.out, cfg.keep_epoch_checkpoints)
         if is_best:
             self._save("best", self.out / BEST, epoch, True)
         self._save("last", self.last_path, epoch, is_best)
@@ -488,12 +491,12 @@ def train(
     its share of every batch); warmup then cosine decay, counted in steps; each epoch ends with
     validation on the `val` split (`stickgen.train.metrics`). Files: `last.pt` (every epoch and
     on stop), `best.pt` (lowest val_loss), `checkpoint_epoch_N.pt` every `checkpoint_every`
-    epochs, `metrics.jsonl`, `loss_curve.png`; `on_checkpoint(info)` runs after each file is in
-    place. `should_stop()` is polled after every step: when true, `last.pt` is saved and
-    `Cancelled` raised. `resume=True` continues from `last.pt` (an existing one is refused
-    without it) and reaches the same weights as an uninterrupted run in the same precision:
-    every draw depends only on (seed, epoch, batch); `epochs` may change (the schedule
-    stretches).
+    epochs (the newest `keep_epoch_checkpoints` of them kept), `metrics.jsonl`,
+    `loss_curve.png`; `on_checkpoint(info)` runs after each file is in place. `should_stop()`
+    is polled after every step: when true, `last.pt` is saved and `Cancelled` raised.
+    `resume=True` continues from `last.pt` (an existing one is refused without it) and reaches
+    the same weights as an uninterrupted run in the same precision: every draw depends only on
+    (seed, epoch, batch); `epochs` may change (the schedule stretches).
 
     `device` ("auto", "cpu", "cuda", "cuda:N") and `config.precision` say where and how to
     compute; `nproc` > 1 trains data-parallel in that many local processes (`stickgen.train.
