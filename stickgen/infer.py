@@ -72,12 +72,12 @@ def constant_segment_lengths(motion: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=2)
-def _embedder(source: str, device: str) -> Any:
+def _embedder(source: str, device: str, revision: str | None) -> Any:
     from stickgen.embed import Embedder
 
     # prompts come one at a time: one thread, and no sentence-transformers import where the
     # text model is a local plain BERT (`stickgen.embed.bert`)
-    return Embedder(source, device=device, threads=CLIP_THREADS, light=True)
+    return Embedder(source, device=device, threads=CLIP_THREADS, light=True, revision=revision)
 
 
 def _usable(source: str | None) -> bool:
@@ -209,7 +209,9 @@ def read_generator(
     model, stats = model_from_checkpoint(payload, where)
     source = _text_model_source(payload, str(text_model) if text_model else None, where)
     chosen = resolve_device(device)
-    embedder = _embedder(source, str(chosen))
+    # a hub model loads at the commit it was trained with (a local folder's id has its hash)
+    revision = (payload.get("embedding") or {}).get("revision")
+    embedder = _embedder(source, str(chosen), revision)
     expected = payload.get("embedding_model")
     if embedder.model_id != expected:
         raise StickGenError(

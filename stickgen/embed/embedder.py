@@ -19,7 +19,13 @@ from stickgen.compute import available_cores, resolve_device, torch_threads
 from stickgen.embed.batching import exact_length_batches
 from stickgen.errors import NotFoundError, StickGenError
 from stickgen.progress import Progress, no_progress
-from stickgen.textmodels import BUNDLED_MODEL, PRODUCTION_MODEL, is_bundled, local_dir
+from stickgen.textmodels import (
+    BUNDLED_MODEL,
+    PRODUCTION_MODEL,
+    bundled_package,
+    is_bundled,
+    local_dir,
+)
 
 DEFAULT_MODEL = PRODUCTION_MODEL  # the library's default; the service's is in jobcore.settings
 HUB_PROBE_TIMEOUT_S = 0.8  # how long a missing hub model may take to be reported
@@ -135,14 +141,15 @@ class TextModelUnavailable(StickGenError):
         self.model = model
 
 
-def _hub_cached(repo_id: str) -> bool:
-    """Whether the hub model's files are in the local Hugging Face cache."""
+def hub_revision(repo_id: str, revision: str | None = None) -> str | None:
+    """The commit of the hub model's copy in the local Hugging Face cache (`revision`: a
+    branch, tag or commit; None: the default branch); None when it is not cached."""
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:  # pragma: no cover - sentence-transformers depends on it
-        return False
-    found = try_to_load_from_cache(repo_id, _MODULES_FILE)
-    return isinstance(found, str)
+        return None
+    found = try_to_load_from_cache(repo_id, _MODULES_FILE, revision=revision)
+    return Path(found).parent.name if isinstance(found, str) else None  # snapshots/<commit>/
 
 
 def _hub_reachable(timeout_s: float = HUB_PROBE_TIMEOUT_S) -> str | None:
@@ -175,11 +182,11 @@ def _hub_reachable(timeout_s: float = HUB_PROBE_TIMEOUT_S) -> str | None:
     return outcome[0] if outcome else f"{host} did not answer within {timeout_s:g} s"
 
 
-def require_hub_model(model: str) -> None:
-    """Fail at once (well under a second) when a hub model is neither in the local cache nor
-    downloadable: offline (HF_HUB_OFFLINE) or the hub does not answer. Otherwise return, and the
-    model loads (downloading once when it must)."""
-    if _hub_cached(model):
+def require_hub_model(model: str, revision: str | None = None) -> None:
+    """Fail at once (well under a second) when a hub model (at `revision`) is neither in the
+    local cache nor downloadable: offline (HF_HUB_OFFLINE) or the hub does not answer.
+    Otherwise return, and the model loads (downloading once when it must)."""
+    if hub_revision(model, revision) is not None:
         return
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
     if offline:
@@ -229,7 +236,9 @@ class Embedder:
     a `stickgen.compute` device choice (vectors are always computed in fp32). `threads` caps
     torch's CPU threads while encoding (default: every core this process may use). `light`
     (for prompts at inference, a few at a time, on the CPU): a local plain-BERT folder runs with
-    torch alone (`stickgen.embed.bert`), without importing sentence-transformers.
+    torch alone (`stickgen.embed.bert`), without importing sentence-transformers. `revision`
+    pins a hub model to a commit (or branch or tag); a local folder has none to pin (its id
+    carries a hash of its files).
     """
 
     def __init__(
@@ -239,6 +248,7 @@ class Embedder:
         batch_size: int = 64,
         threads: int | None = None,
         light: bool = False,
+        revision: str | None = None,
     ) -> None:
         if batch_size < 1:
             raise StickGenError(f"batch size must be at least 1, got {batch_size}")
@@ -249,7 +259,9 @@ class Embedder:
         self.batch_size = batch_size
         self.threads = threads or available_cores()
         self.local_dir = _resolve_local(model)
+        self.pinned = revision if self.local_dir is None else None
         self._model_id: str | None = None
+        self._cache_key: str | None = None
         self._model: Any = None
         self._light: Any = None
         if light and self.local_dir is not None and self.device == "cpu":
@@ -268,6 +280,29 @@ class Embedder:
         return self._model_id
 
     @property
+    def revision(self) -> str | None:
+        """What fixes the model's weights, recorded beside its id: a hub model's commit (of the
+        copy this machine loads; None before it is downloaded), `sha256:` of a local folder's
+        files."""
+        if self.local_dir is not None:
+            return f"sha256:{directory_fingerprint(self.local_dir)}"
+        return hub_revision(str(self.source), self.pinned)
+
+    @property
+    def package(self) -> str | None:
+        """`name==version` of the package that installs the bundled model; None otherwise."""
+        return bundled_package() if is_bundled(self.source) else None
+
+    @property
+    def cache_key(self) -> str:
+        """The model's name in the embedding cache: its id, plus the commit for a hub model (a
+        new upstream commit must not be served vectors of the old one); fixed at first use."""
+        if self._cache_key is None:
+            revision = self.revision if self.local_dir is None else None
+            self._cache_key = f"{self.model_id}@{revision}" if revision else self.model_id
+        return self._cache_key
+
+    @property
     def loaded(self) -> bool:
         return self._model is not None
 
@@ -280,7 +315,7 @@ class Embedder:
 
     def _load(self) -> Any:
         if self.local_dir is None:
-            require_hub_model(str(self.source))
+            require_hub_model(str(self.source), self.pinned)
         try:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
@@ -290,7 +325,7 @@ class Embedder:
             try:
                 with torch_threads(self.threads):
                     model = SentenceTransformer(
-                        str(self.local_dir or self.source), device=self.device
+                        str(self.local_dir or self.source), device=self.device, revision=self.pinned
                     )
             finally:
                 if shown:

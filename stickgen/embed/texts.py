@@ -53,14 +53,14 @@ def embed_texts_with_stats(
     found = np.zeros(total, dtype=bool)
     table: np.ndarray | None = None
     if cache is not None and unique:
-        found, table = cache.get(embedder.model_id, unique)
+        found, table = cache.get(embedder.cache_key, unique)
     hits = int(found.sum())
     # similar lengths share a chunk, so its equal-token-count batches come out fuller
     missing = sorted(np.flatnonzero(~found).tolist(), key=lambda i: len(unique[i]))
     if missing and not embedder.loaded:
         progress(hits, total, f"loading text model {embedder.model_id}")
     if missing and cache is not None:
-        cache.register_model(embedder.model_id, embedder.dim, embedder.pooling)
+        cache.register_model(embedder.cache_key, embedder.dim, embedder.pooling)
     if table is None:
         table = np.zeros((total, embedder.dim), dtype=np.float32)
     done = hits
@@ -71,7 +71,7 @@ def embed_texts_with_stats(
         vectors = embedder.encode(batch, progress=_within(progress, done, total, hits))
         table[rows] = vectors
         if cache is not None:
-            cache.put(embedder.model_id, batch, vectors)
+            cache.put(embedder.cache_key, batch, vectors)
         done += len(rows)
         progress(done, total, f"encoded {done - hits}, cached {hits}")
     progress(total, total, "done")
