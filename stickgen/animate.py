@@ -22,6 +22,7 @@ from typing import Protocol
 import numpy as np
 
 from stickgen.errors import StickGenError
+from stickgen.export import is_export
 from stickgen.face import face_track
 from stickgen.progress import Progress, no_progress
 from stickgen.render import FORMATS as VIDEO_FORMATS
@@ -294,8 +295,8 @@ def make_animation(
     if not isinstance(prompt, str):
         raise StickGenError("the prompt must be text")
     check_duration(duration)
-    if checkpoint is not None and not Path(checkpoint).is_file():
-        raise StickGenError(f"no checkpoint at {checkpoint}")
+    if checkpoint is not None and not (Path(checkpoint).is_file() or is_export(checkpoint)):
+        raise StickGenError(f"no checkpoint or export at {checkpoint}")
     from stickgen.story import parse_prompt
 
     scene = parse_prompt(prompt, duration)

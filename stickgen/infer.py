@@ -31,6 +31,7 @@ import torch
 from stickgen.compute import autocast, resolve_device, resolve_precision, torch_threads
 from stickgen.diffusion import Guidance
 from stickgen.errors import NotFoundError, StickGenError
+from stickgen.export import is_export, read_export
 from stickgen.model import TYPICAL_NOISE_SEED, MotionStats, StickGenModel, predicted_motion
 from stickgen.physics import physics_from_motion
 from stickgen.schema import FPS, MotionClip, Scene, checked_duration
@@ -190,10 +191,11 @@ class LearnedGenerator:
 
 
 def checkpoint_file(checkpoint: str | Path) -> Path:
-    """The absolute path of an existing checkpoint file (NotFoundError otherwise)."""
+    """The absolute path of an existing checkpoint file or export folder (`stickgen.export`);
+    NotFoundError otherwise."""
     path = Path(checkpoint).expanduser().resolve()
-    if not path.is_file():
-        raise NotFoundError(f"no checkpoint at {checkpoint}")
+    if not (path.is_file() or is_export(path)):
+        raise NotFoundError(f"no checkpoint or export at {checkpoint}")
     return path
 
 
@@ -205,7 +207,7 @@ def read_generator(
 ) -> LearnedGenerator:
     """Load a checkpoint for inference, uncached (see `load_generator`)."""
     where = checkpoint_file(checkpoint)
-    payload = load_checkpoint(where)
+    payload = read_export(where) if where.is_dir() else load_checkpoint(where)
     model, stats = model_from_checkpoint(payload, where)
     source = _text_model_source(payload, str(text_model) if text_model else None, where)
     chosen = resolve_device(device)
@@ -243,8 +245,8 @@ def load_generator(
     device: str = "auto",
     precision: str = "fp32",
 ) -> LearnedGenerator:
-    """Load a checkpoint for inference (strict weights) on `device`, cached per path and
-    modification time.
+    """Load a checkpoint (or an export folder) for inference (strict weights) on `device`,
+    cached per path and modification time.
 
     The text model is the one the checkpoint records; `text_model` names where to load it from
     when the checkpoint has no loadable reference, and must be the same model (same id) either

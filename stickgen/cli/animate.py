@@ -77,7 +77,10 @@ def animate_command(
     ] = None,
     checkpoint: Annotated[
         Path | None,
-        typer.Option(help="Trained model checkpoint (.pt) [default: none, the procedural engine]."),
+        typer.Option(
+            help="Trained model: a checkpoint (.pt) or an export folder (stick-gen export) "
+            "[default: none, the procedural engine]."
+        ),
     ] = None,
     text_model: Annotated[
         str | None,
@@ -97,7 +100,7 @@ def animate_command(
     out = output if output is not None else Path(f"animation.{fmt}")
     check_output_options(out, duration, w, h, fmt)
     with progress_bar("preparing", transient=True) as progress:
-        if checkpoint is not None and Path(checkpoint).is_file():
+        if checkpoint is not None and Path(checkpoint).exists():
             from stickgen.infer import load_generator
 
             progress(0, 2, "loading the checkpoint and its text model")
