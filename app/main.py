@@ -12,15 +12,16 @@ from importlib.metadata import version
 from typing import Any
 
 import anyio.to_thread
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
-from app import problems
+from app import metrics, problems
 from app.auth import require_api_key
 from app.deps import Breaker
 from app.guard import RequestGuard
 from app.routes import animate, artifacts, checkpoint_files, health, jobs, limits, web
-from jobcore import cleanup, db
+from jobcore import cleanup, db, logs
 from jobcore.dispatch import Dispatcher
 from jobcore.reaper import sweep
 from jobcore.settings import Settings, get_settings
@@ -34,6 +35,8 @@ Turn a text prompt into an animated stick figure, and run the data and training 
 * `POST /v1/jobs` queues generate / embed / train / pipeline work; poll `GET /v1/jobs/{id}`.
 * Errors are `application/problem+json` documents (type, title, status, detail).
 * When the server has an API key, send it in `X-API-Key` (health routes excepted).
+* Every answer carries `X-Request-ID` (the request's own when it sent a short one): the id its
+  log lines carry. `/metrics` serves the Prometheus series.
 * `GET /v1/limits` tells the server's limits (prompt length, durations, job sizes) and text
   models, so a client can check its input before sending it.
 * Ids: any unambiguous prefix of at least 8 characters of an id works wherever an id goes.
@@ -106,6 +109,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.render_slots = threading.BoundedSemaphore(settings.render_slots)
     app.state.db_breaker = Breaker(cooldown_s=settings.db_timeout_s)
     app.add_middleware(RequestGuard, settings=settings)  # key and body size before anything
+    metrics.install(app, settings)  # counts what the guard refuses too
+    # outermost: every log line of a request, and its answer, carry the request's id
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        header_name=logs.REQUEST_ID_HEADER,
+        validator=logs.sane_request_id,
+    )
     problems.install(app)
     app.include_router(health.router)
     secured = [Depends(require_api_key)]

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from logging.config import fileConfig
-
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from jobcore import logs
 from jobcore.models import Base, UTCDateTime
 from jobcore.settings import Settings
 
 config = context.config
+# from alembic's command line: the service's logging (jobcore.logs), never alembic.ini's
+# fileConfig; inside the API (no config file) its logging is left as it is
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
-    fileConfig(config.config_file_name, disable_existing_loggers=False)
+    logs.configure()
 
 if not config.get_main_option("sqlalchemy.url"):
     settings = Settings()

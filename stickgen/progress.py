@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 Progress = Callable[[int, int, str], None]
@@ -20,3 +21,13 @@ def scaled(progress: Progress, lo: float, hi: float, steps: int = 1000) -> Progr
         progress(round(steps * (lo + (hi - lo) * fraction)), steps, message)
 
     return report
+
+
+_LOSS = re.compile(r"\b(?:loss|train) (nan|-?inf|-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)(?!\S)")
+
+
+def loss_in(message: str) -> float | None:
+    """The training loss a training progress message states (`epoch 2/9 loss 0.4123` during
+    an epoch, `epoch 2/9 train 0.4123 val 0.5` at its end), or None."""
+    found = _LOSS.search(message)
+    return float(found.group(1)) if found else None

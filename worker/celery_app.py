@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery.signals import worker_init, worker_process_init, worker_ready, worker_shutdown
+from celery.signals import (
+    setup_logging,
+    worker_init,
+    worker_process_init,
+    worker_ready,
+    worker_shutdown,
+)
 
-from jobcore import db
+from jobcore import db, logs
 from jobcore.broker import make_celery
 from jobcore.db import dispose_engines
 from jobcore.settings import get_settings
@@ -20,6 +26,12 @@ settings = get_settings()
 db.configure(settings.db_timeout_s)
 celery_app = make_celery(settings, include=["worker.tasks"], role="worker")
 celery_app.steps["consumer"].add(DatabaseGate)
+
+
+@setup_logging.connect
+def _logging(loglevel: int | str | None = None, **_: Any) -> None:
+    """The service's logging (`jobcore.logs`) in place of Celery's own, at `--loglevel`."""
+    logs.configure(loglevel or "INFO")
 
 
 @worker_init.connect

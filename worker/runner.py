@@ -9,6 +9,7 @@ backoff within `db_retry_s` (`jobcore.retry`): a blip is not a lost worker.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import threading
@@ -102,7 +103,11 @@ class JobRun:
             raise LostClaim(self.job_id)
         self.job = job
         self.attempt = job.attempts
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{self.job_id}")
+        # the heartbeat thread logs with this context (the job's id)
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(
+            target=context.run, args=(self._beat,), name=f"heartbeat-{self.job_id}"
+        )
         self._thread.daemon = True
         self._thread.start()
         log.info("job %s (%s) claimed, attempt %s, process %d", self.job_id, self.job.kind,

@@ -14,7 +14,7 @@ from typing import Any
 
 from celery.exceptions import Reject
 
-from jobcore import dispatch, mocap_sources
+from jobcore import dispatch, logs, mocap_sources
 from jobcore.dispatch import Dispatcher
 from jobcore.models import CheckpointRow, DatasetRow, Job
 from jobcore.settings import get_settings
@@ -51,14 +51,15 @@ def _run(
     When the database cannot be reached to claim it, the message goes back to the queue."""
     settings = get_settings()
     dispatcher = Dispatcher(settings, celery_app)
-    try:
-        with JobRun(settings, dispatcher, job_id, progress_span=progress_span) as run:
-            body(run)
-    except LostClaim:
-        log.info("job %s is not ours to run (taken, ended or cancelled); skipping", job_id)
-    except DatabaseUnavailable as error:
-        log.error("%s; the message goes back to the queue", error)
-        raise Reject(str(error), requeue=True) from None
+    with logs.job_context(job_id):  # every line logged below carries the job's id
+        try:
+            with JobRun(settings, dispatcher, job_id, progress_span=progress_span) as run:
+                body(run)
+        except LostClaim:
+            log.info("job %s is not ours to run (taken, ended or cancelled); skipping", job_id)
+        except DatabaseUnavailable as error:
+            log.error("%s; the message goes back to the queue", error)
+            raise Reject(str(error), requeue=True) from None
 
 
 def _dataset(run: JobRun) -> DatasetRow:

@@ -6,6 +6,7 @@ import json
 import shutil
 import tempfile
 import threading
+import time
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -103,6 +104,7 @@ def animate(
     folder = Path(tempfile.mkdtemp(prefix=temp_prefix("animate"), dir=settings.temp_dir))
     try:
         output = folder / f"animation.{body.format}"
+        started = time.perf_counter()
         result = run_animation(
             body.prompt.strip(),
             output,
@@ -116,6 +118,8 @@ def animate(
             fmt=body.format,
             loader=loaded_models().get if checkpoint is not None else None,
         )
+        elapsed = time.perf_counter() - started
+        request.app.state.animate_seconds.labels(str(result.engine)).observe(elapsed)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

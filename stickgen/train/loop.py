@@ -324,6 +324,7 @@ class _Trainer:
             self.optimizer.step()
             self.optimizer.zero_grad(set_to_none=True)
             pos.step += 1
+            # the service reads the loss back from these messages (stickgen.progress.loss_in)
             message = f"epoch {pos.epoch + 1}/{cfg.epochs} loss {pos.loss_sum / pos.loss_count:.4f}"
             self.progress(pos.step, self.total_steps, message)
             if totals[1] > 0:
