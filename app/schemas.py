@@ -114,6 +114,13 @@ class TrainStepParams(_Params):
         le=MAX_INT,
         description="Keep an extra checkpoint every N epochs",
     )
+    keep_epoch_checkpoints: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_INT,
+        description="How many of the newest epoch checkpoints stay (best and last always "
+        "do; 0: none) (default: the server's KEEP_EPOCH_CHECKPOINTS)",
+    )
     max_train_samples: int | None = Field(
         None,
         ge=1,

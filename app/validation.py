@@ -72,6 +72,9 @@ def train_params(params: TrainStepParams, settings: Settings, prefix: str = "") 
         raise invalid(
             f"{prefix}batch_size {params.batch_size} exceeds the limit of {settings.max_batch_size}"
         )
+    if params.keep_epoch_checkpoints is None:
+        keep = settings.keep_epoch_checkpoints
+        params = params.model_copy(update={"keep_epoch_checkpoints": keep})
     try:
         return params.config().to_dict()
     except StickGenError as exc:

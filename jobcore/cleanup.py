@@ -4,6 +4,8 @@
 - `work/<job id>` scratch folders (generate shards, unpublished datasets) of jobs that ended;
 - attempt folders of training and evaluation runs that no row points to (their runs lost the
   claim or stopped);
+- dataset, checkpoint and evaluation folders that no row accounts for (left by a run that lost
+  its claim after its job was deleted, or by a delete whose files could not all go);
 - the API's temporary render folders whose process is gone (an API killed mid-render);
 - Redis `unacked` entries of messages that can never matter again: their job ended, or a newer
   message was sent for it (left by a worker killed while it held them; Redis would otherwise
@@ -24,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 
 from jobcore.db import session_scope
-from jobcore.models import TERMINAL, CheckpointRow, Job
+from jobcore.models import TERMINAL, CheckpointRow, DatasetRow, Job
 from jobcore.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -125,6 +127,36 @@ def remove_unreferenced_attempts(settings: Settings) -> int:
     return removed
 
 
+def remove_orphans(settings: Settings, min_age_s: float = 60.0) -> int:
+    """Delete folders older than `min_age_s` that no row accounts for: a dataset folder no
+    dataset row points at, a checkpoint or evaluation folder of a job that has no row and
+    holds no checkpoint row's file."""
+    now = time.time()
+
+    def old(folder: Path) -> bool:
+        return folder.is_dir() and now - folder.stat().st_mtime > min_age_s
+
+    def children(root: Path) -> list[Path]:
+        return [f for f in root.iterdir() if old(f)] if root.is_dir() else []
+
+    datasets = children(settings.datasets_dir)
+    job_dirs = children(settings.checkpoints_dir) + children(settings.data_path / "evaluations")
+    with session_scope(settings.db_url) as session:
+        dataset_paths = {str(Path(p).resolve()) for p in session.scalars(select(DatasetRow.path))}
+        checkpoint_dirs = {
+            str(Path(p).resolve().parent.parent)
+            for p in session.scalars(select(CheckpointRow.path))
+        }
+    statuses = _statuses(settings, sorted({d.name for d in job_dirs}))
+    orphans = [d for d in datasets if str(d.resolve()) not in dataset_paths]
+    orphans += [
+        d for d in job_dirs if d.name not in statuses and str(d.resolve()) not in checkpoint_dirs
+    ]
+    for folder in orphans:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(orphans)
+
+
 def _newest(job_dir: Path) -> Path | None:
     attempts = [f for f in job_dir.iterdir() if f.name.startswith(ATTEMPT_PREFIX)]
     return max(attempts, key=lambda f: int(f.name.removeprefix(ATTEMPT_PREFIX) or 0), default=None)
@@ -195,6 +227,7 @@ def clean(settings: Settings) -> dict[str, int]:
         "temp": remove_stale_temp,
         "work": remove_finished_work,
         "attempts": remove_unreferenced_attempts,
+        "orphans": remove_orphans,
         "unacked": remove_stale_unacked,
     }
     for name, step in steps.items():

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     train_threads: int | None = Field(
         None, gt=0, description="torch threads per training process (default: a fair share)"
     )
+    keep_epoch_checkpoints: int = Field(
+        3,  # the library's default, TrainConfig.keep_epoch_checkpoints
+        ge=0,
+        description="How many of the newest checkpoint_epoch_N.pt files a train job keeps "
+        "(best and last always stay; a job may ask for another number)",
+    )
 
     # limits
     max_prompt_chars: int = Field(

@@ -102,6 +102,19 @@ def upsert_checkpoint(
     return row
 
 
+def drop_pruned_epochs(session: Session, job_id: str) -> int:
+    """Delete the train job's epoch checkpoint rows whose file the trainer's retention removed
+    (`TrainConfig.keep_epoch_checkpoints`); returns how many."""
+    rows = session.scalars(
+        select(CheckpointRow).where(CheckpointRow.job_id == job_id, CheckpointRow.kind == "epoch")
+    )
+    gone = [row for row in rows if not Path(row.path).is_file()]
+    for row in gone:
+        session.delete(row)
+    session.flush()
+    return len(gone)
+
+
 def checkpoint_ids(session: Session, job_id: str) -> dict[str, str]:
     """Checkpoint row ids of a train job by kind (last, best; epoch files by their epoch)."""
     rows = session.scalars(select(CheckpointRow).where(CheckpointRow.job_id == job_id))

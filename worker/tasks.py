@@ -279,10 +279,12 @@ def _train_body(run: JobRun) -> None:
     def on_checkpoint(info: dict[str, Any]) -> None:
         if info.get("kind") == "last" and not info.get("epoch"):
             return  # stopped before an epoch ended: nothing worth publishing
-        run.publish(
-            lambda s: records.upsert_checkpoint(s, info, job_id=run.job.id, dataset_id=dataset.id),
-            "publish checkpoint",
-        )
+
+        def write(session: Any) -> None:
+            records.upsert_checkpoint(session, info, job_id=run.job.id, dataset_id=dataset.id)
+            records.drop_pruned_epochs(session, run.job.id)  # retention removed their files
+
+        run.publish(write, "publish checkpoint")
 
     threads = train_threads(run.settings)
     log.info("job %s trains with %d torch thread(s) per process", run.job.id, threads)

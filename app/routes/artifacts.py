@@ -1,21 +1,36 @@
-"""`/v1/datasets` and `/v1/checkpoints`: metadata of what jobs produced (files stay on disk)."""
+"""`/v1/datasets` and `/v1/checkpoints`: metadata of what jobs produced (files stay on disk),
+and deleting them (`jobcore.lifecycle`)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.orm import Session
 
 from app import deps, ids, job_service
 from app.problems import ProblemError, problem_responses
 from app.schemas import MAX_INT, CheckpointOut, CheckpointPage, DatasetOut, DatasetPage
+from jobcore import lifecycle
 from jobcore.models import CheckpointRow, DatasetRow
 from jobcore.settings import Settings
 
 router = APIRouter(prefix="/v1")
 Limit = Annotated[int, Query(ge=1, le=1000, description=deps.LIMIT_HELP)]
 Offset = Annotated[int, Query(ge=0, le=MAX_INT)]
+DELETED = {204: {"description": "Deleted: the row and its files are gone"}}
+
+
+def delete(session: Session, deletion: lifecycle.Deletion, what: str) -> Response:
+    """Carry out a deletion (rows, commit, then files), or answer 409 naming what uses it."""
+    if deletion.refusals:
+        session.rollback()
+        detail = f"{what} is in use: " + "; ".join(deletion.refusals[:5])
+        raise ProblemError(409, "in-use", "In use", detail)
+    lifecycle.apply(session, deletion)
+    session.commit()
+    lifecycle.remove_files(deletion.files)
+    return Response(status_code=204)
 
 
 @router.get(
@@ -50,10 +65,32 @@ def list_datasets(
 )
 def get_dataset(dataset_id: str, session: Annotated[Session, Depends(deps.session)]) -> DatasetRow:
     """One dataset by id (or an unambiguous id prefix of 8+ characters)."""
+    return dataset_or_404(session, dataset_id)
+
+
+def dataset_or_404(session: Session, dataset_id: str) -> DatasetRow:
+    """The dataset row an id (or an unambiguous id prefix) names, or a 404 problem."""
     row = ids.find(session, DatasetRow, dataset_id)
     if row is None:
         raise ProblemError(404, "unknown-dataset", "Unknown dataset", f"no dataset {dataset_id!r}")
     return row
+
+
+@router.delete(
+    "/datasets/{dataset_id}",
+    status_code=204,
+    tags=["datasets"],
+    responses={**DELETED, **problem_responses(401, 404, 409)},
+)
+def delete_dataset(
+    dataset_id: str,
+    session: Annotated[Session, Depends(deps.session)],
+    settings: Annotated[Settings, Depends(deps.settings)],
+) -> Response:
+    """Delete a dataset's row and files; 409 while a job that has not ended uses or makes it.
+    Checkpoints trained on it stay. A repeated delete answers 404."""
+    row = dataset_or_404(session, dataset_id)
+    return delete(session, lifecycle.dataset_deletion(session, settings, row), f"dataset {row.id}")
 
 
 @router.get(
@@ -99,6 +136,24 @@ def get_checkpoint(
 ) -> CheckpointRow:
     """One checkpoint by id (or an unambiguous id prefix of 8+ characters)."""
     return checkpoint_or_404(session, checkpoint_id)
+
+
+@router.delete(
+    "/checkpoints/{checkpoint_id}",
+    status_code=204,
+    tags=["checkpoints"],
+    responses={**DELETED, **problem_responses(401, 404, 409)},
+)
+def delete_checkpoint(
+    checkpoint_id: str,
+    session: Annotated[Session, Depends(deps.session)],
+    settings: Annotated[Settings, Depends(deps.settings)],
+) -> Response:
+    """Delete a checkpoint's row and file (and its run's folder with the last one); 409 while
+    its train job runs or a job that has not ended uses it. A repeated delete answers 404."""
+    row = checkpoint_or_404(session, checkpoint_id)
+    deletion = lifecycle.checkpoint_deletion(session, settings, row)
+    return delete(session, deletion, f"checkpoint {row.id}")
 
 
 def checkpoint_or_404(session: Session, checkpoint_id: str) -> CheckpointRow:

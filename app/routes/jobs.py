@@ -1,4 +1,4 @@
-"""`/v1/jobs`: create, read, list, cancel background jobs."""
+"""`/v1/jobs`: create, read, list, cancel and delete background jobs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app import deps, job_service
 from app.problems import problem_responses
+from app.routes.artifacts import DELETED, delete
 from app.schemas import (
     JOB_CREATE_EXAMPLES,
     MAX_INT,
@@ -18,6 +19,7 @@ from app.schemas import (
     JobPage,
     JobStatusName,
 )
+from jobcore import lifecycle
 from jobcore.models import Job
 from jobcore.settings import Settings
 
@@ -109,3 +111,19 @@ def cancel_job(
     """Cancel: a queued job ends now; a running one stops at its next check (training keeps its
     last checkpoint); a pipeline cancels its unfinished steps."""
     return job_service.cancel(session, settings, request.app.state.dispatcher, job_id)
+
+
+@router.delete(
+    "/{job_id}", status_code=204, responses={**DELETED, **problem_responses(401, 404, 409)}
+)
+def delete_job(
+    job_id: str,
+    session: Annotated[Session, Depends(deps.session)],
+    settings: Annotated[Settings, Depends(deps.settings)],
+) -> Response:
+    """Delete a job that ended, with its steps and what they made (datasets, checkpoints,
+    evaluation files: rows and files); 409 while it (or a step) has not ended, for a step of a
+    pipeline, and while another job that has not ended uses what it made. A repeated delete
+    answers 404."""
+    job = job_service.get(session, job_id)
+    return delete(session, lifecycle.job_deletion(session, settings, job), f"job {job.id}")
