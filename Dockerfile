@@ -1,4 +1,4 @@
-# Stick-Gen service image: the API (uvicorn), the Celery worker and the migration step.
+# Stick-Gen service image: the API (uvicorn, `python -m app.server`), the Celery worker and the migration step.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -31,4 +31,5 @@ USER stickgen
 VOLUME ["/data"]
 EXPOSE 8000
 
-CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000"]
+# all interfaces: the API refuses this without STICKGEN_API_KEY (see app/server.py)
+CMD ["python", "-m", "app.server", "--host", "0.0.0.0", "--port", "8000"]

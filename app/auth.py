@@ -1,4 +1,5 @@
-"""Optional API key: when `STICKGEN_API_KEY` is set, requests need a matching `X-API-Key`.
+"""Optional API keys: when `STICKGEN_API_KEY` or `STICKGEN_API_KEYS` is set, requests need one
+of them in `X-API-Key`.
 
 `app.guard` checks it before any body is read; this dependency checks it again and puts the
 scheme in the OpenAPI document."""
@@ -16,9 +17,9 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="T
 
 def require_api_key(request: Request, key: str | None = Depends(api_key_header)) -> None:
     """Dependency of every versioned route."""
-    expected = request.app.state.settings.api_key
-    if expected is None:
+    keys = request.app.state.settings.accepted_keys
+    if not keys:
         return
     given = None if key is None else key.encode("latin-1", "replace")  # the header's bytes
-    if not key_matches(given, expected.get_secret_value()):
+    if not key_matches(given, keys):
         raise ProblemError(401, "unauthorized", "Unauthorized", "missing or wrong X-API-Key")

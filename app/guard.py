@@ -1,7 +1,8 @@
 """Checks made before any of a request's body is read (an ASGI middleware, outermost):
 
-1. the API key, on every `/v1/` route when the server has one (401), compared as bytes, so a
-   key of any characters is a 401 and never an error;
+1. the API key, on every `/v1/` route and `/metrics` when the server has keys (401), compared
+   as bytes with each accepted key, so a key of any characters is a 401 and never an error;
+   `/metrics` also takes it as `Authorization: Bearer <key>` (what Prometheus sends);
 2. the body size: a declared `Content-Length` over `max_body_bytes` is refused (413) at once;
    a body sent without one is counted as it arrives and refused when it passes the limit.
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -20,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.problems import MEDIA_TYPE, PROBLEM_BASE
 
 SECURED_PREFIX = "/v1/"
+METRICS_PATH = "/metrics"
 
 
 class BodyTooLarge(HTTPException):
@@ -30,9 +33,29 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the request body exceeds the limit of {limit} bytes")
 
 
-def key_matches(given: bytes | None, expected: str) -> bool:
-    """Constant-time comparison of the raw header bytes with the configured key (UTF-8)."""
-    return given is not None and secrets.compare_digest(given, expected.encode("utf-8"))
+def key_matches(given: bytes | None, keys: Sequence[bytes]) -> bool:
+    """Whether the raw header bytes are one of the accepted keys; each key is compared in
+    constant time, and all of them always are."""
+    if given is None:
+        return False
+    found = False
+    for key in keys:
+        found |= secrets.compare_digest(given, key)
+    return found
+
+
+def secured(path: str) -> bool:
+    """Routes that need a key when the server has one (health checks and the page do not)."""
+    return path.startswith(SECURED_PREFIX) or path == METRICS_PATH
+
+
+def presented_key(headers: dict[bytes, bytes], path: str) -> bytes | None:
+    """The key a request sends: `X-API-Key`, or on `/metrics` a bearer token."""
+    key = headers.get(b"x-api-key")
+    if key is None and path == METRICS_PATH:
+        scheme, _, token = headers.get(b"authorization", b"").partition(b" ")
+        key = token.strip() if scheme.lower() == b"bearer" else None
+    return key
 
 
 class RequestGuard:
@@ -45,9 +68,8 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        expected = self.settings.api_key
-        secured = expected is not None and scope["path"].startswith(SECURED_PREFIX)
-        if secured and not key_matches(headers.get(b"x-api-key"), expected.get_secret_value()):
+        keys, path = self.settings.accepted_keys, scope["path"]
+        if keys and secured(path) and not key_matches(presented_key(headers, path), keys):
             await _problem(send, 401, "unauthorized", "Unauthorized", "missing or wrong X-API-Key")
             return
         limit = self.settings.max_body_bytes

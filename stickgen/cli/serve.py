@@ -1,8 +1,9 @@
 """`stick-gen serve`: the API and the Celery workers in one command (embedded mode by default).
 
-Both run as child processes (uvicorn and celery), so this module imports neither FastAPI nor
-Celery. Without configuration it uses a SQLite file and the serverless filesystem broker under
-`./data`; set `STICKGEN_DATABASE_URL` / `STICKGEN_BROKER_URL` to use Postgres and Redis instead.
+Both run as child processes (`python -m app.server` and celery), so this module imports neither
+FastAPI nor Celery. Without configuration it uses a SQLite file and the serverless filesystem
+broker under `./data`; set `STICKGEN_DATABASE_URL` / `STICKGEN_BROKER_URL` to use Postgres and
+Redis instead.
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ DEFAULT_QUEUE, TRAIN_QUEUE = "default", "train"
 
 
 def api_command(host: str, port: int) -> list[str]:
-    return [
-        sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-        "--host", host, "--port", str(port),
-    ]  # fmt: skip
+    """The API under uvicorn with the service's logging; it refuses a host other machines can
+    reach unless the server has an API key (`app.server`)."""
+    return [sys.executable, "-m", "app.server", "--host", host, "--port", str(port)]
 
 
 def worker_command(queue: str) -> list[str]:
@@ -57,7 +57,9 @@ def _stop(processes: list[subprocess.Popen], grace_s: float = 20.0) -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface the API listens on")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Interface the API listens on (beyond loopback: needs a key)")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="API port")] = 8000,
     data_dir: Annotated[
         Path | None, typer.Option(help="Data directory (default: $STICKGEN_DATA_DIR or ./data)")

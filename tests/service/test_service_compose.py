@@ -34,13 +34,32 @@ def _env(service: dict) -> dict[str, str]:
     return {key: str(value) for key, value in env.items()}
 
 
-def _resolve(value: str) -> str:
-    """`${NAME:-default}` -> default, as compose does with NAME unset."""
-    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", value)
+class MissingVariable(ValueError):
+    """A `${NAME:?message}` whose NAME is unset or empty: compose refuses to start."""
+
+
+def _resolve(value: str, environ: dict[str, str] | None = None) -> str:
+    """Compose's interpolation of `value` with the host environment `environ`:
+    `${NAME}`, `${NAME:-default}`, `${NAME:?message}` (MissingVariable), `$$` -> `$`."""
+    environ = environ or {}
+
+    def one(match: re.Match[str]) -> str:
+        name, operator, word = match.group(1), match.group(2), match.group(3) or ""
+        given = environ.get(name, "")
+        if operator == ":?" and not given:
+            raise MissingVariable(f"{name}: {word}")
+        return given or (word if operator == ":-" else "")
+
+    return re.sub(r"\$\{([A-Z_][A-Z0-9_]*)(?:(:-|:\?)([^}]*))?\}", one, value).replace("$$", "$")
+
+
+SECRETS = {"STICKGEN_API_KEY": "k3y-from-the-host", "POSTGRES_PASSWORD": "pw-from-the-host"}
 
 
 def test_services_and_images(services: dict) -> None:
-    assert set(services) == {"postgres", "redis", "migrate", "api", "worker", "trainer"}
+    default = {name for name, service in services.items() if "profiles" not in service}
+    assert default == {"postgres", "redis", "migrate", "api", "worker", "trainer"}
+    assert set(services) - default == {"flower"}
     assert services["postgres"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
     for name in ("migrate", "api", "worker", "trainer"):
@@ -72,11 +91,9 @@ def test_commands_point_at_real_entry_points(services: dict) -> None:
     assert (REPO / "alembic.ini").exists() and (REPO / "migrations" / "env.py").exists()
 
     api = services["api"]["command"]
-    assert api[:2] == ["uvicorn", api[1]] and "--factory" in api
-    module, _, name = api[1].partition(":")
-    assert callable(getattr(importlib.import_module(module), name))
+    assert api[:3] == ["python", "-m", "app.server"]  # the entry point that checks the bind
+    assert callable(importlib.import_module(api[2]).main)
     assert api[api.index("--port") + 1] == "8000"
-    assert any(port.endswith(":8000") for port in services["api"]["ports"])
 
     queues = {}
     for name in ("worker", "trainer"):
@@ -90,22 +107,54 @@ def test_commands_point_at_real_entry_points(services: dict) -> None:
 
 
 def test_environment_configures_postgres_redis_and_compose_mode(services: dict) -> None:
-    postgres_env = _env(services["postgres"])
+    postgres_env = {key: _resolve(v, SECRETS) for key, v in _env(services["postgres"]).items()}
+    assert postgres_env["POSTGRES_PASSWORD"] == SECRETS["POSTGRES_PASSWORD"]
     for name in ("migrate", "api", "worker", "trainer"):
-        env = {key: _resolve(value) for key, value in _env(services[name]).items()}
+        env = {key: _resolve(value, SECRETS) for key, value in _env(services[name]).items()}
+        ours = {key: value for key, value in env.items() if key.startswith("STICKGEN_")}
         fields = {f"STICKGEN_{field.upper()}" for field in Settings.model_fields}
-        assert set(env) <= fields, set(env) - fields  # every variable is a real setting
-        settings = Settings(**{key.removeprefix("STICKGEN_").lower(): v for key, v in env.items()})
+        assert set(ours) <= fields, set(ours) - fields  # every variable is a real setting
+        settings = Settings(**{key.removeprefix("STICKGEN_").lower(): v for key, v in ours.items()})
         assert settings.db_url.startswith("postgresql+psycopg://")
-        assert f"@postgres:5432/{postgres_env['POSTGRES_DB']}" in settings.db_url
-        assert f"{postgres_env['POSTGRES_USER']}:{postgres_env['POSTGRES_PASSWORD']}@" in (
+        assert f"{postgres_env['POSTGRES_USER']}@postgres:5432/{postgres_env['POSTGRES_DB']}" in (
             settings.db_url
         )
+        assert env["PGPASSWORD"] == postgres_env["POSTGRES_PASSWORD"]  # libpq reads it
         assert settings.broker.startswith("redis://redis:6379")
         assert settings.auto_migrate is False  # the migrate service owns schema changes
-        assert settings.api_key is None  # unless STICKGEN_API_KEY is set on the host
+        assert settings.accepted_keys == (SECRETS["STICKGEN_API_KEY"].encode(),)
         assert "stickgen-data:/data" in services[name]["volumes"]
         assert str(settings.data_dir) == "/data"
+
+
+def test_secrets_come_from_the_environment_and_are_required(compose: dict) -> None:
+    text = (REPO / "docker-compose.yml").read_text()
+    for secret in SECRETS:
+        assert re.search(rf"\$\{{{secret}:\?[^}}]+\}}", text), secret  # refused when unset
+        without = {key: value for key, value in SECRETS.items() if key != secret}
+        with pytest.raises(MissingVariable, match=secret):
+            yaml.safe_load(_resolve(text, without))
+    assert _resolve(text, SECRETS)  # with both, the file resolves
+    assert "stickgen:stickgen@" not in text and "POSTGRES_PASSWORD: stickgen" not in text
+
+
+def test_api_is_published_on_loopback_by_default(services: dict) -> None:
+    (published,) = services["api"]["ports"]
+    assert _resolve(published) == "127.0.0.1:8000:8000"
+    assert _resolve(published, {"STICKGEN_PUBLISH_ADDRESS": "0.0.0.0"}) == "0.0.0.0:8000:8000"
+
+
+def test_flower_is_optional_on_loopback_behind_a_password(services: dict) -> None:
+    flower = services["flower"]
+    assert flower["profiles"] == ["flower"]  # not started by a plain `docker compose up`
+    assert flower["image"].startswith("mher/flower:")
+    assert flower["ports"] == ["127.0.0.1:5555:5555"]
+    assert flower["depends_on"] == {"redis": {"condition": "service_healthy"}}
+    script = _resolve(flower["command"][-1])
+    broker = _env(services["worker"])["STICKGEN_BROKER_URL"]
+    assert f"--broker={broker}" in script and " flower " in script
+    assert script.startswith('test -n "$FLOWER_BASIC_AUTH" || {')  # no password: no Flower
+    assert flower["environment"] == ["FLOWER_BASIC_AUTH"]
 
 
 def _pip_installs(lines: list[str]) -> list[list[str]]:
