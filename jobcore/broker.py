@@ -80,7 +80,9 @@ def make_celery(
         # message would be delivered to both
         task_queues=tuple(Queue(name, routing_key=name) for name in (QUEUE_DEFAULT, QUEUE_TRAIN)),
         worker_hijack_root_logger=False,
-        worker_send_task_events=False,
+        # task events (sent, received, started, succeeded, ...) for Flower and `celery events`
+        worker_send_task_events=True,
+        task_send_sent_event=True,
         worker_max_tasks_per_child=50,
     )
     return celery
