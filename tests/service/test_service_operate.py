@@ -192,7 +192,9 @@ def test_rotation_keys_and_metrics_key(tmp_path: Path, monkeypatch: pytest.Monke
         for key in ("first", "second", "third"):
             assert client.get("/v1/jobs", headers={"X-API-Key": key}).status_code == 200
         for key in ("fourth", "second ", "Second", "first,second"):
-            assert client.get("/v1/jobs", headers={"X-API-Key": key}).status_code == 401
+            refused = client.get("/v1/jobs", headers={"X-API-Key": key, "X-Request-ID": key[:3]})
+            assert refused.status_code == 401
+            assert refused.headers["x-request-id"] == key[:3]  # refused answers carry it too
         assert client.get("/metrics").status_code == 401  # /metrics needs a key too
         assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
         scrape(client, Authorization="Bearer third")  # what Prometheus' `authorization` sends
