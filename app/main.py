@@ -1,4 +1,5 @@
-"""The FastAPI application: `uvicorn app.main:create_app --factory`."""
+"""The FastAPI application, built by `create_app`: `python -m app.server` runs it under uvicorn
+with the service's logging and bind check (`uvicorn app.main:create_app --factory` works too)."""
 
 from __future__ import annotations
 
