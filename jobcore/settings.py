@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from stickgen.schema import MAX_DURATION, MIN_DURATION
 from stickgen.story.parse import MAX_PROMPT_CHARS
@@ -38,6 +39,16 @@ class Settings(BaseSettings):
     )
     api_key: SecretStr | None = Field(
         None, description="When set, every route but health needs the X-API-Key header"
+    )
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="More accepted keys, comma separated (rotation: add the new key, move the "
+        "clients to it, then drop the old one)",
+    )
+    allow_public_without_key: bool = Field(
+        False,
+        description="Insecure: let the API listen on a non-loopback address without a key "
+        "(logged as a warning at start); without it, such a start is refused",
     )
 
     # models
@@ -139,6 +150,14 @@ class Settings(BaseSettings):
         """An empty variable (compose passes unset ones so: `STICKGEN_API_KEY=`) means unset."""
         return None if value == "" else value
 
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        """`STICKGEN_API_KEYS=new,old`: a comma-separated list; blanks are ignored."""
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
     @model_validator(mode="after")
     def _check_ranges(self) -> Settings:
         if self.min_duration_s > self.max_duration_s:
@@ -148,6 +167,12 @@ class Settings(BaseSettings):
         if self.job_soft_time_limit_s >= self.job_time_limit_s:
             raise ValueError("job_soft_time_limit_s must be under job_time_limit_s")
         return self
+
+    @property
+    def accepted_keys(self) -> tuple[bytes, ...]:
+        """Every API key a request may send (UTF-8); empty: the API needs none."""
+        keys = [self.api_key, *self.api_keys] if self.api_key else self.api_keys
+        return tuple(key.get_secret_value().encode("utf-8") for key in keys)
 
     @property
     def claim_wait_s(self) -> float:
