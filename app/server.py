@@ -1,7 +1,8 @@
 """`python -m app.server [--host H] [--port P]`: the API under uvicorn, with the service's
 logging (`jobcore.logs`) and a secure default: it refuses to listen on an address other hosts
 can reach unless the server has an API key (`STICKGEN_API_KEY` / `STICKGEN_API_KEYS`), or
-`STICKGEN_ALLOW_PUBLIC_WITHOUT_KEY=true` says to, which it warns about at every start."""
+`STICKGEN_ALLOW_PUBLIC_WITHOUT_KEY=true` says to, which it warns about at every start. The story
+engine's text model loads in the background while the server starts."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import argparse
 import ipaddress
 import logging
 import socket
+import threading
 
 import uvicorn
 
@@ -51,6 +53,23 @@ def check_bind(host: str, settings: Settings) -> None:
     )
 
 
+def warm_up() -> threading.Thread:
+    """Load the story engine's meaning reader (its text model) in a background thread, so the
+    first prompt with words the rules do not know does not wait for it."""
+
+    def load() -> None:
+        from stickgen.story.meaning import reader
+
+        try:
+            reader()
+        except Exception as exc:  # a prompt that needs it will load it, or say why not
+            log.warning("the story engine's text model did not load in advance: %s", exc)
+
+    thread = threading.Thread(target=load, name="warm-story-reader", daemon=True)
+    thread.start()
+    return thread
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app.server", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -63,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     except OpenBindRefused as refused:
         log.critical("%s", refused)
         raise SystemExit(2) from None
+    warm_up()
     uvicorn.run(
         "app.main:create_app",
         factory=True,

@@ -131,6 +131,29 @@ def test_the_text_model_loads_only_when_the_rules_leave_something_unknown():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
+def test_the_text_model_loads_once_however_many_threads_ask_and_the_server_loads_it_first():
+    """Four threads asking at once get one reader; `python -m app.server` starts loading it
+    before the first prompt (its warm-up thread)."""
+    code = (
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from stickgen.story import meaning\n"
+        "built = []\n"
+        "class Counted(meaning.MeaningReader):\n"
+        "    def __init__(self, embedder):\n"
+        "        built.append(1)\n"
+        "        super().__init__(embedder)\n"
+        "meaning.MeaningReader = Counted\n"
+        "with ThreadPoolExecutor(4) as pool:\n"
+        "    readers = list(pool.map(lambda _: meaning.reader(), range(4)))\n"
+        "assert len(built) == 1 and all(r is readers[0] for r in readers), built\n"
+        "meaning._load.cache_clear()\n"
+        "from app.server import warm_up\n"
+        "warm_up().join()\n"
+        "assert meaning.loaded() and len(built) == 2, built\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
 def test_sampled_descriptions_never_need_the_meaning_reader():
     rng = np.random.default_rng(5)
     for _ in range(300):

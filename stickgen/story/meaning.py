@@ -709,9 +709,18 @@ def default_model() -> str:
     return os.environ.get(MODEL_ENV) or BUNDLED_MODEL
 
 
-@cache
+_loading = threading.Lock()
+
+
 def reader(model: str | None = None) -> MeaningReader:
-    """The process-wide reader (the model loads on the first call)."""
+    """The process-wide reader (the model loads on the first call, once however many threads
+    ask at the same time)."""
+    with _loading:
+        return _load(model)
+
+
+@cache
+def _load(model: str | None) -> MeaningReader:
     from stickgen.embed import Embedder
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -738,7 +747,7 @@ def _quiet_loading() -> Iterator[None]:
 
 def loaded() -> bool:
     """Whether the reader (and its text model) has been loaded in this process."""
-    return reader.cache_info().currsize > 0
+    return _load.cache_info().currsize > 0
 
 
 @dataclass
