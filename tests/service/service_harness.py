@@ -201,7 +201,8 @@ def memory_mb(pid: int, field: str = "VmRSS") -> float:
 
 @dataclass
 class ApiProcess:
-    """The API as compose runs it: `uvicorn app.main:create_app --factory` in its own process."""
+    """The API in its own process: `uvicorn app.main:create_app --factory` (what compose's
+    `python -m app.server` runs, less its bind check and log set-up)."""
 
     env: dict[str, str]
     log_path: Path

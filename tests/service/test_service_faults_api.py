@@ -1,5 +1,5 @@
-"""Fault injection on the API, run as compose runs it (`uvicorn app.main:create_app --factory`
-in its own process) on real Postgres and Redis, each behind a loopback TCP proxy that can hang
+"""Fault injection on the API, the app under uvicorn in its own process (what `python -m
+app.server` runs, less its bind check and log set-up) on real Postgres and Redis, each behind a loopback TCP proxy that can hang
 or drop the link (`faultproxy`): bounded answers while a dependency hangs, 503 with
 `Retry-After` while one is down, limits applied before any work, rendering memory bounded."""
 
