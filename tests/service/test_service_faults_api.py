@@ -1,7 +1,8 @@
 """Fault injection on the API, the app under uvicorn in its own process (what `python -m
-app.server` runs, less its bind check and log set-up) on real Postgres and Redis, each behind a loopback TCP proxy that can hang
-or drop the link (`faultproxy`): bounded answers while a dependency hangs, 503 with
-`Retry-After` while one is down, limits applied before any work, rendering memory bounded."""
+app.server` runs, less its bind check and log set-up) on real Postgres and Redis, each behind a
+loopback TCP proxy that can hang or drop the link (`faultproxy`): bounded answers while a
+dependency hangs, 503 with `Retry-After` while one is down, limits applied before any work,
+rendering memory bounded."""
 
 from __future__ import annotations
 
