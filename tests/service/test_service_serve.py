@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 STICK_GEN = str(Path(sys.executable).with_name("stick-gen"))  # the installed console script
 
@@ -111,7 +112,10 @@ def test_serve_runs_api_and_worker_until_interrupted(tmp_path: Path) -> None:
         assert "the default worker exited" in (tmp_path / "serve.log").read_text()
         children = _children(serve.pid)
         serve.send_signal(signal.SIGINT)
-        assert serve.wait(timeout=30) == 0
+        try:
+            assert serve.wait(timeout=30) == 0
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"serve did not stop:\n{(tmp_path / 'serve.log').read_text()[-6000:]}")
         time.sleep(0.5)
         assert not [pid for pid in children if _alive(pid)]
     finally:
