@@ -85,7 +85,8 @@ def serve(
     def on_signal(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
+    # both stop it, even where SIGINT came in ignored (a background job of a script)
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     code = 0
     try:
         while api.poll() is None:
@@ -98,7 +99,8 @@ def serve(
         console.print("stopping...")
     finally:
         _stop([api, *(w.process for w in workers.values() if w.process is not None)])
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     raise typer.Exit(code)
 
 
