@@ -25,6 +25,14 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("STICKGEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TERMINAL = {"succeeded", "failed", "cancelled"}
+TINY_TRAIN: dict[str, Any] = {  # train params of a job that takes seconds, even on 2 busy cores
+    "preset": "tiny",
+    "batch_size": 16,
+    "accumulate": 1,
+    "seed": 3,
+    "max_train_samples": 32,  # two steps per epoch
+    "max_val_samples": 8,
+}
 
 FAST_JOB_SETTINGS: dict[str, Any] = {
     "heartbeat_interval_s": 0.3,

@@ -27,6 +27,8 @@ from faultproxy import FaultProxy
 from service_harness import (
     FAST_JOB_SETTINGS,
     REDIS_URL,
+    TERMINAL,
+    TINY_TRAIN,
     WorkerProcess,
     proxied_services,
     settings_env,
@@ -41,16 +43,6 @@ from jobcore.models import CheckpointRow, Job, JobKind, utcnow
 from jobcore.settings import Settings
 from stickgen.train import load_checkpoint
 from worker import records
-
-TINY_TRAIN = {
-    "preset": "tiny",
-    "batch_size": 16,
-    "accumulate": 1,
-    "seed": 3,
-    "max_train_samples": 32,
-    "max_val_samples": 8,
-}
-TERMINAL = {"succeeded", "failed", "cancelled"}
 
 
 @dataclass

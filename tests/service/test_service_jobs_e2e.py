@@ -11,7 +11,7 @@ from pathlib import Path
 import imageio.v2 as imageio
 import numpy as np
 import pytest
-from service_harness import Service
+from service_harness import TINY_TRAIN, Service
 
 from jobcore import flow, jobs
 from jobcore.db import session_scope
@@ -19,14 +19,6 @@ from jobcore.models import JobKind, JobStatus
 from stickgen.pipeline import PHASES
 from stickgen.train import load_checkpoint
 
-TINY_TRAIN = {
-    "preset": "tiny",
-    "batch_size": 16,
-    "accumulate": 1,
-    "seed": 3,
-    "max_train_samples": 32,  # two steps per epoch: seconds, even on a busy 2-core machine
-    "max_val_samples": 8,
-}
 STATE: dict[str, dict] = {}
 
 

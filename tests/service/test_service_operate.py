@@ -19,7 +19,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
-from service_harness import REPO, Service, free_port, settings_env
+from service_harness import REPO, TINY_TRAIN, Service, free_port, settings_env
 
 from app.main import create_app
 from app.server import OpenBindRefused, check_bind, is_loopback
@@ -27,14 +27,6 @@ from jobcore.broker import make_celery
 from jobcore.dispatch import TASK_GENERATE
 from jobcore.settings import Settings
 
-TINY_TRAIN = {
-    "preset": "tiny",
-    "batch_size": 16,
-    "accumulate": 1,
-    "seed": 3,
-    "max_train_samples": 32,
-    "max_val_samples": 8,
-}
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
