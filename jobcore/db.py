@@ -68,10 +68,12 @@ class _Watchdog:
         self._wake.set()
         return token
 
-    def disarm(self, token: int | None) -> None:
-        if token is not None:
-            with self._lock:
-                self._calls.pop(token, None)
+    def disarm(self, token: int | None) -> bool:
+        """Stop watching a call; True when its deadline had passed (the watchdog shut it)."""
+        if token is None:
+            return False
+        with self._lock:
+            return self._calls.pop(token, None) is None
 
     def _run(self) -> None:
         while True:
@@ -108,20 +110,42 @@ def _shut(fd: int) -> None:
 _watchdog = _Watchdog()
 
 
-def _guard(engine: Engine, timeout_s: float) -> None:
+class _Silence:
+    """When the server last failed to answer a connect, or a ping within its deadline: for
+    `window_s` after, or until a connect succeeds, new connects fail at once, so a burst of
+    requests queued for the pool fails within one deadline instead of each waiting out its own
+    connect in turn."""
+
+    def __init__(self, window_s: float) -> None:
+        self.window_s = window_s
+        self._since = -math.inf
+
+    def mark(self) -> None:
+        self._since = time.monotonic()
+
+    def clear(self) -> None:
+        self._since = -math.inf
+
+    @property
+    def recent(self) -> bool:
+        return time.monotonic() - self._since < self.window_s
+
+
+def _guard(engine: Engine, timeout_s: float, silence: _Silence) -> None:
     """Put a client-side deadline on the dialect calls that wait for the server: `timeout_s`
-    on statements, commits and rollbacks, a quarter of it on the pool's ping (a pooled
-    connection that does not answer it is replaced by a new one, itself bounded by
-    `connect_timeout`)."""
+    on statements, commits and rollbacks, a quarter of it on the pool's ping. A pooled
+    connection that fails its ping is replaced by a new one; when the ping ran out of time the
+    server is not answering, so that connect fails at once (`silence`)."""
     dialect = engine.dialect
 
-    def bounded(method: Any, connection_of: Any, seconds: float) -> Any:
+    def bounded(method: Any, connection_of: Any, seconds: float, ping: bool = False) -> Any:
         def call(first: Any, *args: Any, **kwargs: Any) -> Any:
             token = _watchdog.arm(connection_of(first), seconds)
             try:
                 return method(first, *args, **kwargs)
             finally:
-                _watchdog.disarm(token)
+                if _watchdog.disarm(token) and ping:
+                    silence.mark()
 
         return call
 
@@ -135,7 +159,7 @@ def _guard(engine: Engine, timeout_s: float) -> None:
         setattr(dialect, name, bounded(getattr(dialect, name), of_cursor, timeout_s))
     for name in ("do_commit", "do_rollback"):
         setattr(dialect, name, bounded(getattr(dialect, name), itself, timeout_s))
-    dialect.do_ping = bounded(dialect.do_ping, itself, max(0.25, timeout_s / 4))
+    dialect.do_ping = bounded(dialect.do_ping, itself, max(0.25, timeout_s / 4), ping=True)
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -173,27 +197,26 @@ def make_engine(url: str, timeout_s: float | None = None) -> Engine:
         pool_timeout=timeout_s,
         connect_args={"connect_timeout": max(1, math.ceil(timeout_s)), "options": options},
     )
-    _guard(engine, timeout_s + 0.25)  # the server's own timeout answers first when it can
-    _fail_connects_fast(engine, timeout_s)
+    silence = _Silence(timeout_s)
+    _guard(engine, timeout_s + 0.25, silence)  # the server's own timeout answers first when it can
+    _fail_connects_fast(engine, silence)
     return engine
 
 
-def _fail_connects_fast(engine: Engine, window_s: float) -> None:
-    """For `window_s` after a failed connect, new connects fail at once: a burst of requests
-    queued for the pool then fails within one deadline instead of each waiting out its own
-    connect in turn."""
-    failed_at = -math.inf
+def _fail_connects_fast(engine: Engine, silence: _Silence) -> None:
+    """While the server was silent just now (`_Silence`), new connects fail at once."""
 
     @event.listens_for(engine, "do_connect")
     def connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
-        nonlocal failed_at
-        if time.monotonic() - failed_at < window_s:
-            raise dialect.loaded_dbapi.OperationalError("the database failed to connect just now")
+        if silence.recent:
+            raise dialect.loaded_dbapi.OperationalError("the database did not answer just now")
         try:
-            return dialect.connect(*cargs, **cparams)
+            connection = dialect.connect(*cargs, **cparams)
         except Exception:
-            failed_at = time.monotonic()
+            silence.mark()
             raise
+        silence.clear()
+        return connection
 
 
 def get_engine(url: str) -> Engine:
