@@ -197,7 +197,9 @@ def make_engine(url: str, timeout_s: float | None = None) -> Engine:
         pool_timeout=timeout_s,
         connect_args={"connect_timeout": max(1, math.ceil(timeout_s)), "options": options},
     )
-    silence = _Silence(timeout_s)
+    # long enough for the requests queued for the pool behind a failed connect to meet it, short
+    # enough that a worker's heartbeat gets through soon after the server answers again
+    silence = _Silence(max(0.5, timeout_s / 2))
     _guard(engine, timeout_s + 0.25, silence)  # the server's own timeout answers first when it can
     _fail_connects_fast(engine, silence)
     return engine

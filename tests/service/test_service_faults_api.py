@@ -205,7 +205,7 @@ def test_a_pooled_connection_that_misses_its_ping_is_not_replaced_while_the_data
             took = time.monotonic() - start
         print(f"checkout while the database hangs failed after {took:.2f} s")
         assert took < 1.5
-        time.sleep(2.0)  # past the window in which connects fail at once
+        time.sleep(1.0)  # past the window in which connects fail at once
         with engine.connect() as connection:
             assert connection.scalar(text("SELECT 1")) == 1
     finally:
