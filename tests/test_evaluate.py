@@ -35,7 +35,7 @@ from stickgen.evaluate.protocol import above_ground_truth, hard_pool_makeup
 from stickgen.evaluate.systems import GroundTruth, NoisyGroundTruth, System
 from stickgen.evaluate.systems import TestSet as Prompts
 from stickgen.evaluate.text import Vocabulary, tokenize
-from stickgen.schema import FPS, ActionType
+from stickgen.schema import ACTION_SPECS, FPS, ActionType
 from stickgen.skeleton import ARM_LENGTH, BODY_HEIGHT, LEG_LENGTH, TORSO_LENGTH
 
 SMALL = EvaluatorConfig(
@@ -250,6 +250,23 @@ def test_penetration_floating_length_variation_and_static():
     walking = base.copy()
     walking[:, 0::2] += 1.4 * np.arange(50)[:, None] / FPS
     assert physical.is_static(np.stack([base, walking])).tolist() == [True, False]
+
+
+def test_hip_wander_is_the_hips_farthest_horizontal_distance_from_its_start():
+    still = standing(50)
+    there_and_back = standing(50)
+    there_and_back[:, 0::2] += (0.3 * np.sin(np.linspace(0, np.pi, 50)))[:, None]
+    jumping = standing(50)
+    jumping[:, 1::2] += 0.4  # up is not away
+    wander = physical.hip_wander(np.stack([still, there_and_back, jumping]))
+    assert wander == pytest.approx([0.0, 0.3, 0.0], abs=1e-3)
+
+
+def test_in_place_prompts_are_those_whose_plan_never_travels(test_set):
+    speed = {action: spec.speed for action, spec in ACTION_SPECS.items()}
+    for plan, in_place in zip(test_set.plan, test_set.in_place, strict=True):
+        assert in_place == all(speed[ActionType(int(a))] == 0 for a in np.unique(plan))
+    assert 0 < test_set.in_place.sum() < len(test_set)
 
 
 def test_jerk_of_a_cubic_trajectory():
@@ -491,6 +508,18 @@ def test_checkpoint_guidance_is_named_and_used(checkpoint, test_set):
     assert not np.allclose(plan_heavy.generate(items, seeds), default.generate(items, seeds))
 
 
+def test_a_checkpoint_from_text_alone_samples_without_the_plan(checkpoint, test_set):
+    items, seeds = np.array([0, 1]), np.array([5, 6])
+    planned = CheckpointSystem(checkpoint, test_set)
+    alone = CheckpointSystem(checkpoint, test_set, text_alone=True)
+    assert alone.name == f"{planned.name} (text alone)"
+    motion, _ = planned.generator.generate_batch(
+        planned.embeddings[items], None, [int(s) for s in seeds], frames=test_set.frames
+    )
+    np.testing.assert_allclose(alone.generate(items, seeds), motion, atol=1e-5)
+    assert not np.allclose(alone.generate(items, seeds), planned.generate(items, seeds))
+
+
 def test_hard_pools_of_the_test_split_share_the_first_action(test_set):
     makeup = hard_pool_makeup(test_set, Protocol(**QUICK))
     first = test_set.plan[:, 0]
@@ -542,6 +571,9 @@ def test_cli_writes_json_and_markdown_with_every_baseline(dataset, evaluator, tm
     ]
     static = result["systems"]["static mean pose"]["metrics"]
     assert static["diversity"]["mean"] == 0.0 and static["static_share"]["mean"] == 1.0
+    assert static["standing_drift_m"]["mean"] == 0.0  # a held pose never leaves its place
+    truth = result["systems"]["ground truth"]["metrics"]["standing_drift_m"]["mean"]
+    assert 0 < truth < 0.15
     assert static["r_precision_top1"]["mean"] == pytest.approx(1 / 32)  # ties score chance
     assert result["chance"]["r_precision_top3"] == pytest.approx(3 / 32)
     assert result["evaluator"]["same_dataset"] is True

@@ -56,6 +56,13 @@ def evaluate_command(
         int | None,
         typer.Option(min=1, help="Checkpoints' sampling steps [default: each model's own]."),
     ] = None,
+    text_alone: Annotated[
+        bool,
+        typer.Option(
+            "--text-alone",
+            help="Also score each checkpoint from its prompts alone (no story-engine plan).",
+        ),
+    ] = False,
 ) -> None:
     """Score DATASET's test split: ground truth, baselines, noise rows and each --checkpoint."""
     from stickgen.diffusion import Guidance
@@ -83,6 +90,7 @@ def evaluate_command(
                 threads=threads,
                 guidance=scales,
                 steps=steps,
+                text_alone=text_alone,
             )
         except Cancelled as exc:
             raise fail(str(exc), code=130) from None

@@ -15,9 +15,10 @@ BATCH = 32
 
 
 class CheckpointSystem(System):
-    """Generates each test prompt from its description and the story engine's plan, with the
-    noise drawn from the item's seed (as `load_generator(path).generate(scene, seed)`), sampled
-    with `guidance` and `steps` (None: the checkpoint's own sampler)."""
+    """Generates each test prompt from its description and the story engine's plan (or, with
+    `text_alone`, from its description only), with the noise drawn from the item's seed (as
+    `load_generator(path).generate(scene, seed)`), sampled with `guidance` and `steps` (None:
+    the checkpoint's own sampler)."""
 
     def __init__(
         self,
@@ -27,6 +28,7 @@ class CheckpointSystem(System):
         guidance: Guidance | None = None,
         device: str = "auto",
         steps: int | None = None,
+        text_alone: bool = False,
     ) -> None:
         from stickgen.infer import load_generator
 
@@ -36,6 +38,8 @@ class CheckpointSystem(System):
             name += f" (guidance {guidance})"
         if steps is not None:
             name += f" ({steps} steps)"
+        if text_alone:
+            name += " (text alone)"
         super().__init__(name, "checkpoint")
         self.guidance, self.steps = guidance, steps
         self.path = path
@@ -47,7 +51,7 @@ class CheckpointSystem(System):
         self.test = test
         texts = [scene.description for scene in test.scenes]
         self.embeddings = self.generator.embed(texts)
-        self.plans = torch.from_numpy(test.plan)
+        self.plans = None if text_alone else torch.from_numpy(test.plan)
 
     @property
     def text_model_id(self) -> str:
@@ -60,10 +64,11 @@ class CheckpointSystem(System):
             chunk = items[lo : lo + BATCH]
             motion, _ = self.generator.generate_batch(
                 self.embeddings[chunk],
-                self.plans[chunk],
+                None if self.plans is None else self.plans[chunk],
                 [int(s) for s in seeds[lo : lo + BATCH]],
                 guidance=self.guidance,
                 steps=self.steps,
+                frames=self.test.frames,
             )
             out.append(motion)
         return np.concatenate(out).astype(np.float32)

@@ -1,6 +1,6 @@
 """Physical plausibility of motion, per clip: foot skating, ground penetration, floating, segment
-length drift, jerk and stillness. Every function takes `[N, T, 20]` motion in metres (y up,
-ground at y = 0) and returns one value per clip."""
+length drift, jerk, stillness and the hip's wandering. Every function takes `[N, T, 20]` motion
+in metres (y up, ground at y = 0) and returns one value per clip."""
 
 from __future__ import annotations
 
@@ -87,6 +87,12 @@ def mean_jerk(motion: np.ndarray, fps: float = FPS) -> np.ndarray:
         return np.zeros(len(motion))
     jerk = np.diff(joints(motion), n=3, axis=1) * fps**3
     return np.linalg.norm(jerk, axis=-1).mean(axis=(1, 2))
+
+
+def hip_wander(motion: np.ndarray) -> np.ndarray:
+    """The largest horizontal distance (m) of the hip from where the clip starts it `[N]`."""
+    hip_x = joints(_clips(motion))[..., 1, 0]  # [N, T]
+    return np.abs(hip_x - hip_x[:, :1]).max(axis=1)
 
 
 def mean_joint_speed(motion: np.ndarray, fps: float = FPS) -> np.ndarray:

@@ -2,6 +2,11 @@
 (in random pools and in hard pools of look-alike prompts), MM-Dist, FID, diversity,
 multimodality, action and physics metrics; mean and 95% interval over repeats.
 
+Standing drift (defined before any model was scored on it): over the test prompts whose plan has
+only actions without a travel speed (`TestSet.in_place`: standing, gestures, sports moves in
+place), the mean of each clip's largest horizontal distance of the hip from where it started.
+Such a figure should stay put, give or take a step (ground truth on `ds4000`: 0.05 m).
+
 Hard R-precision (defined before any model was scored on it): each test prompt's pool holds
 its own motion and the motions of the `pool_size - 1` other test prompts that look most like
 it: first those whose plan starts with the same action, then by the Jaccard overlap of the two
@@ -89,6 +94,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("length_variation", "Seg-len var", "lower"),
     Metric("jerk_ratio", "Jerk / GT", "ground truth"),
     Metric("static_share", "Static", "ground truth"),
+    Metric("standing_drift_m", "Drift m", "lower"),
 )
 
 
@@ -186,6 +192,10 @@ def _one_repeat(
     values["length_variation"] = float(physical.segment_length_variation(motion).mean())
     values["jerk_ratio"] = float(physical.mean_jerk(motion, test.fps).mean()) / reference.jerk
     values["static_share"] = float(physical.is_static(motion, test.fps).mean())
+    in_place = test.in_place
+    values["standing_drift_m"] = (
+        float(physical.hip_wander(motion[in_place]).mean()) if in_place.any() else None
+    )
     return values, checked
 
 
