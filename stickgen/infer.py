@@ -6,7 +6,8 @@
                                            -> action logits -> actions [T]
 
 T comes from `scene.duration`. The motion is made rigid with `constant_segment_lengths`, so it
-keeps the 5-segment contract; physics is recomputed from that final motion with
+keeps the 5-segment contract, and a figure doing an action that does not travel keeps its
+grounded foot where it is (`plant_feet`); physics is recomputed from that final motion with
 `physics_from_motion` (so it always agrees with what is drawn; the model's physics head is an
 auxiliary training target only).
 
@@ -34,8 +35,8 @@ from stickgen.errors import NotFoundError, StickGenError
 from stickgen.export import is_export, read_export
 from stickgen.model import TYPICAL_NOISE_SEED, MotionStats, StickGenModel, predicted_motion
 from stickgen.physics import physics_from_motion
-from stickgen.schema import FPS, MotionClip, Scene, checked_duration
-from stickgen.skeleton import segment_lengths
+from stickgen.schema import ACTION_SPECS, FPS, NUM_ACTIONS, MotionClip, Scene, checked_duration
+from stickgen.skeleton import CONTACT_HEIGHT, LEFT_LEG, RIGHT_LEG, as_segments, segment_lengths
 from stickgen.train.checkpoint import load_checkpoint, model_from_checkpoint
 
 # One clip (the CLI, /v1/animate) samples on one CPU thread: intra-op threads cost more than they
@@ -70,6 +71,38 @@ def constant_segment_lengths(motion: np.ndarray) -> np.ndarray:
         out[:, k, 0] = start
         out[:, k, 1] = start + lengths[k] * direction(k, (0.0, -1.0))
     return out.reshape(-1, 20).astype(np.float32)
+
+
+PLANT_SMOOTHING = 9  # frames: the planting correction is averaged over this window
+_TRAVELS = np.zeros(NUM_ACTIONS, dtype=bool)
+for _action, _spec in ACTION_SPECS.items():
+    _TRAVELS[int(_action)] = _spec.speed > 0
+
+
+def plant_feet(motion: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    """`[T, 20]` motion whose grounded foot does not slide while `actions` `[T]` do not travel.
+
+    On each frame of an action without a travel speed where a foot was on the ground
+    (`CONTACT_HEIGHT`) on this frame and the last (the lower one, when both were), the whole
+    figure is shifted along x by that foot's slide; the shifts add up and are averaged over
+    `PLANT_SMOOTHING` frames, so a step in place stays a step and nothing jumps. Travelling
+    actions and airborne frames keep the model's own root motion.
+    """
+    motion = np.asarray(motion, dtype=np.float32)
+    if len(motion) < 2:
+        return motion
+    feet = as_segments(motion)[:, [LEFT_LEG, RIGHT_LEG], 1, :]  # [T, 2, 2]
+    grounded = feet[..., 1] <= CONTACT_HEIGHT
+    still = ~_TRAVELS[np.asarray(actions)]
+    planted = grounded[1:] & grounded[:-1] & still[1:, None]  # [T - 1, 2]
+    lower = np.argmin(np.where(planted, feet[1:, :, 1], np.inf), axis=1)
+    slide = np.diff(feet[..., 0], axis=0)[np.arange(len(lower)), lower]
+    shift = np.concatenate([[0.0], -np.cumsum(np.where(planted.any(axis=1), slide, 0.0))])
+    half = PLANT_SMOOTHING // 2
+    shift = np.convolve(np.pad(shift, half, mode="edge"), np.ones(PLANT_SMOOTHING), "valid")
+    out = motion.copy()
+    out[:, 0::2] += (shift / PLANT_SMOOTHING)[:, None].astype(np.float32)
+    return out
 
 
 @lru_cache(maxsize=2)
@@ -163,7 +196,8 @@ class LearnedGenerator:
             )
         motion = predicted_motion(outputs, self.stats).float().cpu().numpy()
         actions = outputs["actions"].argmax(dim=-1).cpu().numpy().astype(np.int64)
-        return np.stack([constant_segment_lengths(clip) for clip in motion]), actions
+        rigid = [constant_segment_lengths(clip) for clip in motion]
+        return np.stack([plant_feet(m, a) for m, a in zip(rigid, actions, strict=True)]), actions
 
     def request(self, scene: Scene) -> tuple[torch.Tensor, torch.Tensor | None, int]:
         """What `generate_batch` needs for actor 0 of `scene`: its text embedding `[1, D]`, its

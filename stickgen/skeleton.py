@@ -29,6 +29,7 @@ SEGMENT_LENGTHS = np.array(
     [TORSO_LENGTH, ARM_LENGTH, ARM_LENGTH, LEG_LENGTH, LEG_LENGTH], dtype=np.float32
 )
 BODY_HEIGHT = LEG_LENGTH + TORSO_LENGTH + HEAD_OFFSET + HEAD_RADIUS  # standing, 1.72 m
+CONTACT_HEIGHT = 0.05  # m: a foot this close to the ground touches it
 
 BODY_MASS = 70.0  # kg, used for momentum in the physics track
 # Share of body mass per segment (head separately); each segment's mass sits at its midpoint.

@@ -10,7 +10,7 @@ import torch
 from tiny_motion_data import ACTIONS, SEQUENCES, embed_tiny_dataset, write_tiny_dataset
 
 from stickgen.errors import StickGenError
-from stickgen.infer import constant_segment_lengths, load_generator
+from stickgen.infer import constant_segment_lengths, load_generator, plant_feet
 from stickgen.physics import physics_from_motion
 from stickgen.schema import MIN_DURATION, NUM_ACTIONS, ActionSegment, ActionType, Actor, Scene
 from stickgen.skeleton import segment_lengths
@@ -172,3 +172,31 @@ def test_refusals(checkpoint, tmp_path, text_model_path):
     for duration in (0.0, MIN_DURATION / 2, 61.0):  # the library's one duration limit
         with pytest.raises(StickGenError, match=r"duration must be between 0\.5 and 60"):
             generator.generate(_text_only("a person walking", duration=duration))
+
+
+def _standing_slide(frames: int, metres: float, lift: float = 0.0) -> np.ndarray:
+    """A figure standing with straight legs whose whole body slides `metres` along x."""
+    hip = np.array([0.0, 0.9 + lift])
+    neck = hip + np.array([0.0, 0.55])
+    hand = neck - np.array([0.0, 0.7])
+    foot = hip - np.array([0.0, 0.9])
+    row = np.concatenate([neck, hip, neck, hand, neck, hand, hip, foot, hip, foot])
+    motion = np.tile(row, (frames, 1)).astype(np.float32)
+    motion[:, 0::2] += np.linspace(0.0, metres, frames, dtype=np.float32)[:, None]
+    return motion
+
+
+def test_a_grounded_foot_stays_put_only_while_the_action_does_not_travel() -> None:
+    sliding = _standing_slide(100, 1.0)
+    idle = np.full(100, int(ActionType.IDLE))
+    walk = np.full(100, int(ActionType.WALK))
+    planted = plant_feet(sliding, idle)
+    # the hip no longer travels (the smoothing moves it 1 cm within half a window of the ends)
+    assert np.ptp(planted[:, 2]) < 0.03 and np.ptp(planted[5:-5, 2]) < 1e-3
+    np.testing.assert_allclose(planted[:, 1::2], sliding[:, 1::2])  # heights untouched
+    np.testing.assert_allclose(plant_feet(sliding, walk), sliding)  # walking travels
+    airborne = _standing_slide(100, 1.0, lift=0.3)
+    np.testing.assert_allclose(plant_feet(airborne, idle), airborne)  # no foot to plant
+    half = np.where(np.arange(100) < 50, int(ActionType.IDLE), int(ActionType.WALK))
+    mixed = plant_feet(sliding, half)
+    assert np.ptp(mixed[5:45, 2]) < 1e-3 and mixed[-1, 2] - mixed[55, 2] > 0.4

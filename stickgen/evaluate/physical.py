@@ -8,6 +8,7 @@ import numpy as np
 
 from stickgen.schema import FPS
 from stickgen.skeleton import (
+    CONTACT_HEIGHT,
     HEAD_OFFSET,
     HEAD_RADIUS,
     LEFT_LEG,
@@ -18,7 +19,6 @@ from stickgen.skeleton import (
     segment_lengths,
 )
 
-CONTACT_HEIGHT = 0.05  # m: a foot this close to the ground touches it
 SKATE_SPEED = 0.3  # body heights per second (0.52 m/s, 2 cm a frame at 25 fps, for 1.72 m)
 STATIC_SPEED = 0.05  # m/s: mean joint speed under which a clip counts as static
 
