@@ -35,7 +35,7 @@ from stickgen.errors import NotFoundError, StickGenError
 from stickgen.export import is_export, read_export
 from stickgen.model import TYPICAL_NOISE_SEED, MotionStats, StickGenModel, predicted_motion
 from stickgen.physics import physics_from_motion
-from stickgen.schema import ACTION_SPECS, FPS, NUM_ACTIONS, MotionClip, Scene, checked_duration
+from stickgen.schema import FPS, TRAVELS, MotionClip, Scene, checked_duration
 from stickgen.skeleton import CONTACT_HEIGHT, LEFT_LEG, RIGHT_LEG, as_segments, segment_lengths
 from stickgen.train.checkpoint import load_checkpoint, model_from_checkpoint
 
@@ -74,9 +74,6 @@ def constant_segment_lengths(motion: np.ndarray) -> np.ndarray:
 
 
 PLANT_SMOOTHING = 9  # frames: the planting correction is averaged over this window
-_TRAVELS = np.zeros(NUM_ACTIONS, dtype=bool)
-for _action, _spec in ACTION_SPECS.items():
-    _TRAVELS[int(_action)] = _spec.speed > 0
 
 
 def plant_feet(motion: np.ndarray, actions: np.ndarray) -> np.ndarray:
@@ -93,7 +90,7 @@ def plant_feet(motion: np.ndarray, actions: np.ndarray) -> np.ndarray:
         return motion
     feet = as_segments(motion)[:, [LEFT_LEG, RIGHT_LEG], 1, :]  # [T, 2, 2]
     grounded = feet[..., 1] <= CONTACT_HEIGHT
-    still = ~_TRAVELS[np.asarray(actions)]
+    still = ~TRAVELS[np.asarray(actions)]
     planted = grounded[1:] & grounded[:-1] & still[1:, None]  # [T - 1, 2]
     lower = np.argmin(np.where(planted, feet[1:, :, 1], np.inf), axis=1)
     slide = np.diff(feet[..., 0], axis=0)[np.arange(len(lower)), lower]

@@ -216,6 +216,8 @@ ACTION_SPECS: dict[ActionType, ActionSpec] = {
     ActionType.HIGH_FIVE: ActionSpec(_C.SOCIAL, _L.UPPER, 0.0, _E.EXCITED, _M.OPEN),
 }
 assert len(ACTION_SPECS) == NUM_ACTIONS
+# bool per action label: the action has a travel speed (the figure goes somewhere)
+TRAVELS = np.array([ACTION_SPECS[ActionType(i)].speed > 0 for i in range(NUM_ACTIONS)])
 
 
 def action_vocabulary() -> list[str]:

@@ -13,7 +13,7 @@ import numpy as np
 
 from stickgen.data.store import Dataset
 from stickgen.errors import StickGenError
-from stickgen.schema import ACTION_SPECS, FPS, NUM_ACTIONS, Scene
+from stickgen.schema import FPS, TRAVELS, Scene
 from stickgen.skeleton import BODY_HEIGHT
 
 NOISE_LEVELS = (0.005, 0.01, 0.02, 0.05)  # calibration noise std, in body heights
@@ -43,10 +43,7 @@ class TestSet:
     @property
     def in_place(self) -> np.ndarray:
         """bool `[N]`: every action of the plan has no travel speed (the figure stays put)."""
-        speeds = np.zeros(NUM_ACTIONS)
-        for action, spec in ACTION_SPECS.items():
-            speeds[int(action)] = spec.speed
-        return (speeds[self.plan] == 0).all(axis=1)
+        return ~TRAVELS[self.plan].any(axis=1)
 
     @classmethod
     def from_dataset(

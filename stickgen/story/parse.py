@@ -51,6 +51,7 @@ from stickgen.errors import StickGenError
 from stickgen.schema import (
     ACTION_SPECS,
     FPS,
+    TRAVELS,
     ActionSegment,
     ActionType,
     Actor,
@@ -416,7 +417,7 @@ def _approach(before: list[Event], after: list[Event]) -> None:
     """Walking or running up to someone takes a few seconds, not the rest of the clip."""
     meeting = any(e.partner for e in after)
     for event in before:
-        travels = ACTION_SPECS[event.action].speed > 0
+        travels = TRAVELS[event.action]
         if meeting and travels and event.hint is None and not event.partner:
             event.hint = APPROACH_SECONDS
 
