@@ -50,24 +50,23 @@ def _dataset(work: Path) -> Path:
     return Path(dataset)
 
 
-def _train_checkpoint(work: Path, preset: str) -> Path:
-    """A checkpoint trained through the library (what a train job would write)."""
+def _train_checkpoint(dataset: Path, work: Path, preset: str) -> Path:
+    """A checkpoint trained on `dataset` through the library (what a train job would write)."""
     from stickgen.train import TrainConfig, train
 
-    dataset = _dataset(work)
     config = TrainConfig(preset=preset, epochs=1, batch_size=16, accumulate=1, warmup_epochs=0,
                          max_train_samples=64, max_val_samples=8)  # fmt: skip
     result = train(dataset, work / "run", config)
     return Path(result.last_checkpoint)
 
 
-def _distill_checkpoint(work: Path, teacher: Path) -> Path:
-    """A student of `teacher`, distilled from a few of its clips."""
+def _distill_checkpoint(dataset: Path, work: Path, teacher: Path) -> Path:
+    """A student of `teacher`, distilled from its clips of a few `dataset` prompts."""
     from stickgen.train import TrainConfig, train
 
     config = TrainConfig(epochs=1, batch_size=8, accumulate=1, warmup_epochs=0,
                          max_train_samples=16, max_val_samples=8, teacher=str(teacher))  # fmt: skip
-    result = train(work / "dataset", work / "student", config)
+    result = train(dataset, work / "student", config)
     return Path(result.last_checkpoint)
 
 
@@ -155,10 +154,9 @@ def run(args: argparse.Namespace) -> None:
     try:
         data = work / "data"
         started = time.perf_counter()
-        checkpoint = args.checkpoint or _train_checkpoint(work, args.preset)
-        if args.checkpoint:  # the student learns from the checkpoint's clips of a small dataset
-            _dataset(work)
-        student = _distill_checkpoint(work, checkpoint)
+        dataset = _dataset(work)
+        checkpoint = args.checkpoint or _train_checkpoint(dataset, work, args.preset)
+        student = _distill_checkpoint(dataset, work, checkpoint)
         print(f"checkpoint: {checkpoint} ({time.perf_counter() - started:.1f} s to prepare)")
         db_url = f"sqlite:///{data / 'stickgen.db'}"
         engines = {"procedural": (None, None),
