@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -26,7 +27,7 @@ from stickgen.export import is_export
 from stickgen.face import face_track
 from stickgen.progress import Progress, no_progress
 from stickgen.render import FORMATS as VIDEO_FORMATS
-from stickgen.render import check_size, scene_furniture, write_video
+from stickgen.render import VideoEncoder, check_size, scene_furniture, write_video
 from stickgen.schema import FPS, ActionType, MotionClip, Scene, checked_duration
 from stickgen.timeline import action_segments, describe, smoothed
 
@@ -358,8 +359,13 @@ def write_animation(
     height: int = 512,
     fmt: str = "mp4",
     progress: Progress = no_progress,
+    encoder: VideoEncoder | None = None,
 ) -> Path:
-    """Render `animation` to `output` as MP4 or GIF, or export it as JSON."""
+    """Render `animation` to `output` as MP4 or GIF, or export it as JSON. `encoder`: one opened
+    for `output` before the animation was made (closed here either way)."""
+    if encoder is not None and encoder.fps != animation.fps:
+        encoder.close()  # opened for the usual frame rate; this model draws at another
+        encoder = None
     check_output_options(output, None, width, height, fmt)
     if fmt == "json":
         path = write_json(Path(output), animation)
@@ -376,6 +382,7 @@ def write_animation(
         facing=[actor.facing for actor in animation.scene.actors],
         furniture=scene_furniture(animation.scene, animation.fps),
         progress=progress,
+        encoder=encoder,
     )
 
 
@@ -397,17 +404,23 @@ def animate(
     """Plan and generate `prompt`, then write it to `output` as MP4, GIF or JSON.
 
     Arguments are checked before any work starts; user errors raise StickGenError.
-    `loader` loads the checkpoint (see `make_animation`).
+    `loader` loads the checkpoint (see `make_animation`). A video's encoder starts before the
+    motion is made, so its start-up runs beside the planning and the model.
     """
     check_output_options(output, duration, width, height, fmt)
-    animation = make_animation(
-        prompt,
-        duration=duration,
-        seed=seed,
-        checkpoint=checkpoint,
-        text_model=text_model,
-        device=device,
-        loader=loader,
-    )
-    write_animation(animation, output, width=width, height=height, fmt=fmt, progress=progress)
+    encoder = VideoEncoder(output, width, height, FPS, fmt) if fmt in VIDEO_FORMATS else None
+    with encoder or nullcontext():
+        animation = make_animation(
+            prompt,
+            duration=duration,
+            seed=seed,
+            checkpoint=checkpoint,
+            text_model=text_model,
+            device=device,
+            loader=loader,
+        )
+        write_animation(
+            animation, output, width=width, height=height, fmt=fmt, progress=progress,
+            encoder=encoder,
+        )  # fmt: skip
     return animation

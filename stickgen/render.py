@@ -20,9 +20,10 @@ block for a rock, a step or a wall.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -599,18 +600,26 @@ def write_video(
     facing: Sequence[int] | None = None,
     furniture: Sequence[Furniture] = (),
     progress: Progress = no_progress,
+    encoder: VideoEncoder | None = None,
 ) -> Path:
     """Render motion to `path` as H.264 MP4 (yuv420p, +faststart) or an animated GIF.
 
-    The file is written to a temporary sibling and renamed into place when complete.
+    The file is written to a temporary sibling and renamed into place when complete. `encoder`:
+    one already opened for these options (see `VideoEncoder`), used instead of a new one.
     """
-    check_video_options(fmt, fps)
-    check_size(width, height, fmt)
-    frames = render_frames(
-        motion, face, width, height, camera, fps=fps, facing=facing, furniture=furniture
-    )
-    total = np.shape(motion)[-2]
-    return encode_frames(path, frames, total, fps, width, height, fmt, progress=progress)
+    try:
+        check_video_options(fmt, fps)
+        frames = render_frames(
+            motion, face, width, height, camera, fps=fps, facing=facing, furniture=furniture
+        )
+        if encoder is not None and encoder.options != (Path(path), (width, height), fps, fmt):
+            raise StickGenError("the encoder was opened for another file, size or frame rate")
+    except BaseException:
+        if encoder is not None:
+            encoder.close()
+        raise
+    with encoder or VideoEncoder(path, width, height, fps, fmt) as opened:
+        return opened.write(frames, np.shape(motion)[-2], progress)
 
 
 def check_video_options(fmt: str, fps: int) -> None:
@@ -634,24 +643,80 @@ def encode_frames(
 ) -> Path:
     """Encode `total` RGB frames of `width` x `height` to `path` (MP4 or GIF), atomically: a
     temporary sibling is renamed into place when complete."""
-    path = Path(path)
-    tmp = _prepare_output(path, f".{fmt}")
-    try:
+    with VideoEncoder(path, width, height, fps, fmt) as encoder:
+        return encoder.write(frames, total, progress)
+
+
+class _Abandon(BaseException):
+    """Thrown into the MP4 writer to stop its encoder at once (see `VideoEncoder.close`)."""
+
+
+class VideoEncoder:
+    """A video file open for writing before its frames exist: an MP4's encoder process starts
+    here, so it starts while the caller still makes the motion. `write` encodes the frames and
+    renames the file into place; `close` (or leaving the `with` block) without a complete
+    `write` stops the encoder and leaves nothing behind."""
+
+    def __init__(self, path: Path, width: int, height: int, fps: int = FPS, fmt: str = "mp4"):
+        check_video_options(fmt, fps)
+        check_size(width, height, fmt)
+        self.path, self.size, self.fps, self.fmt = Path(path), (width, height), fps, fmt
+        self._tmp: Path | None = _prepare_output(self.path, f".{fmt}")
+        self._mp4 = None
         if fmt == "mp4":
-            _encode_mp4(tmp, frames, fps, width, height, total, progress)
-        else:
-            _encode_gif(tmp, frames, fps, total, progress)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise StickGenError(f"cannot write {path}: {exc}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    progress(total, total, f"wrote {path.name}")
-    return path
+            try:
+                self._mp4 = _mp4_writer(self._tmp, fps, width, height)
+            except BaseException:
+                self.close()
+                raise
+
+    @property
+    def options(self) -> tuple[Path, tuple[int, int], int, str]:
+        """(path, (width, height), fps, format) the encoder was opened for."""
+        return self.path, self.size, self.fps, self.fmt
+
+    def __enter__(self) -> VideoEncoder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def write(
+        self, frames: Iterable[np.ndarray], total: int, progress: Progress = no_progress
+    ) -> Path:
+        """Encode `total` RGB frames and rename the file into place; the encoder is then
+        closed."""
+        if self._tmp is None:
+            raise StickGenError(f"the encoder of {self.path} is closed")
+        try:
+            if self._mp4 is not None:
+                _send_mp4(self._mp4, frames, total, progress)
+                mp4, self._mp4 = self._mp4, None
+                mp4.close()  # waits for ffmpeg to finish the file
+            else:
+                _encode_gif(self._tmp, frames, self.fps, total, progress)
+            os.replace(self._tmp, self.path)
+        except OSError as exc:
+            raise StickGenError(f"cannot write {self.path}: {exc}") from None
+        finally:
+            self.close()
+        progress(total, total, f"wrote {self.path.name}")
+        return self.path
+
+    def close(self) -> None:
+        """Stop the encoder (killed if it is still waiting for frames) and remove the
+        temporary file; idempotent."""
+        mp4, self._mp4 = self._mp4, None
+        if mp4 is not None:
+            with contextlib.suppress(_Abandon, StopIteration):
+                mp4.throw(_Abandon)
+        tmp, self._tmp = self._tmp, None
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
 
-def _encode_mp4(tmp: Path, frames, fps: int, width: int, height: int, total: int, progress):
-    """H.264 through imageio-ffmpeg's bundled ffmpeg.
+def _mp4_writer(tmp: Path, fps: int, width: int, height: int):
+    """A started H.264 encoder (imageio-ffmpeg's bundled ffmpeg) writing `tmp`.
 
     Frames go down the pipe already as planar YUV 4:2:0 (OpenCV's BT.601 conversion): half the
     bytes of RGB and no colour conversion inside ffmpeg, which measured about a third less CPU.
@@ -670,14 +735,15 @@ def _encode_mp4(tmp: Path, frames, fps: int, width: int, height: int, total: int
         ffmpeg_log_level="error",
         output_params=["-preset", "superfast", "-crf", "20", "-movflags", "+faststart"],
     )
-    writer.send(None)
-    try:
-        for i, frame in enumerate(frames):
-            writer.send(cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420))
-            if i % 25 == 0:
-                progress(i, total, "rendering")
-    finally:
-        writer.close()
+    writer.send(None)  # starts the ffmpeg process
+    return writer
+
+
+def _send_mp4(writer, frames: Iterable[np.ndarray], total: int, progress: Progress) -> None:
+    for i, frame in enumerate(frames):
+        writer.send(cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420))
+        if i % 25 == 0:
+            progress(i, total, "rendering")
 
 
 def _gif_palette():

@@ -11,12 +11,15 @@ import imageio.v3 as iio
 import imageio_ffmpeg
 import numpy as np
 import pytest
+from children import running_encoders
 
-from stickgen.animate import Animation, animate, make_animation
+from stickgen.animate import Animation, animate, make_animation, write_animation
 from stickgen.cli import main
 from stickgen.errors import StickGenError
 from stickgen.face import face_track
-from stickgen.schema import FACE_DIM, FPS, MOTION_DIM, action_vocabulary
+from stickgen.motion import synthesize
+from stickgen.render import VideoEncoder
+from stickgen.schema import FACE_DIM, FPS, MOTION_DIM, MotionClip, action_vocabulary
 from stickgen.timeline import smoothed
 
 # (prompt, seconds); most are short and small to keep the run fast.
@@ -256,3 +259,54 @@ def test_checkpoint_path_draws_what_the_model_predicts(
     code, _, err = run_cli([*args[:3], str(video), *args[4:], "--size", "64x64"], capsys)
     assert code == 0, err
     assert read_video(video)[0].shape == (50, 64, 64, 3)
+
+
+class _ProceduralStandIn:
+    """A loaded "model" that draws with the procedural engine and logs when it is asked."""
+
+    fps = FPS
+
+    def __init__(self, events: list[str], fail: bool = False) -> None:
+        self.events, self.fail = events, fail
+
+    def generate(self, scene, seed=None):
+        self.events.append(f"motion, {len(running_encoders())} encoder(s) running")
+        if self.fail:
+            raise StickGenError("the model broke")
+        return synthesize(scene, rng=np.random.default_rng(seed))
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_the_video_encoder_starts_before_the_model_draws(tmp_path, monkeypatch) -> None:
+    events: list[str] = []
+    fake = tmp_path / "model.pt"
+    fake.write_bytes(b"stands for a checkpoint; the loader below never reads it")
+    out = tmp_path / "out" / "clip.mp4"
+    animation = animate(BIG_PROMPT, out, duration=2.0, seed=4, checkpoint=fake, width=64,
+                        height=64, loader=lambda *_: _ProceduralStandIn(events))  # fmt: skip
+    assert events == ["motion, 1 encoder(s) running"]
+    assert animation.engine == "model"
+    frames, meta = read_video(out)
+    assert frames.shape == (50, 64, 64, 3) and meta["fps"] == FPS
+    assert [p.name for p in out.parent.iterdir()] == ["clip.mp4"]
+    assert running_encoders() == []
+
+    events.clear()  # a model that fails leaves no file, no temporary and no encoder behind
+    with pytest.raises(StickGenError, match="broke"):
+        animate(BIG_PROMPT, tmp_path / "failed.mp4", duration=2.0, checkpoint=fake, width=64,
+                height=64, loader=lambda *_: _ProceduralStandIn(events, fail=True))  # fmt: skip
+    assert events == ["motion, 1 encoder(s) running"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt", "out"]
+    assert running_encoders() == []
+
+
+def test_a_model_drawing_at_another_frame_rate_gets_its_own_encoder(tmp_path) -> None:
+    drawn = make_animation(BIG_PROMPT, duration=2.0, seed=1)
+    clip = drawn.clips[0]
+    slower = Animation(drawn.scene, [MotionClip(clip.motion, clip.actions, clip.physics, 20)],
+                       drawn.faces, "model")  # fmt: skip
+    out = tmp_path / "clip.mp4"
+    write_animation(slower, out, width=64, height=64, encoder=VideoEncoder(out, 64, 64, FPS))
+    frames, meta = read_video(out)
+    assert frames.shape[0] == 50 and meta["fps"] == 20
+    assert [p.name for p in tmp_path.iterdir()] == ["clip.mp4"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from children import running_encoders
 
 from stickgen.errors import StickGenError
 from stickgen.face import face_track
@@ -17,6 +18,7 @@ from stickgen.render import (
     HEAD_FILL,
     WOOD,
     Furniture,
+    VideoEncoder,
     furniture_kind,
     make_camera,
     render_frames,
@@ -401,3 +403,47 @@ def test_how_a_named_seat_or_bed_is_drawn(prop, lying, kind):
 def test_furniture_for_a_missing_actor_is_refused():
     with pytest.raises(StickGenError, match="furniture for actor 1"):
         render_frames(figure(np.zeros(3)), furniture=[Furniture(1, 0, 3, 0.45, "chair")])
+
+
+# ---- an encoder opened before its frames exist -----------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_an_encoder_runs_from_its_opening_and_a_close_leaves_nothing(tmp_path: Path) -> None:
+    before = set(running_encoders())
+    encoder = VideoEncoder(tmp_path / "clip.mp4", 64, 64)
+    assert set(running_encoders()) - before  # ffmpeg started before any frame exists
+    encoder.close()
+    encoder.close()  # idempotent
+    assert set(running_encoders()) <= before
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(StickGenError, match="closed"):
+        encoder.write(iter([]), 0)
+
+
+def test_write_video_into_an_opened_encoder(tmp_path: Path) -> None:
+    out = tmp_path / "clip.mp4"
+    with VideoEncoder(out, 96, 64, fps=20) as encoder:
+        assert write_video(out, walking(30), width=96, height=64, fps=20, encoder=encoder) == out
+    assert iio.imread(out, index=None).shape == (30, 64, 96, 3)
+    assert iio.immeta(out)["fps"] == pytest.approx(20.0)
+    assert [p.name for p in tmp_path.iterdir()] == ["clip.mp4"]
+
+
+@pytest.mark.parametrize("change", [{"fps": 20}, {"width": 96}, {"fmt": "gif"}])
+def test_an_encoder_opened_for_other_options_is_refused_and_closed(tmp_path: Path, change) -> None:
+    options = {"width": 64, "height": 64, "fps": 25, "fmt": "mp4"} | change
+    encoder = VideoEncoder(tmp_path / f"clip.{options['fmt']}", 64, 64)
+    with pytest.raises(StickGenError, match="encoder was opened"):
+        write_video(tmp_path / f"clip.{options['fmt']}", walking(5), encoder=encoder, **options)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(StickGenError, match="closed"):
+        encoder.write(iter([]), 0)
+
+
+def test_bad_motion_closes_the_opened_encoder(tmp_path: Path) -> None:
+    encoder = VideoEncoder(tmp_path / "clip.mp4", 64, 64)
+    with pytest.raises(StickGenError):
+        write_video(tmp_path / "clip.mp4", np.full((5, 20), np.nan), width=64, height=64,
+                    encoder=encoder)  # fmt: skip
+    assert list(tmp_path.iterdir()) == []
