@@ -613,7 +613,9 @@ def write_video(
             motion, face, width, height, camera, fps=fps, facing=facing, furniture=furniture
         )
         if encoder is not None and encoder.options != (Path(path), (width, height), fps, fmt):
-            raise StickGenError("the encoder was opened for another file, size or frame rate")
+            raise StickGenError(
+                "the encoder was opened for another file, size, frame rate or format"
+            )
     except BaseException:
         if encoder is not None:
             encoder.close()
