@@ -7,14 +7,17 @@ depend on what the weights learnt, and a distilled model has its teacher's archi
 - every pass:  the conditioning (plan embedding and timing, text MLP) recomputed in each of the
                20 x 2 guided passes, as the model sampled before `condition` / `denoise`
 - cached:      the conditioning computed once per request (`StickGenModel.generate`)
-- cached bf16: the same under bf16 autocast (only where the CPU has native bf16)
+- cached bf16: the same under bf16 autocast (only where the device runs bf16 natively)
 - distilled N: a distilled model's sampler (`stickgen.train.distill`): N steps of one unguided
                pass each, the conditioning cached
 
 Prints median milliseconds per clip at batch 1, clips/s at batch 32, and each ratio to "every
 pass".
 
-    .venv/bin/python benchmarks/sample.py [--preset small] [--threads N] [--repeats 5]
+`--device cuda` times the same on a GPU (each timing ends with a synchronize; "cached bf16"
+where the GPU runs bf16).
+
+    .venv/bin/python benchmarks/sample.py [--preset small] [--threads N] [--repeats 5] [--device D]
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ def _every_pass(model, text, plan, noise, steps):
     guidance = Guidance.of(GUIDANCE)
     batch = text.shape[0]
     texts, plans = torch.cat([text, text]), torch.cat([plan, torch.full_like(plan, model.no_plan)])
-    drop = torch.cat([torch.zeros(batch, dtype=torch.bool), torch.ones(batch, dtype=torch.bool)])
+    drop = torch.arange(2 * batch, device=text.device) >= batch  # the second half: no text
 
     def denoise(noisy, t):
         outputs = model(noisy.repeat(2, 1, 1), t.repeat(2), texts, plans, drop)
@@ -51,26 +54,31 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     args = parser.parse_args()
 
     import torch
 
-    from stickgen.compute import autocast, available_cores, resolve_precision
+    from stickgen.compute import autocast, available_cores, resolve_device, resolve_precision
     from stickgen.diffusion import UNGUIDED
     from stickgen.model import build_model, preset_config
     from stickgen.schema import CLIP_FRAMES, NUM_ACTIONS
 
     torch.set_num_threads(args.threads or available_cores())
-    model = build_model(preset_config(args.preset, args.text_dim)).eval()
-    cpu = torch.device("cpu")
-    native = resolve_precision("auto", cpu)
+    device = resolve_device(args.device)
+    model = build_model(preset_config(args.preset, args.text_dim)).eval().to(device)
+    native = resolve_precision("auto", device)
     gen = torch.Generator().manual_seed(0)
 
     def inputs(batch: int):
         text = torch.randn(batch, args.text_dim, generator=gen)
         plan = torch.randint(0, NUM_ACTIONS, (batch, CLIP_FRAMES), generator=gen)
         noise = torch.randn(model.noise_shape(batch, CLIP_FRAMES), generator=gen)
-        return text, plan, noise
+        return text.to(device), plan.to(device), noise.to(device)
+
+    def finished() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
 
     ways = {
         "every pass": lambda t, p, n: _every_pass(model, t, p, n, args.steps),
@@ -79,7 +87,7 @@ def main() -> None:
     if native == "bf16":
 
         def cached_bf16(t, p, n):
-            with autocast(cpu, "bf16"):
+            with autocast(device, "bf16"):
                 return model.generate(t, p, noise=n, steps=args.steps)
 
         ways["cached bf16"] = cached_bf16
@@ -90,7 +98,8 @@ def main() -> None:
 
     print(
         f"{args.preset} preset, {args.steps} DDIM steps x 2 guided passes, 10 s clips "
-        f"({CLIP_FRAMES} frames), {torch.get_num_threads()} threads"
+        f"({CLIP_FRAMES} frames), "
+        + (str(device) if device.type == "cuda" else f"{torch.get_num_threads()} threads")
     )
     baseline: dict[int, float] = {}
     for name, run in ways.items():
@@ -99,10 +108,12 @@ def main() -> None:
             text, plan, noise = inputs(batch)
             with torch.inference_mode():
                 run(text, plan, noise)  # warm-up
+                finished()
                 times = []
                 for _ in range(args.repeats if batch == 1 else max(2, args.repeats // 2)):
                     start = time.perf_counter()
                     run(text, plan, noise)
+                    finished()
                     times.append(time.perf_counter() - start)
             seconds = sorted(times)[len(times) // 2]
             baseline.setdefault(batch, seconds)
