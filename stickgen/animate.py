@@ -363,8 +363,8 @@ def write_animation(
 ) -> Path:
     """Render `animation` to `output` as MP4 or GIF, or export it as JSON. `encoder`: one opened
     for `output` before the animation was made (closed here either way)."""
-    if encoder is not None and encoder.fps != animation.fps:
-        encoder.close()  # opened for the usual frame rate; this model draws at another
+    if encoder is not None and (fmt == "json" or encoder.fps != animation.fps):
+        encoder.close()  # not a video after all, or a model that draws at another frame rate
         encoder = None
     check_output_options(output, None, width, height, fmt)
     if fmt == "json":

@@ -310,3 +310,13 @@ def test_a_model_drawing_at_another_frame_rate_gets_its_own_encoder(tmp_path) ->
     frames, meta = read_video(out)
     assert frames.shape[0] == 50 and meta["fps"] == 20
     assert [p.name for p in tmp_path.iterdir()] == ["clip.mp4"]
+
+
+def test_an_encoder_handed_to_a_json_export_is_closed(tmp_path) -> None:
+    drawn = make_animation(BIG_PROMPT, duration=1.0, seed=1)
+    encoder = VideoEncoder(tmp_path / "clip.json", 64, 64)
+    write_animation(drawn, tmp_path / "clip.json", fmt="json", encoder=encoder)
+    assert json.loads((tmp_path / "clip.json").read_text())["frames"] == 25
+    assert [p.name for p in tmp_path.iterdir()] == ["clip.json"]
+    with pytest.raises(StickGenError, match="closed"):
+        encoder.write(iter([]), 0)
