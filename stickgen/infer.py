@@ -36,7 +36,7 @@ from stickgen.export import is_export, read_export
 from stickgen.model import TYPICAL_NOISE_SEED, MotionStats, StickGenModel, predicted_motion
 from stickgen.physics import physics_from_motion
 from stickgen.schema import FPS, TRAVELS, MotionClip, Scene, checked_duration
-from stickgen.skeleton import CONTACT_HEIGHT, LEFT_LEG, RIGHT_LEG, as_segments, segment_lengths
+from stickgen.skeleton import foot_contact, foot_positions, segment_lengths
 from stickgen.train.checkpoint import load_checkpoint, model_from_checkpoint
 
 # One clip (the CLI, /v1/animate) samples on one CPU thread: intra-op threads cost more than they
@@ -88,10 +88,9 @@ def plant_feet(motion: np.ndarray, actions: np.ndarray) -> np.ndarray:
     motion = np.asarray(motion, dtype=np.float32)
     if len(motion) < 2:
         return motion
-    feet = as_segments(motion)[:, [LEFT_LEG, RIGHT_LEG], 1, :]  # [T, 2, 2]
-    grounded = feet[..., 1] <= CONTACT_HEIGHT
+    feet = foot_positions(motion)  # [T, 2, 2]
     still = ~TRAVELS[np.asarray(actions)]
-    planted = grounded[1:] & grounded[:-1] & still[1:, None]  # [T - 1, 2]
+    planted = foot_contact(feet) & still[1:, None]  # [T - 1, 2]
     lower = np.argmin(np.where(planted, feet[1:, :, 1], np.inf), axis=1)
     slide = np.diff(feet[..., 0], axis=0)[np.arange(len(lower)), lower]
     shift = np.concatenate([[0.0], -np.cumsum(np.where(planted.any(axis=1), slide, 0.0))])

@@ -47,6 +47,18 @@ def as_segments(motion: np.ndarray) -> np.ndarray:
     return motion.reshape(*motion.shape[:-1], 5, 2, 2)
 
 
+def foot_positions(motion: np.ndarray) -> np.ndarray:
+    """Where the feet are, `[..., 2, 2]` (left, right; xy): the far ends of the legs."""
+    return as_segments(motion)[..., [LEFT_LEG, RIGHT_LEG], 1, :]
+
+
+def foot_contact(feet: np.ndarray) -> np.ndarray:
+    """bool `[..., T - 1, 2]` for `[..., T, 2, 2]` foot positions: the foot is within
+    CONTACT_HEIGHT of the ground on a frame and on the one before it."""
+    low = feet[..., 1] <= CONTACT_HEIGHT
+    return low[..., 1:, :] & low[..., :-1, :]
+
+
 def segment_lengths(motion: np.ndarray) -> np.ndarray:
     """Length of each segment, `[..., 5]`."""
     seg = as_segments(motion)

@@ -15,6 +15,8 @@ from stickgen.skeleton import (
     RIGHT_LEG,
     TORSO,
     as_segments,
+    foot_contact,
+    foot_positions,
     lowest_point,
     segment_lengths,
 )
@@ -51,9 +53,8 @@ def foot_skating_ratio(motion: np.ndarray, fps: float = FPS) -> np.ndarray:
     motion = _clips(motion)
     if motion.shape[1] < 2:
         return np.zeros(len(motion))
-    feet = as_segments(motion)[:, :, [LEFT_LEG, RIGHT_LEG], 1, :]  # [N, T, 2, 2]
-    low = feet[..., 1] <= CONTACT_HEIGHT
-    contact = low[:, 1:] & low[:, :-1]
+    feet = foot_positions(motion)  # [N, T, 2, 2]
+    contact = foot_contact(feet)
     speed = np.abs(np.diff(feet[..., 0], axis=1)) * fps
     limit = SKATE_SPEED * body_height(motion)[:, None, None]
     skating = (contact & (speed > limit)).any(axis=-1)
