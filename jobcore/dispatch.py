@@ -7,7 +7,7 @@ import os
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from celery import Celery
@@ -76,6 +76,8 @@ class Dispatcher:
         self._celery = celery
         self._lock = threading.Lock()
         self._quiet_until = 0.0  # after a failed publish, leave sends to the sweep until then
+        self._waiting: set[threading.Event] = set()  # one per send waiting on its publish
+        self._waiting_lock = threading.Lock()
 
     @property
     def broker_failing(self) -> bool:
@@ -99,8 +101,9 @@ class Dispatcher:
 
         Returns True when a message was sent. Waits at most half of `broker_timeout_s` for the
         broker (a healthy one answers in milliseconds); a publish still pending then is left to
-        finish in the background and the job to the sweep, and for a few seconds after such a
-        failure sends are left to the sweep instead of each waiting on the broker again."""
+        finish in the background and the job to the sweep. Once one send finds the broker
+        failing, the sends waiting beside it stop too, and for a few seconds sends are left to
+        the sweep instead of each waiting on the broker again."""
         if self.broker_failing:
             return False
         name = task_name or task_for(job)
@@ -112,16 +115,40 @@ class Dispatcher:
             self.celery.send_task, name, args=[job.id], task_id=task_id, queue=queue_for(name)
         )
         try:
-            publish.result(timeout=self.settings.broker_timeout_s / 2)
+            self._wait(publish, self.settings.broker_timeout_s / 2)
             return True
         except FutureTimeout:  # it may still go out: a second message would be harmless
             error = f"no answer within {self.settings.broker_timeout_s / 2:g} s"
+            if self.broker_failing:
+                error = "another send found the broker failing"
         except Exception as exc:
             error = type(exc).__name__
+        self._broker_failed()
         self._unreserve(job.id, task_id)
-        self._quiet_until = time.monotonic() + 2 * self.settings.broker_timeout_s
         log.error("could not send %s for job %s (%s); a later sweep retries", name, job.id, error)
         return False
+
+    def _wait(self, publish: Future, timeout_s: float) -> None:
+        """Wait for `publish` for up to `timeout_s`, or until another send finds the broker
+        failing; raise its error, or FutureTimeout when it is still pending."""
+        settled = threading.Event()
+        publish.add_done_callback(lambda _: settled.set())
+        with self._waiting_lock:
+            self._waiting.add(settled)
+        try:
+            settled.wait(timeout_s)
+        finally:
+            with self._waiting_lock:
+                self._waiting.discard(settled)
+        publish.result(timeout=0)
+
+    def _broker_failed(self) -> None:
+        """Leave sends to the sweep for a while, and stop the ones waiting now: their publishes
+        wait on the same broker."""
+        self._quiet_until = time.monotonic() + 2 * self.settings.broker_timeout_s
+        with self._waiting_lock:
+            for settled in self._waiting:
+                settled.set()
 
     def _unreserve(self, job_id: str, task_id: str) -> None:
         """The message may not have gone out: let the sweep send the job again."""
@@ -138,5 +165,5 @@ class Dispatcher:
         try:
             self.celery.control.revoke(task_ids)
         except Exception:
-            self._quiet_until = time.monotonic() + 2 * self.settings.broker_timeout_s
+            self._broker_failed()
             log.warning("revoke failed for %s", task_ids, exc_info=True)
