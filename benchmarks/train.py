@@ -130,12 +130,17 @@ def time_steps(args: argparse.Namespace, rank: int = 0, world: int = 1) -> dict:
         "seconds_per_step": sorted(times)[len(times) // 2],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
-    if args.profile and rank == 0:
+    if args.profile:  # every rank steps (DDP's all-reduce needs them all); rank 0 records it
+        from contextlib import nullcontext
+
         from torch.profiler import ProfilerActivity, profile
 
-        with profile(activities=[ProfilerActivity.CPU]) as prof:
+        prof = profile(activities=[ProfilerActivity.CPU]) if rank == 0 else None
+        with prof or nullcontext():
             step()
-        result["profile"] = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=14)
+        if prof is not None:
+            table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=14)
+            result["profile"] = table
     return result
 
 

@@ -104,15 +104,13 @@ def resolve_precision(spec: str, device: torch.device) -> str:
 def autocast(device: torch.device, precision: str) -> Iterator[None]:
     """Run the enclosed forward passes in `precision` ("fp32": as they are).
 
-    On a CPU without AMX, bf16 attention goes through the plain (math) kernel: there the fused
-    CPU kernel's bf16 backward takes about 3x as long as the math one (measured for this model's
-    51-token sequences; `benchmarks/train.py`).
+    On a CPU, bf16 attention goes through the plain (math) kernel: for this model's 51-token
+    sequences the fused CPU kernel's bf16 backward takes 3-4x as long, with AMX or without
+    (`benchmarks/train.py`).
     """
     if precision != "bf16":
         yield
         return
-    kernels = contextlib.nullcontext()
-    if device.type == "cpu" and "amx_bf16" not in _cpu_flags():
-        kernels = sdpa_kernel(SDPBackend.MATH)
+    kernels = sdpa_kernel(SDPBackend.MATH) if device.type == "cpu" else contextlib.nullcontext()
     with torch.autocast(device.type, dtype=torch.bfloat16), kernels:
         yield

@@ -91,6 +91,25 @@ def test_bf16_autocast_computes_matmuls_in_bf16_and_fp32_leaves_them():
         assert (x @ w).dtype == torch.float32
 
 
+def _attention_ops(precision: str) -> set[str]:
+    """The ops one CPU attention call runs under `compute.autocast(cpu, precision)`."""
+    from torch.profiler import ProfilerActivity, profile
+
+    q = torch.randn(2, 4, 51, 16)
+    cpu = torch.device("cpu")
+    with profile(activities=[ProfilerActivity.CPU]) as prof, compute.autocast(cpu, precision):
+        torch.nn.functional.scaled_dot_product_attention(q, q, q)
+    return {event.key for event in prof.key_averages()}
+
+
+def test_bf16_attention_on_a_cpu_runs_the_math_kernel_not_the_fused_one():
+    """The fused kernel's bf16 backward is 3-4x slower for short sequences (AMX or not)."""
+    fused = "aten::_scaled_dot_product_flash_attention_for_cpu"
+    assert fused in _attention_ops("fp32")
+    bf16 = _attention_ops("bf16")
+    assert fused not in bf16 and "aten::_scaled_dot_product_attention_math" in bf16
+
+
 def test_a_checkpoint_loads_on_the_cpu_whatever_device_wrote_it(dataset, tmp_path):
     """Checkpoints are read with map_location='cpu': model and optimizer state come back as CPU
     tensors, whichever device wrote them."""
