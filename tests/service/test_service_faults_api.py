@@ -286,7 +286,7 @@ def test_sends_waiting_on_a_hanging_broker_give_up_with_the_first(api: Api) -> N
     assert not (sent_first or sent_second or sent_third)
     assert wait_s * 0.9 < first_end - start < wait_s + 0.5
     assert abs(second_end - first_end) < 0.25 * wait_s
-    assert third_end - second_end < 0.1 * wait_s
+    assert third_end - second_end < 0.25 * wait_s
     with session_scope(settings.db_url) as session:
         assert all(session.get(Job, job_id).dispatched_at is None for job_id in ids)
     _recovered(api)
