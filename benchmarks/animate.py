@@ -12,8 +12,9 @@ Without `--checkpoint` it trains one first (`--preset`, a few steps; the offline
 model); the student is always distilled here, from a few clips (its time does not depend on how
 well it learnt).
 The named baseline is the same animation made by calling `stickgen.animate.animate` in process
-(no HTTP, no database); the ratio shows what the service adds. (What starting the video encoder
-before the motion buys is measured in `benchmarks/render.py`.)
+(no HTTP, no database); the ratio shows what the service adds. Beside it, the time of making the
+motion and faces alone (`make_animation`): what a checkpoint adds before the first frame. (What
+starting the video encoder before the motion buys is measured in `benchmarks/render.py`.)
 Goal: p50 < 1.5 s with a checkpoint.
 """
 
@@ -124,19 +125,24 @@ def _percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def _baseline(body: dict, checkpoint: Path | None, repeats: int, work: Path) -> float:
-    """Median seconds of the same animation by a direct library call."""
-    from stickgen.animate import animate
+def _baseline(body: dict, checkpoint: Path | None, repeats: int, work: Path) -> tuple[float, float]:
+    """Median seconds of the same animation by a direct library call, and of making its motion
+    and faces alone (`make_animation`: planning, the engine, faces; the rest is rendering)."""
+    from stickgen.animate import animate, make_animation
 
-    times = []
+    options = dict(duration=body["duration"], seed=body["seed"], checkpoint=checkpoint,
+                   text_model=_text_model())  # fmt: skip
+    whole, making = [], []
     for i in range(repeats + 1):
         start = time.perf_counter()
-        animate(body["prompt"], work / f"baseline-{i}.mp4", duration=body["duration"],
-                seed=body["seed"], checkpoint=checkpoint, text_model=_text_model(),
-                width=body["width"], height=body["height"])  # fmt: skip
+        animate(body["prompt"], work / f"baseline-{i}.mp4", width=body["width"],
+                height=body["height"], **options)  # fmt: skip
+        middle = time.perf_counter()
+        make_animation(body["prompt"], **options)
         if i:  # the first call loads models
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+            whole.append(middle - start)
+            making.append(time.perf_counter() - middle)
+    return statistics.median(whole), statistics.median(making)
 
 
 def latencies(client: httpx.Client, bodies: dict[str, dict], requests: int) -> dict[str, list]:
@@ -188,14 +194,15 @@ def run(args: argparse.Namespace) -> None:
                 for engine, (_, path) in engines.items():
                     p50, p95 = _percentile(times[engine], 50), _percentile(times[engine], 95)
                     rate = throughput(client, bodies[engine], args)
-                    baseline = _baseline(bodies[engine], path, args.library_repeats, work)
+                    baseline, making = _baseline(bodies[engine], path, args.library_repeats,
+                                                 work)  # fmt: skip
                     goal = f"  (goal < {GOAL_P50_S} s: {'met' if p50 < GOAL_P50_S else 'missed'})"
                     print(
                         f"{engine:>10}: p50 {p50:.3f} s  p95 {p95:.3f} s over {args.requests} "
                         f"requests ({p50 / procedural:.2f}x the procedural p50); {rate:.2f} req/s "
                         f"with {args.concurrency} clients; library call (baseline) {baseline:.3f} "
-                        f"s -> HTTP/library ratio {p50 / baseline:.2f}"
-                        + (goal if engine != "procedural" else "")
+                        f"s -> HTTP/library ratio {p50 / baseline:.2f}; motion and faces alone "
+                        f"{making * 1000:.1f} ms" + (goal if engine != "procedural" else "")
                     )
         finally:
             api.terminate()

@@ -9,6 +9,7 @@ and the faces of a model-drawn figure follow them (`smoothed`), so a face does n
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -47,29 +48,59 @@ def _runs(labels: Sequence[int]) -> list[list[int]]:
 
 def _merged_runs(actions: Sequence[int], fps: int, min_seconds: float) -> list[list[int]]:
     """`[label, start, end]` runs of the track, each shorter than `min_seconds` folded into a
-    neighbour (shortest first) unless the whole track is that short."""
+    neighbour unless the whole track is that short.
+
+    The shortest run goes first (the earliest of equals): into both neighbours when they agree
+    (one run across), else into the longer one (the left on a tie). The short runs wait in a
+    heap keyed by (length, start), and the runs form a linked list, so a barcode of n runs
+    takes O(n log n), not O(n^2).
+    """
     runs = _runs([int(a) for a in actions])
     shortest = max(1, round(min_seconds * fps))
-    while len(runs) > 1:
-        short = [i for i, run in enumerate(runs) if run[2] - run[1] < shortest]
-        if not short:
-            break
-        i = min(short, key=lambda k: (runs[k][2] - runs[k][1], k))
-        left = runs[i - 1] if i > 0 else None
-        right = runs[i + 1] if i + 1 < len(runs) else None
-        if left is not None and right is not None and left[0] == right[0]:
-            left[2] = right[2]  # the neighbours agree: one run across
-            del runs[i : i + 2]
+    left = list(range(-1, len(runs) - 1))  # neighbours' indices (-1 / len: none)
+    right = list(range(1, len(runs) + 1))
+    alive = [True] * len(runs)
+    remaining = len(runs)
+    queue = [(r[2] - r[1], r[1], i) for i, r in enumerate(runs) if r[2] - r[1] < shortest]
+    heapq.heapify(queue)
+
+    def unlink(i: int) -> None:
+        nonlocal remaining
+        alive[i] = False
+        remaining -= 1
+        if left[i] >= 0:
+            right[left[i]] = right[i]
+        if right[i] < len(runs):
+            left[right[i]] = left[i]
+
+    def grown(i: int) -> None:  # run i changed: queue it again while it is short
+        length = runs[i][2] - runs[i][1]
+        if length < shortest:
+            heapq.heappush(queue, (length, runs[i][1], i))
+
+    while remaining > 1 and queue:
+        length, start, i = heapq.heappop(queue)
+        if not alive[i] or (runs[i][2] - runs[i][1], runs[i][1]) != (length, start):
+            continue  # merged away or changed since it was queued
+        before = left[i] if left[i] >= 0 else None
+        after = right[i] if right[i] < len(runs) else None
+        if before is not None and after is not None and runs[before][0] == runs[after][0]:
+            runs[before][2] = runs[after][2]  # the neighbours agree: one run across
+            unlink(i)
+            unlink(after)
+            grown(before)
             continue
-        left_len = left[2] - left[1] if left is not None else -1
-        right_len = right[2] - right[1] if right is not None else -1
-        if left is not None and left_len >= right_len:
-            left[2] = runs[i][2]
+        before_len = runs[before][2] - runs[before][1] if before is not None else -1
+        after_len = runs[after][2] - runs[after][1] if after is not None else -1
+        if before is not None and before_len >= after_len:
+            runs[before][2] = runs[i][2]
+            grown(before)
         else:
-            assert right is not None
-            right[1] = runs[i][1]
-        del runs[i]
-    return runs
+            assert after is not None
+            runs[after][1] = runs[i][1]
+            grown(after)
+        unlink(i)
+    return [run for run, kept in zip(runs, alive, strict=True) if kept]
 
 
 def action_segments(
