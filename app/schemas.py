@@ -198,6 +198,11 @@ class EvaluateParams(_Params):
     evaluator_epochs: int = Field(
         12, ge=1, le=100, description="Epochs if an evaluator must be trained for the dataset"
     )
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "fp32",
+        description="The checkpoint's sampling precision: fp32 (figures comparable across "
+        "machines), bf16, or auto: bf16 where the hardware runs it natively",
+    )
 
 
 class GenerateJobCreate(BaseModel):

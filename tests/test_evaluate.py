@@ -520,6 +520,19 @@ def test_a_checkpoint_from_text_alone_samples_without_the_plan(checkpoint, test_
     assert not np.allclose(alone.generate(items, seeds), planned.generate(items, seeds))
 
 
+def test_a_checkpoint_sampled_in_bf16_is_named_and_stays_near_fp32(checkpoint, test_set):
+    items, seeds = np.array([0, 1, 2]), np.array([5, 6, 7])
+    fp32 = CheckpointSystem(checkpoint, test_set)
+    bf16 = CheckpointSystem(checkpoint, test_set, precision="bf16")
+    assert bf16.name == f"{fp32.name} (bf16)" and bf16.generator.precision == "bf16"
+    exact, rounded = fp32.generate(items, seeds), bf16.generate(items, seeds)
+    assert not np.array_equal(exact, rounded)  # it did sample in bf16
+    gap = np.abs(rounded - exact).mean()
+    print(f"bf16 against fp32: mean {gap * 1000:.2f} mm, clips move {np.abs(exact).mean():.2f} m")
+    # bf16 keeps 8 bits of mantissa: about 1 cm at 2.5 m, through 20 guided steps
+    assert gap < 0.02 * np.abs(exact).mean()
+
+
 def test_hard_pools_of_the_test_split_share_the_first_action(test_set):
     makeup = hard_pool_makeup(test_set, Protocol(**QUICK))
     first = test_set.plan[:, 0]
@@ -593,3 +606,7 @@ def test_cli_user_errors_exit_2(tmp_path, capsys):
         main(["evaluate", "--dataset", str(tmp_path), "--guidance", "strong"])
     assert exc.value.code == 2
     assert "guidance must be W or TEXT,PLAN" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["evaluate", "--dataset", str(tmp_path), "--precision", "half"])
+    assert exc.value.code == 2
+    assert "unknown precision 'half'" in capsys.readouterr().err

@@ -372,6 +372,7 @@ def _evaluate_body(run: JobRun) -> None:
         baselines=bool(params.get("baselines", True)),
         generator_text_model=run.settings.text_model_dir(checkpoint.embedding_model),
         device=run.settings.device,
+        precision=str(params.get("precision", "fp32")),
         evaluator_settings=EvaluatorTraining(
             epochs=int(params.get("evaluator_epochs", 12)), seed=seed
         ),

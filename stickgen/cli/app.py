@@ -41,6 +41,22 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def warn_if_emulated(precision: str, device: str) -> None:
+    """One warning line when bf16 is asked for where the hardware only emulates it."""
+    from stickgen.compute import emulated_bf16, resolve_device
+    from stickgen.errors import StickGenError
+
+    try:
+        chosen = resolve_device(device)
+    except StickGenError:
+        return  # the work itself reports a bad device
+    if emulated_bf16(precision, chosen):
+        console.print(
+            f"[yellow]warning:[/] {chosen} does not run bf16 natively (a CPU needs AVX512-BF16 or "
+            "AMX): it is emulated, several times slower than fp32 (--precision auto picks fp32)"
+        )
+
+
 LOG_EVERY_S = 30.0
 
 

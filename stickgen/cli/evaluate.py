@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from stickgen.cli.app import app, console, fail, progress_bar
+from stickgen.cli.app import app, console, fail, progress_bar, warn_if_emulated
 from stickgen.errors import Cancelled
 
 
@@ -63,12 +63,25 @@ def evaluate_command(
             help="Also score each checkpoint from its prompts alone (no story-engine plan).",
         ),
     ] = False,
+    device: Annotated[str, typer.Option(help="Checkpoints' device: auto, cpu, cuda or cuda:N.")] = (
+        "auto"
+    ),
+    precision: Annotated[
+        str,
+        typer.Option(
+            help="Checkpoints' sampling precision: fp32, bf16, or auto (bf16 where native); "
+            "fp32 keeps figures comparable across machines."
+        ),
+    ] = "fp32",
 ) -> None:
     """Score DATASET's test split: ground truth, baselines, noise rows and each --checkpoint."""
+    from stickgen.compute import resolve_device, resolve_precision
     from stickgen.diffusion import Guidance
     from stickgen.evaluate import EvaluatorTraining, evaluate_checkpoints
 
     scales = Guidance.parse(guidance) if guidance is not None else None
+    resolve_precision(precision, resolve_device(device))  # a bad choice stops before any work
+    warn_if_emulated(precision, device)
 
     with progress_bar("evaluating") as progress:
         try:
@@ -90,6 +103,8 @@ def evaluate_command(
                 threads=threads,
                 guidance=scales,
                 steps=steps,
+                device=device,
+                precision=precision,
                 text_alone=text_alone,
             )
         except Cancelled as exc:

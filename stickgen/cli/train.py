@@ -11,27 +11,12 @@ from typing import Annotated, Any
 
 import typer
 
-from stickgen.cli.app import app, console, fail, progress_bar
+from stickgen.cli.app import app, console, fail, progress_bar, warn_if_emulated
 from stickgen.errors import Cancelled, StickGenError
 from stickgen.model import PRESETS
 from stickgen.textmodels import BUNDLED_MODEL, PRODUCTION_MODEL
 from stickgen.train.config import TrainConfig
 from stickgen.train.losses import LossWeights
-
-
-def _warn_if_emulated(precision: str, device: str) -> None:
-    """One warning line when bf16 is asked for where the hardware only emulates it."""
-    from stickgen.compute import emulated_bf16, resolve_device
-
-    try:
-        chosen = resolve_device(device)
-    except StickGenError:
-        return  # the training itself reports a bad device
-    if emulated_bf16(precision, chosen):
-        console.print(
-            f"[yellow]warning:[/] {chosen} does not run bf16 natively (a CPU needs AVX512-BF16 or "
-            "AMX): it is emulated, several times slower than fp32 (--precision auto picks fp32)"
-        )
 
 
 @contextmanager
@@ -179,7 +164,7 @@ def train_command(
         sample_steps=sample_steps,
     )
     out_dir = out if out is not None else Path("checkpoints") / dataset.resolve().name
-    _warn_if_emulated(precision, device)
+    warn_if_emulated(precision, device)
     what = f"distilling {distill.name}" if distill is not None else f"training {preset}"
     with _stop_on_interrupt() as stop, progress_bar(what) as progress:
         try:

@@ -18,7 +18,7 @@ class CheckpointSystem(System):
     """Generates each test prompt from its description and the story engine's plan (or, with
     `text_alone`, from its description only), with the noise drawn from the item's seed (as
     `load_generator(path).generate(scene, seed)`), sampled with `guidance` and `steps` (None:
-    the checkpoint's own sampler)."""
+    the checkpoint's own sampler) on `device` in `precision` (named in the row when not fp32)."""
 
     def __init__(
         self,
@@ -29,21 +29,25 @@ class CheckpointSystem(System):
         device: str = "auto",
         steps: int | None = None,
         text_alone: bool = False,
+        precision: str = "fp32",
     ) -> None:
         from stickgen.infer import load_generator
 
         path = Path(checkpoint)
+        generator = load_generator(path, text_model, device, precision)
         name = f"checkpoint {path.parent.name}/{path.name}"
         if guidance is not None:
             name += f" (guidance {guidance})"
         if steps is not None:
             name += f" ({steps} steps)"
+        if generator.precision != "fp32":
+            name += f" ({generator.precision})"
         if text_alone:
             name += " (text alone)"
         super().__init__(name, "checkpoint")
         self.guidance, self.steps = guidance, steps
         self.path = path
-        self.generator = load_generator(path, text_model, device)
+        self.generator = generator
         if self.generator.fps != test.fps:
             raise StickGenError(
                 f"{path} generates at {self.generator.fps} fps, the test set is {test.fps} fps"

@@ -133,6 +133,7 @@ def evaluate_checkpoints(
     guidance: Guidance | None = None,
     steps: int | None = None,
     device: str = "auto",
+    precision: str = "fp32",
     text_alone: bool = False,
 ) -> dict[str, Any]:
     """Score ground truth, the baselines and `checkpoints` on the test split of `dataset_dir`.
@@ -143,7 +144,7 @@ def evaluate_checkpoints(
     result: dataset, evaluator, protocol, chance levels, warnings, and `systems` (name -> row
     with `metrics` {key: {mean, ci}}, confusion matrix, per-repeat values, notes, warnings).
     `protocol_options` sets other `Protocol` fields (pool_size, mm_prompts, ...). Checkpoints
-    sample on `device` with `guidance` and `steps` (None: each model's default); with
+    sample on `device` in `precision` with `guidance` and `steps` (None: each model's default); with
     `text_alone` each is also scored from its prompts alone, without the story engine's plan.
     `should_stop` is polled between repeats (and training steps); `Cancelled` is raised.
     """
@@ -157,7 +158,9 @@ def evaluate_checkpoints(
     threads = threads or available_cores()
     with torch_threads(threads):
         trained = [
-            CheckpointSystem(path, test, generator_text_model, guidance, device, steps, alone)
+            CheckpointSystem(
+                path, test, generator_text_model, guidance, device, steps, alone, precision
+            )
             for path in checkpoints
             for alone in ((False, True) if text_alone else (False,))
         ]

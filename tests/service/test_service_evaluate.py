@@ -67,6 +67,7 @@ def test_evaluate_job_stores_the_result_on_the_checkpoint(service: Service) -> N
     assert job["status"] == "succeeded", f"{job['error']}\n{service.worker.log_tail()}"
     assert job["kind"] == "evaluate" and job["progress"] == pytest.approx(1.0)
     assert job["params"]["dataset"] == dataset_id  # defaulted to the checkpoint's dataset
+    assert job["params"]["precision"] == "fp32"  # figures comparable across machines
 
     response = service.client.get(f"/v1/checkpoints/{checkpoint_id}")
     assert response.status_code == 200
@@ -171,6 +172,7 @@ def test_bad_evaluate_params_are_problems(service: Service) -> None:
         {"checkpoint": checkpoint_id, "mm_generations": 1},
         {"checkpoint": checkpoint_id, "evaluator_epochs": 10_000},
         {"checkpoint": checkpoint_id, "seed": -1},
+        {"checkpoint": checkpoint_id, "precision": "half"},
     ):
         _problem(post(params), 422)
     problem = _problem(post({"checkpoint": checkpoint_id, "repeats": 2, "mm_repeats": 3}), 422)
