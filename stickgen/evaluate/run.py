@@ -159,7 +159,14 @@ def evaluate_checkpoints(
     with torch_threads(threads):
         trained = [
             CheckpointSystem(
-                path, test, generator_text_model, guidance, device, steps, alone, precision
+                path,
+                test,
+                generator_text_model,
+                guidance=guidance,
+                device=device,
+                steps=steps,
+                text_alone=alone,
+                precision=precision,
             )
             for path in checkpoints
             for alone in ((False, True) if text_alone else (False,))
