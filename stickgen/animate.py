@@ -25,6 +25,7 @@ import numpy as np
 from stickgen.errors import StickGenError
 from stickgen.export import is_export
 from stickgen.face import face_track
+from stickgen.files import write_text_atomic
 from stickgen.progress import Progress, no_progress
 from stickgen.render import FORMATS as VIDEO_FORMATS
 from stickgen.render import VideoEncoder, check_size, scene_furniture, write_video
@@ -326,17 +327,10 @@ def write_json(path: Path, animation: Animation) -> Path:
     path = Path(path)
     if path.is_dir():
         raise StickGenError(f"output path {path} is a directory")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("w", encoding="utf-8") as fh:
-            json.dump(animation.to_json(), fh, separators=(",", ":"))
-        os.replace(tmp, path)
+        return write_text_atomic(path, json.dumps(animation.to_json(), separators=(",", ":")))
     except OSError as exc:
         raise StickGenError(f"cannot write {path}: {exc}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
 
 
 def check_output_options(

@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from stickgen.errors import NotFoundError, StickGenError
+from stickgen.files import replacing
 
 
 def write_artefact(path: str | Path, payload: dict[str, Any]) -> Path:
-    """`torch.save` `payload` atomically: a temp file in the same directory, fsync, then
-    `os.replace`, so a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
+    """`torch.save` `payload` to `path` whole (`stickgen.files.replacing`)."""
+    with replacing(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
 
 
 def read_artefact(

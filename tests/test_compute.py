@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -239,6 +241,26 @@ def test_killing_a_rank_leaves_a_resumable_checkpoint(dataset, tmp_path):
     resumed = train(dataset, out, TrainConfig(epochs=saved["epoch"] + 1, **TINY),
                     resume=True, threads=1)  # fmt: skip
     assert resumed.epochs_completed == saved["epoch"] + 1
+
+
+def test_a_rank_told_to_stop_by_its_launcher_removes_the_file_it_was_writing(tmp_path):
+    """The launcher stops the surviving ranks with SIGTERM when one dies."""
+    target = tmp_path / "last.pt"
+    target.write_bytes(b"old")
+    script = (
+        "import signal, sys, time\n"
+        "from stickgen.files import replacing\n"
+        "from stickgen.train.distributed import _leave\n"
+        "signal.signal(signal.SIGTERM, _leave)\n"
+        "with replacing(sys.argv[1]) as tmp:\n"
+        "    tmp.write_bytes(b'half'); print('writing', flush=True); time.sleep(60)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script, str(target)], stdout=subprocess.PIPE)
+    assert child.stdout is not None and child.stdout.readline() == b"writing\n"
+    child.terminate()
+    assert child.wait(20) == 128 + signal.SIGTERM
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
+    assert target.read_bytes() == b"old"
 
 
 def test_a_stop_request_reaches_every_rank(dataset, tmp_path):

@@ -224,7 +224,11 @@ def test_resume_after_stop_gives_the_same_weights(dataset, tmp_path):
         fit(dataset, tmp_path / "b", should_stop=stop_after_seven, **settings)
     stopped = load_checkpoint(tmp_path / "b" / "last.pt")
     assert stopped["epoch"] == 1 and stopped["step"] == 7 and stopped["resume"]["batch"] == 4
+    half_written = tmp_path / "b" / ".last.pt.0c1d2e3f.tmp"  # a writer killed mid-write
+    half_written.write_bytes(b"PK\x03\x04")
+    (tmp_path / "b" / "notes.tmp").write_text("the user's own")
     resumed = fit(dataset, tmp_path / "b", resume=True, **settings)
+    assert not half_written.exists() and (tmp_path / "b" / "notes.tmp").exists()
 
     a = load_checkpoint(tmp_path / "a" / "last.pt")
     b = load_checkpoint(tmp_path / "b" / "last.pt")

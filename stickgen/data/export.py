@@ -7,7 +7,6 @@ snippet, not for training (training reads the memory-mapped dataset directly). D
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import torch
 
 from stickgen.data.store import Dataset
 from stickgen.errors import StickGenError
+from stickgen.files import replacing
 from stickgen.progress import Progress, no_progress
 
 MAX_PT_SAMPLES = 20_000
@@ -73,10 +73,6 @@ def export_pt(
         raise StickGenError(f"{out_file} already exists (pass overwrite to replace it)")
     out_file.parent.mkdir(parents=True, exist_ok=True)
     samples = _sample_dicts(ds, count, progress)
-    tmp = out_file.with_name(out_file.name + ".tmp")
-    try:
+    with replacing(out_file) as tmp:
         torch.save(samples, tmp)
-        os.replace(tmp, out_file)
-    finally:
-        tmp.unlink(missing_ok=True)
     return out_file

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from stickgen.errors import NotFoundError, StickGenError
+from stickgen.files import replacing, write_text_atomic
 from stickgen.schema import FACE_DIM, MOTION_DIM, NUM_ACTIONS, PHYSICS_DIM, action_vocabulary
 
 FORMAT = "stickgen-dataset"
@@ -67,20 +68,14 @@ def sha256_file(path: Path, chunk: int = 1 << 24) -> str:
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
-    """Write JSON to a temp file beside `path`, fsync, then rename over it."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as fh:
-        json.dump(payload, fh, indent=2, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    """Replace `path` with `payload` as indented JSON, whole."""
+    write_text_atomic(path, json.dumps(payload, indent=2, sort_keys=True))
 
 
 def save_npy_atomic(path: Path, array: np.ndarray) -> None:
-    """`np.save` to a temp file beside `path`, then rename over it."""
-    tmp = path.with_name(path.name + ".tmp.npy")
-    np.save(tmp, array)
-    os.replace(tmp, path)
+    """Replace `path` with `array` (`np.save`), whole."""
+    with replacing(path, suffix=".npy") as tmp:
+        np.save(tmp, array)
 
 
 class DatasetWriter:

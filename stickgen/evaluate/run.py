@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -38,6 +37,7 @@ from stickgen.evaluate.systems import (
     baseline_systems,
 )
 from stickgen.evaluate.training import EvaluatorTraining, train_evaluator
+from stickgen.files import write_text_atomic
 from stickgen.progress import Progress, no_progress
 
 FORMAT = "stickgen-evaluation"
@@ -91,23 +91,14 @@ def obtain_evaluator(
     )
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def _write_outputs(out_dir: Path, result: dict[str, Any]) -> dict[str, str]:
     """`evaluation.json` (systems in table order) and `evaluation.md`, each written atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out_dir / JSON_NAME, out_dir / MARKDOWN_NAME
     files = {"json": str(json_path), "markdown": str(md_path)}
     result["files"] = files
-    _write_text_atomic(json_path, json.dumps(result, indent=1) + "\n")
-    _write_text_atomic(md_path, markdown_report(result))
+    write_text_atomic(json_path, json.dumps(result, indent=1) + "\n")
+    write_text_atomic(md_path, markdown_report(result))
     return files
 
 

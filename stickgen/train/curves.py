@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from stickgen.files import replacing, write_text_atomic
 
 METRICS = "metrics.jsonl"
 CURVE = "loss_curve.png"
@@ -13,13 +14,8 @@ CURVE = "loss_curve.png"
 
 def write_metrics(out_dir: Path, history: list[dict[str, Any]]) -> Path:
     """Rewrite `metrics.jsonl` (one JSON object per epoch) atomically from the full history."""
-    path = Path(out_dir) / METRICS
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as fh:
-        for row in history:
-            fh.write(json.dumps(row, sort_keys=True) + "\n")
-    os.replace(tmp, path)
-    return path
+    lines = "".join(json.dumps(row, sort_keys=True) + "\n" for row in history)
+    return write_text_atomic(Path(out_dir) / METRICS, lines)
 
 
 def read_metrics(out_dir: Path) -> list[dict[str, Any]]:
@@ -53,7 +49,6 @@ def plot_loss_curve(out_dir: Path, history: list[dict[str, Any]]) -> Path:
     ax.grid(True, alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    tmp = path.with_name(".tmp." + path.name)
-    fig.savefig(tmp, format="png")
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, format="png")
     return path

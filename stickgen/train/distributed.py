@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -190,10 +191,17 @@ def launch(
     return result
 
 
+def _leave(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _rank_main(folder: Path) -> None:
     """One rank under the launcher: train as the spec says, rank 0 writing the events."""
     from stickgen.train.loop import train
 
+    # the launcher stops the other ranks with SIGTERM when one dies: leave as an exception, so a
+    # checkpoint being written is removed rather than left half-written
+    signal.signal(signal.SIGTERM, _leave)
     spec = json.loads((folder / SPEC).read_text())
     rank = int(os.environ.get("RANK", "0"))
     stop_file = folder / STOP

@@ -27,6 +27,7 @@ from stickgen.compute import (
 from stickgen.data.store import Dataset
 from stickgen.diffusion import UNGUIDED, Guidance, Sampler
 from stickgen.errors import Cancelled, StickGenError
+from stickgen.files import remove_temporaries
 from stickgen.model import MotionStats, build_model, count_parameters, preset_config
 from stickgen.progress import Progress, no_progress
 from stickgen.schema import FPS
@@ -148,6 +149,8 @@ class _Trainer:
                     "directory"
                 )
             self.state = load_checkpoint(self.last_path)
+        if ranks.main:
+            remove_temporaries(out)  # what a writer killed mid-write left
         recorded = TrainConfig.from_dict(self.state["config"]["train"]) if self.state else None
         config = config.settled(recorded, resolve_precision("auto", device))
         self.teacher = Teacher.load(config.teacher) if config.teacher else None
