@@ -223,8 +223,10 @@ def _rank_main(folder: Path) -> None:
             **spec,
         )
     except Cancelled as exc:
+        # a clean exit: a failed rank would make the launcher stop rank 0 while it saves
+        # `last.pt`; the caller learns of the stop from this event
         emit({"type": "cancelled", "message": str(exc)})
-        raise SystemExit(130) from None
+        raise SystemExit(0) from None
     except StickGenError as exc:
         emit({"type": "error", "message": str(exc)})
         raise SystemExit(2) from None
