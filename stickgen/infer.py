@@ -6,8 +6,8 @@
                                            -> action logits -> actions [T]
 
 T comes from `scene.duration`. The motion is made rigid with `constant_segment_lengths`, so it
-keeps the 5-segment contract, and a figure doing an action that does not travel keeps its
-grounded foot where it is (`plant_feet`); physics is recomputed from that final motion with
+keeps the 5-segment contract, and a figure doing an action that does not travel keeps its hip
+where it is (`hold_in_place`); physics is recomputed from that final motion with
 `physics_from_motion` (so it always agrees with what is drawn; the model's physics head is an
 auxiliary training target only).
 
@@ -36,7 +36,7 @@ from stickgen.export import is_export, read_export
 from stickgen.model import TYPICAL_NOISE_SEED, MotionStats, StickGenModel, predicted_motion
 from stickgen.physics import physics_from_motion
 from stickgen.schema import FPS, TRAVELS, MotionClip, Scene, checked_duration
-from stickgen.skeleton import foot_contact, foot_positions, segment_lengths
+from stickgen.skeleton import segment_lengths
 from stickgen.train.checkpoint import load_checkpoint, model_from_checkpoint
 
 # One clip (the CLI, /v1/animate) samples on one CPU thread: intra-op threads cost more than they
@@ -73,31 +73,28 @@ def constant_segment_lengths(motion: np.ndarray) -> np.ndarray:
     return out.reshape(-1, 20).astype(np.float32)
 
 
-PLANT_SMOOTHING = 9  # frames: the planting correction is averaged over this window
+HOLD_SMOOTHING = 9  # frames: the correction is averaged over this window
 
 
-def plant_feet(motion: np.ndarray, actions: np.ndarray) -> np.ndarray:
-    """`[T, 20]` motion whose grounded foot does not slide while `actions` `[T]` do not travel.
+def hold_in_place(motion: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    """`[T, 20]` motion whose hip does not travel while `actions` `[T]` do not.
 
-    On each frame of an action without a travel speed where a foot was on the ground
-    (`CONTACT_HEIGHT`) on this frame and the last (the lower one, when both were), the whole
-    figure is shifted along x by that foot's slide; the shifts add up and are averaged over
-    `PLANT_SMOOTHING` frames, so a step in place stays a step and nothing jumps. Travelling
-    actions and airborne frames keep the model's own root motion.
+    The story engine keeps the hip where it is during an action without a travel speed (the feet
+    move instead, as when the figure sits or lies down); a model's hip drifts there. Each such
+    frame's horizontal hip step is undone by shifting the whole figure along x; the shifts add up
+    and are averaged over `HOLD_SMOOTHING` frames, so nothing jumps where travel starts or stops.
+    Travelling frames keep the model's own root motion.
     """
     motion = np.asarray(motion, dtype=np.float32)
     if len(motion) < 2:
         return motion
-    feet = foot_positions(motion)  # [T, 2, 2]
     still = ~TRAVELS[np.asarray(actions)]
-    planted = foot_contact(feet) & still[1:, None]  # [T - 1, 2]
-    lower = np.argmin(np.where(planted, feet[1:, :, 1], np.inf), axis=1)
-    slide = np.diff(feet[..., 0], axis=0)[np.arange(len(lower)), lower]
-    shift = np.concatenate([[0.0], -np.cumsum(np.where(planted.any(axis=1), slide, 0.0))])
-    half = PLANT_SMOOTHING // 2
-    shift = np.convolve(np.pad(shift, half, mode="edge"), np.ones(PLANT_SMOOTHING), "valid")
+    hip_x = motion[:, 2]  # the torso's far end
+    shift = np.concatenate([[0.0], -np.cumsum(np.where(still[1:], np.diff(hip_x), 0.0))])
+    half = HOLD_SMOOTHING // 2
+    shift = np.convolve(np.pad(shift, half, mode="edge"), np.ones(HOLD_SMOOTHING), "valid")
     out = motion.copy()
-    out[:, 0::2] += (shift / PLANT_SMOOTHING)[:, None].astype(np.float32)
+    out[:, 0::2] += (shift / HOLD_SMOOTHING)[:, None].astype(np.float32)
     return out
 
 
@@ -193,7 +190,7 @@ class LearnedGenerator:
         motion = predicted_motion(outputs, self.stats).float().cpu().numpy()
         actions = outputs["actions"].argmax(dim=-1).cpu().numpy().astype(np.int64)
         rigid = [constant_segment_lengths(clip) for clip in motion]
-        return np.stack([plant_feet(m, a) for m, a in zip(rigid, actions, strict=True)]), actions
+        return np.stack([hold_in_place(m, a) for m, a in zip(rigid, actions, strict=True)]), actions
 
     def request(self, scene: Scene) -> tuple[torch.Tensor, torch.Tensor | None, int]:
         """What `generate_batch` needs for actor 0 of `scene`: its text embedding `[1, D]`, its

@@ -10,7 +10,7 @@ import torch
 from tiny_motion_data import ACTIONS, SEQUENCES, embed_tiny_dataset, write_tiny_dataset
 
 from stickgen.errors import StickGenError
-from stickgen.infer import constant_segment_lengths, load_generator, plant_feet
+from stickgen.infer import constant_segment_lengths, hold_in_place, load_generator
 from stickgen.physics import physics_from_motion
 from stickgen.schema import MIN_DURATION, NUM_ACTIONS, ActionSegment, ActionType, Actor, Scene
 from stickgen.skeleton import segment_lengths
@@ -186,17 +186,25 @@ def _standing_slide(frames: int, metres: float, lift: float = 0.0) -> np.ndarray
     return motion
 
 
-def test_a_grounded_foot_stays_put_only_while_the_action_does_not_travel() -> None:
+def test_the_hip_stays_put_only_while_the_action_does_not_travel() -> None:
     sliding = _standing_slide(100, 1.0)
     idle = np.full(100, int(ActionType.IDLE))
     walk = np.full(100, int(ActionType.WALK))
-    planted = plant_feet(sliding, idle)
+    held = hold_in_place(sliding, idle)
     # the hip no longer travels (the smoothing moves it 1 cm within half a window of the ends)
-    assert np.ptp(planted[:, 2]) < 0.03 and np.ptp(planted[5:-5, 2]) < 1e-3
-    np.testing.assert_allclose(planted[:, 1::2], sliding[:, 1::2])  # heights untouched
-    np.testing.assert_allclose(plant_feet(sliding, walk), sliding)  # walking travels
-    airborne = _standing_slide(100, 1.0, lift=0.3)
-    np.testing.assert_allclose(plant_feet(airborne, idle), airborne)  # no foot to plant
+    assert np.ptp(held[:, 2]) < 0.03 and np.ptp(held[5:-5, 2]) < 1e-3
+    np.testing.assert_allclose(held[:, 1::2], sliding[:, 1::2])  # heights untouched
+    np.testing.assert_allclose(hold_in_place(sliding, walk), sliding)  # walking travels
+    airborne = _standing_slide(100, 1.0, lift=0.3)  # a hop in place holds its place too
+    assert np.ptp(hold_in_place(airborne, idle)[5:-5, 2]) < 1e-3
     half = np.where(np.arange(100) < 50, int(ActionType.IDLE), int(ActionType.WALK))
-    mixed = plant_feet(sliding, half)
+    mixed = hold_in_place(sliding, half)
     assert np.ptp(mixed[5:45, 2]) < 1e-3 and mixed[-1, 2] - mixed[55, 2] > 0.4
+
+
+def test_feet_that_move_under_a_held_hip_move_as_the_model_made_them() -> None:
+    """Sitting or lying down, the engine keeps the hip and moves the feet: so does the hold."""
+    stretching = _standing_slide(100, 0.0)
+    stretching[:, [14, 18]] += np.linspace(0.0, 0.8, 100, dtype=np.float32)[:, None]  # feet
+    sit = np.full(100, int(ActionType.SIT))
+    np.testing.assert_allclose(hold_in_place(stretching, sit), stretching)
