@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from children import writer_mid_write
 from tiny_motion_data import embed_tiny_dataset, write_tiny_dataset
 
 from stickgen import compute
@@ -247,16 +248,11 @@ def test_a_rank_told_to_stop_by_its_launcher_removes_the_file_it_was_writing(tmp
     """The launcher stops the surviving ranks with SIGTERM when one dies."""
     target = tmp_path / "last.pt"
     target.write_bytes(b"old")
-    script = (
-        "import signal, sys, time\n"
-        "from stickgen.files import replacing\n"
-        "from stickgen.train.distributed import _leave\n"
-        "signal.signal(signal.SIGTERM, _leave)\n"
-        "with replacing(sys.argv[1]) as tmp:\n"
-        "    tmp.write_bytes(b'half'); print('writing', flush=True); time.sleep(60)\n"
+    prelude = (
+        "import signal\nfrom stickgen.train.distributed import _leave\n"
+        "signal.signal(signal.SIGTERM, _leave)"
     )
-    child = subprocess.Popen([sys.executable, "-c", script, str(target)], stdout=subprocess.PIPE)
-    assert child.stdout is not None and child.stdout.readline() == b"writing\n"
+    child = writer_mid_write(target, prelude)
     child.terminate()
     assert child.wait(20) == 128 + signal.SIGTERM
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
@@ -320,8 +316,6 @@ def test_prefetch_keeps_order_raises_errors_and_stops_early():
 def test_stick_gen_train_under_torchrun_joins_the_launchers_group(dataset, tmp_path):
     """The README's several-machines command, on one machine: torchrun's own rendezvous around
     `python -m stickgen.cli train`; every rank joins the group and rank 0 writes the run."""
-    import subprocess
-    import sys
 
     out = tmp_path / "run"
     command = [

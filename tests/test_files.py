@@ -2,11 +2,10 @@
 
 import os
 import signal
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from children import writer_mid_write
 
 from stickgen.files import remove_temporaries, replacing, write_text_atomic
 
@@ -66,14 +65,7 @@ def test_only_the_temporaries_of_killed_writers_are_swept(tmp_path):
 def test_a_writer_killed_mid_write_leaves_the_old_file_whole(tmp_path):
     target = tmp_path / "state.bin"
     target.write_bytes(b"old")
-    script = (
-        "import sys, time\n"
-        "from stickgen.files import replacing\n"
-        "with replacing(sys.argv[1]) as tmp:\n"
-        "    tmp.write_bytes(b'half'); print('writing', flush=True); time.sleep(60)\n"
-    )
-    child = subprocess.Popen([sys.executable, "-c", script, str(target)], stdout=subprocess.PIPE)
-    assert child.stdout is not None and child.stdout.readline() == b"writing\n"
+    child = writer_mid_write(target)
     os.kill(child.pid, signal.SIGKILL)
     child.wait(10)
     assert target.read_bytes() == b"old"
