@@ -90,9 +90,15 @@ def test_serve_runs_api_and_worker_until_interrupted(tmp_path: Path) -> None:
         assert dataset["samples"] == 8
         assert (data / "datasets" / job["id"] / "manifest.json").exists()
 
-        banner = (tmp_path / "serve.log").read_text()  # each worker names its queue at start
-        for queue in ("default", "train"):  # bound under its own key, so never sent to both
-            assert re.search(rf"\.> {queue} +exchange=\S+ key={queue}\n", banner), banner
+        # each worker names its queue when it has started (the train worker may start after
+        # the job above ran), bound under its own key, so a job is never sent to both
+        while not all(
+            re.search(rf"\.> {queue} +exchange=\S+ key={queue}\n", banner)
+            for queue in ("default", "train")
+            for banner in [(tmp_path / "serve.log").read_text()]
+        ):
+            assert time.monotonic() < deadline + 90, (tmp_path / "serve.log").read_text()
+            time.sleep(0.2)
         children = _children(serve.pid)
         assert len(children) == 3  # uvicorn, the default queue's worker, the train worker
 
