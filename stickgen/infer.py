@@ -36,7 +36,7 @@ from stickgen.export import is_export, read_export
 from stickgen.model import TYPICAL_NOISE_SEED, MotionStats, StickGenModel, predicted_motion
 from stickgen.physics import physics_from_motion
 from stickgen.schema import FPS, TRAVELS, MotionClip, Scene, checked_duration
-from stickgen.skeleton import segment_lengths
+from stickgen.skeleton import TORSO, as_segments, segment_lengths
 from stickgen.train.checkpoint import load_checkpoint, model_from_checkpoint
 
 # One clip (the CLI, /v1/animate) samples on one CPU thread: intra-op threads cost more than they
@@ -55,7 +55,7 @@ def constant_segment_lengths(motion: np.ndarray) -> np.ndarray:
     falls back to straight up for the torso and straight down for the limbs.
     """
     motion = np.asarray(motion, dtype=np.float64)
-    seg = motion.reshape(-1, 5, 2, 2)
+    seg = as_segments(motion)
     lengths = np.median(segment_lengths(motion), axis=0)  # [5]
 
     def direction(k: int, fallback: tuple[float, float]) -> np.ndarray:
@@ -89,7 +89,7 @@ def hold_in_place(motion: np.ndarray, actions: np.ndarray) -> np.ndarray:
     if len(motion) < 2:
         return motion
     still = ~TRAVELS[np.asarray(actions)]
-    hip_x = motion[:, 2]  # the torso's far end
+    hip_x = as_segments(motion)[:, TORSO, 1, 0]  # the torso's far end
     shift = np.concatenate([[0.0], -np.cumsum(np.where(still[1:], np.diff(hip_x), 0.0))])
     half = HOLD_SMOOTHING // 2
     shift = np.convolve(np.pad(shift, half, mode="edge"), np.ones(HOLD_SMOOTHING), "valid")
